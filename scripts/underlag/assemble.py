@@ -1,0 +1,211 @@
+"""Assemble the book's chapters into one pandoc Markdown text, the way Quarto would see them.
+
+Expands the shortcodes the embedded engine supports (include, var, meta, pagebreak),
+wraps each chapter in a `.chapter` div so the Lua filters know where it came from, and
+checks what would otherwise fail late or silently: missing includes, images and
+variables, unknown shortcodes, cross-references without a target. Every assembled line
+remembers its file and line, so each problem is reported where the writer can fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+
+import yaml
+
+from .book import Book, Chapter
+from .errors import InputError, Problem, relative
+from .escape import markdown
+
+SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^`]*)")
+LABEL = re.compile(r"\{#((?:fig|tbl|sec)-[\w-]*\w)")
+REFERENCE = re.compile(r"(?<![\w@\\])@((?:fig|tbl|sec|Fig|Tbl|Sec)-[\w-]*\w)")
+IMAGE = re.compile(r"!\[[^\]]*\]\(<?([^)\s>]+)")
+IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in both
+CHAPTER_FENCE = ":" * 12
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    text: str
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class Assembled:
+    lines: list[SourceLine]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines) + "\n"
+
+
+class _Assembler:
+    def __init__(self, book: Book):
+        self.book = book
+        self.problems: list[Problem] = []
+
+    def problem(self, path: Path, line: int | None, message: str, column: int | None = None) -> None:
+        self.problems.append(Problem(relative(path, self.book.root), line, column, message))
+
+    def chapter(self, chapter: Chapter) -> list[SourceLine]:
+        source = relative(chapter.path, self.book.root)
+        appendix = ' appendix="true"' if chapter.appendix else ""
+        opening = f'{CHAPTER_FENCE} {{.chapter source="{source}"{appendix}}}'
+        body = self.expand(chapter.path, _strip_front_matter(chapter.path), [chapter.path])
+        wrap = [SourceLine(opening, chapter.path, 1), SourceLine("", chapter.path, 1)]
+        return wrap + body + [SourceLine("", chapter.path, 1), SourceLine(CHAPTER_FENCE, chapter.path, 1)]
+
+    def expand(self, path: Path, lines: list[SourceLine], stack: list[Path]) -> list[SourceLine]:
+        result: list[SourceLine] = []
+        fence: str | None = None
+        for source in lines:
+            fence_match = FENCE.match(source.text)
+            if fence_match and (fence is None or fence_match.group(1).startswith(fence)):
+                if fence is None and fence_match.group(2).startswith("{") and not fence_match.group(2).startswith("{."):
+                    self.problem(source.path, source.line,
+                                 f"executable code cell {fence_match.group(2).strip()} is not supported by the "
+                                 "embedded engine; show code with ```python or run it in a data stage")
+                fence = None if fence else fence_match.group(1)[:3]
+                result.append(source)
+                continue
+            if fence:
+                result.append(source)
+                continue
+            include = re.fullmatch(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*", source.text)
+            if include:
+                result.extend(self.include(source, include.group(1), stack))
+                continue
+            if source.text.strip() == "{{< pagebreak >}}":
+                result += [SourceLine(text, source.path, source.line) for text in ("", "::: {.pagebreak}", ":::", "")]
+                continue
+            result.append(SourceLine(self.inline_shortcodes(source), source.path, source.line))
+        return result
+
+    def include(self, source: SourceLine, target: str, stack: list[Path]) -> list[SourceLine]:
+        path = (self.book.root / target.lstrip("/")) if target.startswith("/") else source.path.parent / target
+        if path in stack:
+            self.problem(source.path, source.line, f"include '{target}' includes itself (a cycle); remove one include")
+            return []
+        if not path.is_file():
+            self.problem(source.path, source.line, f"included file '{target}' does not exist; check the path "
+                                                   "(relative to this file)")
+            return []
+        return self.expand(path, _read_lines(path), stack + [path])
+
+    def inline_shortcodes(self, source: SourceLine) -> str:
+        def replace(match: re.Match) -> str:
+            opening, name, args, closing = match.groups()
+            if opening and closing:  # {{{< x >}}} is Quarto's escape for a literal shortcode
+                return match.group(0)[1:-1]
+            column = match.start() + 1
+            if name == "var":
+                return self.lookup(self.book.variables, args, "variable", source, column, "_variables.yml")
+            if name == "meta":
+                return markdown(self.lookup(self.book.metadata, args, "metadata key", source, column, "_quarto.yml"))
+            if name in ("include", "pagebreak"):
+                self.problem(source.path, source.line, f"{{{{< {name} >}}}} must stand alone on its own line", column)
+            else:
+                self.problem(source.path, source.line,
+                             f"shortcode '{name}' is not supported by the embedded engine; "
+                             "use include, var, meta or pagebreak", column)
+            return ""
+
+        return SHORTCODE.sub(replace, source.text)
+
+    def lookup(self, values: dict, key: str, what: str, source: SourceLine, column: int, where: str) -> str:
+        value: object = values
+        for part in key.strip().split("."):
+            if not isinstance(value, dict) or part not in value:
+                self.problem(source.path, source.line, f"{what} '{key.strip()}' is not defined; add it to {where}",
+                             column)
+                return ""
+            value = value[part]
+        return str(value)
+
+
+def assemble(book: Book) -> Assembled:
+    """All chapters as one text; raises InputError with every problem found."""
+    assembler = _Assembler(book)
+    lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
+    problems = assembler.problems + check_references(lines, book.root) + check_images(lines, book)
+    if problems:
+        raise InputError(problems)
+    return Assembled(lines)
+
+
+def _read_lines(path: Path) -> list[SourceLine]:
+    return [SourceLine(text, path, number) for number, text in enumerate(path.read_text("utf-8").splitlines(), 1)]
+
+
+def _strip_front_matter(path: Path) -> list[SourceLine]:
+    """Drop a chapter's YAML front matter; its `title`, if any, becomes the chapter heading."""
+    lines = _read_lines(path)
+    if not lines or lines[0].text.strip() != "---":
+        return lines
+    for end, line in enumerate(lines[1:], 1):
+        if line.text.strip() in ("---", "..."):
+            front = yaml.safe_load("\n".join(l.text for l in lines[1:end])) or {}
+            heading = [SourceLine(f"# {front['title']}", path, 2)] if "title" in front else []
+            return heading + lines[end + 1:]
+    return lines
+
+
+def _outside_code(lines: list[SourceLine]):
+    fence = None
+    for line in lines:
+        match = FENCE.match(line.text)
+        if match and (fence is None or match.group(1).startswith(fence)):
+            fence = None if fence else match.group(1)[:3]
+        elif not fence and not line.text.startswith("    "):
+            yield line
+
+
+def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
+    """Every @fig-/@tbl-/@sec- reference has exactly one target."""
+    problems = []
+    labels: Counter[str] = Counter()
+    first_seen: dict[str, SourceLine] = {}
+    for line in _outside_code(lines):
+        for match in LABEL.finditer(line.text):
+            labels[match.group(1)] += 1
+            first_seen.setdefault(match.group(1), line)
+            if labels[match.group(1)] == 2:
+                problems.append(Problem(relative(line.path, root), line.line, match.start() + 1,
+                                        f"label '#{match.group(1)}' is defined twice; give each target its own label"))
+    for line in _outside_code(lines):
+        for match in REFERENCE.finditer(line.text):
+            key = match.group(1)
+            key = key[0].lower() + key[1:]
+            if key not in labels:
+                close = get_close_matches(key, list(labels), n=1)
+                hint = f"did you mean '@{close[0]}'?" if close else "add {#" + key + "} to the target or fix the key"
+                problems.append(Problem(relative(line.path, root), line.line, match.start() + 1,
+                                        f"cross-reference '@{match.group(1)}' has no target; {hint}"))
+    return problems
+
+
+def check_images(lines: list[SourceLine], book: Book) -> list[Problem]:
+    problems = []
+    chapter_dir = book.root
+    for line in _outside_code(lines):
+        if line.text.startswith(CHAPTER_FENCE + " "):
+            chapter_dir = line.path.parent
+        for match in IMAGE.finditer(line.text):
+            target = match.group(1)
+            if "://" in target or target.startswith("data:"):
+                continue
+            path = book.root / target.lstrip("/") if target.startswith("/") else chapter_dir / target
+            candidates = [path] if path.suffix else [path.with_suffix(ext) for ext in IMAGE_EXTENSIONS]
+            missing = [c for c in candidates if not c.is_file()]
+            if missing:
+                problems.append(Problem(relative(line.path, book.root), line.line, match.start() + 1,
+                                        f"image '{target}' does not exist ({relative(missing[0], book.root)}); "
+                                        "check the path, relative to the chapter"))
+    return problems

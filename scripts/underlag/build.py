@@ -1,0 +1,118 @@
+"""The build: data -> figures and fragments -> assembled book -> DOCX, PDF, HTML in report/.
+
+Outputs are written in a temporary folder inside report/ and moved into place only when
+every requested format succeeded, so a failed build leaves the previous report as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assemble import assemble
+from .book import FORMATS, Book, read_book
+from .errors import InputError, Problem
+from .render.pandoc import DocumentInfo
+
+OUTPUT_DIR = "report"
+EXTENSIONS = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
+
+
+@dataclass
+class BuildResult:
+    outputs: dict[str, Path]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def build(root: Path, formats: Sequence[str] = FORMATS, progress: Callable[[str], None] = lambda _: None) -> BuildResult:
+    root = root.resolve()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    book = prepare(root, progress)
+    seconds["data, figures, fragments"] = time.perf_counter() - started
+    progress("sammanställer kapitlen")
+    assembled = assemble(book)
+    out_dir = root / OUTPUT_DIR
+    out_dir.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temporary:
+        work = Path(temporary)
+        source = work / "book.md"
+        source.write_text(assembled.text, encoding="utf-8")
+        info = DocumentInfo.from_book(book, source_revision(root))
+        built = _render_all(book, source, info, work, formats, seconds, progress)
+        outputs = {}
+        for fmt, path in built.items():
+            target = out_dir / path.name
+            os.replace(path, target)
+            outputs[fmt] = target
+    return BuildResult(outputs, seconds)
+
+
+def prepare(root: Path, progress: Callable[[str], None]) -> Book:
+    """Read the book and, when the project has data/, check it and write figures and fragments."""
+    problems: list[Problem] = []
+    book = report = None
+    try:
+        book = read_book(root)
+    except InputError as exc:
+        problems += exc.problems
+    if (root / "data").is_dir():
+        progress("läser och kontrollerar data")
+        from .load import load_report
+
+        try:
+            report = load_report(root)
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    if report is not None:
+        from .figures import draw_figures
+        from .fragments import write_fragments
+
+        progress("ritar figurer")
+        specs = draw_figures(report, root / "figures")
+        progress("skriver genererade avsnitt")
+        write_fragments(report, specs, root)
+    return book
+
+
+def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],
+                seconds: dict[str, float], progress: Callable[[str], None]) -> dict[str, Path]:
+    from .render.docx import render_docx
+    from .render.html import render_html
+    from .render.pdf import render_pdf
+
+    renderers = {"html": render_html, "docx": render_docx, "pdf": render_pdf}
+
+    def run(fmt: str) -> Path:
+        started = time.perf_counter()
+        fmt_work = work / fmt
+        fmt_work.mkdir()
+        output = fmt_work / (book.output_name + EXTENSIONS[fmt])
+        renderers[fmt](book, source, info, fmt_work, output)
+        seconds[fmt] = time.perf_counter() - started
+        return output
+
+    progress("bygger " + ", ".join(f.upper() for f in formats))
+    with ThreadPoolExecutor(max_workers=len(formats)) as pool:
+        futures = {fmt: pool.submit(run, fmt) for fmt in formats}
+        return {fmt: future.result() for fmt, future in futures.items()}
+
+
+def source_revision(root: Path) -> str:
+    """Short git revision of the sources, with '+ändrad' when the tree has uncommitted changes."""
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    revision = git("rev-parse", "--short", "HEAD")
+    if revision and git("status", "--porcelain", "--untracked-files=no"):
+        revision += "+ändrad"
+    return revision

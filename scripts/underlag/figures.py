@@ -1,0 +1,218 @@
+"""Figures drawn from the data with matplotlib: SVG for HTML and PDF, PNG for DOCX.
+
+Each figure comes with a caption and an alt text written from the same data, so the alt
+text says what the picture shows. Meaning is never carried by colour alone: every status
+colour also has a marker shape and a text label. Files are written only when their
+content changed, so an unchanged figure keeps its bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import model
+from .text import month_name, swedish_date
+
+# Colour, marker and hatch per milestone status colour; all pass 3:1 against white
+# except yellow, which gets a dark outline and its word next to it.
+STATUS_STYLE = {
+    "blå": ("#0072B2", "s"),
+    "röd": ("#B42318", "X"),
+    "gul": ("#E69F00", "D"),
+    "grön": ("#009E73", "o"),
+}
+INK = "#1a1a1a"
+MUTED = "#595959"
+ACCENT = "#005b99"
+PRELIMINARY = "#8c8c8c"
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    id: str  # the cross-reference label without "fig-"
+    stem: str  # file name without extension, under figures/
+    caption: str
+    alt: str
+
+
+def draw_figures(report: model.Report, out_dir: Path) -> list[FigureSpec]:
+    """Draw every figure of the report into out_dir; return what the fragments need."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.hashsalt": "underlag", "font.family": "DejaVu Sans", "font.size": 9,
+                         "svg.fonttype": "path"})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    specs = [_timeline(report, out_dir), _milestones(report, out_dir)]
+    specs += [_rollout(alternative, out_dir) for alternative in report.alternatives if alternative.rollout_variants]
+    return specs
+
+
+def _save(fig, out_dir: Path, stem: str) -> None:
+    import matplotlib.pyplot as plt
+
+    for ext, options in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 200, "metadata": {"Software": None}})):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=ext, bbox_inches="tight", **options)
+        write_if_changed(out_dir / f"{stem}.{ext}", buffer.getvalue())
+    plt.close(fig)
+
+
+def write_if_changed(path: Path, content: bytes) -> bool:
+    if path.is_file() and path.read_bytes() == content:
+        return False
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(content)
+    temporary.replace(path)
+    return True
+
+
+def _month_start(month: str) -> dt.date:
+    year, number = month.split("-")
+    return dt.date(int(year), int(number), 1)
+
+
+def _timeline(report: model.Report, out_dir: Path) -> FigureSpec:
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    events = report.timeline.events
+    months = sorted({e.month for e in events})
+    first, last = _month_start(months[0]), _month_start(months[-1])
+    end = dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.axhline(0, color=INK, linewidth=1)
+    placed: dict[str, int] = {}
+    for index, event in enumerate(events):
+        slot = placed.get(event.month, 0)
+        placed[event.month] = slot + 1
+        when = event.date or _month_start(event.month) + dt.timedelta(days=8 + 9 * slot)
+        height = (1 if index % 2 == 0 else -1) * (0.7 + 0.9 * ((index // 2) % 2))
+        sure = event.status is None
+        ax.plot([when, when], [0, height], color=MUTED, linewidth=0.8)
+        ax.plot(when, 0, marker="o", markersize=7, color=ACCENT if sure else "white",
+                markeredgecolor=ACCENT, markeredgewidth=1.5, zorder=3)
+        label = textwrap.fill(event.text, 24) + ("" if sure else "\n(preliminär placering)")
+        ax.annotate(label, (when, height), ha="center", va="bottom" if height > 0 else "top", fontsize=8,
+                    color=INK)
+    ax.set_xlim(first - dt.timedelta(days=6), end + dt.timedelta(days=6))
+    ax.set_ylim(-2.9, 2.9)
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: _month_label(mdates.num2date(x).date())))
+    ax.yaxis.set_visible(False)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.plot([], [], "o", color=ACCENT, label="Datum eller månad enligt källan")
+    ax.plot([], [], "o", color="white", markeredgecolor=ACCENT, label="Månad avläst ur källans bild (preliminär)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.42), ncol=2, frameon=False, fontsize=8)
+    _save(fig, out_dir, "tidslinje")
+    described = "; ".join(
+        f"{e.text} ({swedish_date(e.date) if e.date else month_name(e.month)}"
+        f"{', preliminär placering' if e.status else ''})" for e in events)
+    return FigureSpec(
+        id="tidslinje",
+        stem="tidslinje",
+        caption=f"Tidslinje för arbetet {month_name(months[0])}–{month_name(months[-1])}",
+        alt=f"Tidslinje med {len(events)} händelser i ordning: {described}.",
+    )
+
+
+def _month_label(day: dt.date) -> str:
+    return f"{month_name(f'{day.year}-{day.month:02d}')}"
+
+
+def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+
+    milestones = report.milestones.milestones
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(milestones) + 1.4))
+    dated = [d for m in milestones for d in (m.planned, m.forecast, m.actual) if d]
+    for row, milestone in enumerate(milestones):
+        y = len(milestones) - row
+        colour, marker = STATUS_STYLE.get(milestone.colour or "", (PRELIMINARY, "o"))
+        if milestone.planned:
+            ax.plot(milestone.planned, y, marker="|", markersize=14, color=INK, markeredgewidth=1.5)
+        if milestone.forecast:
+            ax.plot(milestone.forecast, y, marker=marker, markersize=8, color=colour,
+                    markeredgecolor=INK, markeredgewidth=0.8, zorder=3)
+        if milestone.actual:
+            ax.plot(milestone.actual, y, marker="*", markersize=9, color=INK, zorder=4)
+        status = milestone.colour or "ej satt"
+        when = milestone.forecast or milestone.planned
+        ax.annotate(f"  {status}" + (" (prel.)" if milestone.colour_status else ""),
+                    (when or max(dated), y), va="center", fontsize=8, color=MUTED)
+    ax.set_yticks(range(len(milestones), 0, -1),
+                  [f"{m.id} {m.name}" for m in milestones], fontsize=8)
+    ax.set_xlim(min(dated) - dt.timedelta(days=10), max(dated) + dt.timedelta(days=25))
+    ax.set_ylim(0.4, len(milestones) + 0.6)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.plot([], [], "|", color=INK, markersize=10, label="Planerad klar")
+    ax.plot([], [], "*", color=INK, label="Verkligt klar")
+    for name, (colour, marker) in STATUS_STYLE.items():
+        meaning = next((c.meaning for c in report.milestones.legend if c.colour == name), "")
+        ax.plot([], [], marker, color=colour, markeredgecolor=INK, label=f"Prognos, {name}: {meaning}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.12), ncol=2, frameon=False, fontsize=7.5)
+    fig.autofmt_xdate()
+    _save(fig, out_dir, "milstolpar")
+    undated = [m.id for m in milestones if not (m.planned or m.forecast)]
+    return FigureSpec(
+        id="milstolpar",
+        stem="milstolpar",
+        caption="Milstolpeplan: planerat, prognos och verkligt datum per milstolpe, med status",
+        alt=(f"Diagram över {len(milestones)} milstolpar från {swedish_date(min(dated))} till "
+             f"{swedish_date(max(dated))}. "
+             + " ".join(_milestone_sentence(m) for m in milestones if m.planned)
+             + (f" Utan datum: {', '.join(undated)}." if undated else "")),
+    )
+
+
+def _milestone_sentence(m: model.Milestone) -> str:
+    done = f", klar {swedish_date(m.actual)}" if m.actual else ""
+    return f"{m.id} planerad {swedish_date(m.planned)}, prognos {swedish_date(m.forecast)}{done}, status {m.colour or 'ej satt'}."
+
+
+def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+
+    rows = [(variant, wave) for variant in alternative.rollout_variants for wave in variant.waves]
+    fig, ax = plt.subplots(figsize=(8, 0.36 * len(rows) + 1.3))
+    palette = ["#005b99", "#b34700"]  # 7.0:1 and 5.5:1 on white; variants also differ by hatch
+    labels = []
+    for row, (variant, wave) in enumerate(rows):
+        y = len(rows) - row
+        index = alternative.rollout_variants.index(variant)
+        colour = palette[index % len(palette)]
+        ax.barh(y, wave.end_month - wave.start_month, left=wave.start_month, height=0.6,
+                color=colour if variant.status == "fastställd" else "white", edgecolor=colour,
+                hatch="" if variant.status == "fastställd" else ("///" if index % 2 == 0 else "..."), linewidth=1.2)
+        labels.append(f"{variant.name}: {wave.name}")
+    end = max(w.end_month for _, w in rows)
+    ax.set_yticks(range(len(rows), 0, -1), labels, fontsize=7.5)
+    ax.set_xticks(range(0, end + 1, 6))
+    ax.set_xlim(0, end + 1)
+    settled = all(v.status == "fastställd" for v in alternative.rollout_variants)
+    ax.set_xlabel("Månader efter beslut" + ("" if settled else " (preliminärt, streckade staplar)"))
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    stem = f"utrullning-{alternative.id}"
+    _save(fig, out_dir, stem)
+    described = " ".join(
+        f"{v.name}: {len(v.waves)} steg under {v.duration_months} månader, "
+        + ", ".join(f"{w.name} månad {w.start_month}–{w.end_month}" for w in v.waves) + "."
+        for v in alternative.rollout_variants)
+    return FigureSpec(
+        id=stem,
+        stem=stem,
+        caption=f"Utrullningsalternativ för alternativ {alternative.order}, {alternative.short_title}"
+                + ("" if all(v.status == "fastställd" for v in alternative.rollout_variants) else " (preliminär tidplan)"),
+        alt=f"Tidplan i månader efter beslut för alternativ {alternative.order}. {described}",
+    )

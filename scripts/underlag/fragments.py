@@ -1,0 +1,125 @@
+"""Generated Markdown fragments: every part of a chapter that repeats data.
+
+Each `templates/fragments/<name>.md.j2` becomes `chapters/_generated/<name>.md`, which a
+chapter pulls in with `{{< include _generated/<name>.md >}}`. Every value a template
+prints is escaped for Markdown unless it is `Markup` built here, so data stays text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from . import model
+from .errors import InputError, Problem
+from .escape import Markup, markdown
+from .figures import FigureSpec, write_if_changed
+from .load import iter_records
+from .text import iso_date, month_name, number, swedish_date
+
+TEMPLATE_DIR = "templates/fragments"
+OUTPUT_DIR = "chapters/_generated"
+FIGURE_PATH = "../figures"  # as seen from chapters/, where the fragments are included
+PROSE_DIR = "alternativ"  # chapters/alternativ/<id>.qmd: a writer's text about one alternative
+STATUS_MARKS = {"preliminär": "preliminär", "förslag": "förslag"}
+
+
+def _finalize(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, Markup) else markdown(value)
+
+
+def environment(root: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root / TEMPLATE_DIR),
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        # `{#` starts Quarto labels ({#sec-x}), so Jinja comments use {## … ##}
+        comment_start_string="{##",
+        comment_end_string="##}",
+    )
+    env.filters.update(iso=iso_date, datum=swedish_date, month=month_name, number=number, raw=Markup)
+    return env
+
+
+def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path) -> list[Path]:
+    """Render every fragment template; return the paths whose content changed."""
+    env = environment(root)
+    sources = {s.id: s for s in report.sources}
+    env.filters.update(mark=lambda p: _mark(p, report.meta.based_on, sources),
+                       bullets=lambda ps, numbered=False, depth=0: _bullets(ps, report.meta.based_on, sources, numbered, depth))
+    context = {
+        "report": report,
+        "figures": {spec.id: figure_markdown(spec) for spec in figures},
+        "unsettled": unsettled_count(report),
+        "sources": sources,
+        "prose": writers_prose(report, root),
+    }
+    out_dir = root / OUTPUT_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    changed = []
+    problems = []
+    for name in sorted(env.list_templates(extensions=["j2"])):
+        try:
+            text = env.get_template(name).render(context)
+        except jinja2.TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            problems.append(Problem(f"{TEMPLATE_DIR}/{name}", line, None, f"template error: {exc.message}"))
+            continue
+        target = out_dir / name.removesuffix(".j2")
+        if write_if_changed(target, text.encode("utf-8")):
+            changed.append(target)
+    if problems:
+        raise InputError(problems)
+    return changed
+
+
+def writers_prose(report: model.Report, root: Path) -> dict[str, Markup]:
+    """Include lines for `chapters/alternativ/<id>.qmd`, where writers add prose to an alternative."""
+    return {
+        alt.id: Markup(f"{{{{< include ../{PROSE_DIR}/{alt.id}.qmd >}}}}")
+        for alt in report.alternatives
+        if (root / "chapters" / PROSE_DIR / f"{alt.id}.qmd").is_file()
+    }
+
+
+def figure_markdown(spec: FigureSpec) -> Markup:
+    alt = spec.alt.replace('"', "”").replace("\\", "/")
+    return Markup(f'![{markdown(spec.caption)}]({FIGURE_PATH}/{spec.stem}){{#fig-{spec.id} fig-alt="{alt}"}}')
+
+
+def _mark(point, primary: str, sources: dict[str, model.SourceEntry]) -> Markup:
+    """How a statement shows where it stands: '(preliminär)', or its source when not the main one."""
+    parts = []
+    if getattr(point, "status", None) in STATUS_MARKS:
+        parts.append(f"*({STATUS_MARKS[point.status]})*")
+    source = getattr(point, "source", None)
+    if source and source != primary:
+        parts.append(f"(källa: {markdown(sources[source].title)})")
+    return Markup(" " + " ".join(parts) if parts else "")
+
+
+def _bullets(points: list[model.Point], primary: str, sources, numbered: bool = False, depth: int = 0) -> Markup:
+    lines = []
+    for index, point in enumerate(points, 1):
+        bullet = f"{index}." if numbered else "-"
+        lines.append(f"{'    ' * depth}{bullet} {markdown(point.text)}{_mark(point, primary, sources)}")
+        if point.points:
+            lines.append(_bullets(point.points, primary, sources, False, depth + 1))
+    return Markup("\n".join(lines))
+
+
+def unsettled_count(report: model.Report) -> dict[str, int]:
+    """How many statements are not settled, by status; shown in the report's summary."""
+    counts: dict[str, int] = {}
+    for record in iter_records(report):
+        status = getattr(record, "status", None) or getattr(record, "colour_status", None)
+        if status in STATUS_MARKS:
+            counts[status] = counts.get(status, 0) + 1
+    return counts

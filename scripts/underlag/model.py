@@ -1,0 +1,252 @@
+"""The typed model of everything in `data/`: one `Report` object for every later stage.
+
+Field names are English (they are identifiers); the values are the report's Swedish text.
+Every record remembers the file and line it was read from (`origin`), so later checks can
+point a writer at the right place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+# How settled a piece of content is. Anything but `fastställd` is shown as such in the report.
+Status = Literal["preliminär", "förslag", "fastställd"]
+DocumentStatus = Literal["utkast", "förslag", "fastställd"]
+Colour = Literal["blå", "röd", "gul", "grön"]
+# Ids become cross-reference labels and file names: lower-case letters, digits and hyphens.
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    _origin: tuple[str, int] | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> tuple[str, int] | None:
+        """(file, line) the record was read from, when it came from a file."""
+        return self._origin
+
+
+class Point(Record):
+    """One statement in the report: a fact with its source, or content marked as not settled."""
+
+    text: str = Field(min_length=1)
+    source: str | None = Field(default=None, description="id of an entry in data/kallor.yaml")
+    status: Status | None = None
+    points: list[Point] = Field(default_factory=list, description="sub-points")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_string(cls, value):
+        return {"text": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _sourced_or_marked(self):
+        if self.source is None and self.status is None:
+            raise ValueError(
+                "a point needs a 'source' (an id in data/kallor.yaml) "
+                "or a 'status' such as 'preliminär'"
+            )
+        return self
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (None, "fastställd")
+
+
+class ReportMeta(Record):
+    """data/rapport.yaml; also read by Quarto as a metadata file."""
+
+    title: str
+    subtitle: str | None = None
+    short_title: str
+    organisation: str
+    date: dt.date
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+    status: DocumentStatus
+    diarienummer: str | None = Field(default=None, pattern=r"^[A-ZÅÄÖ]{1,4} \d{4}-\d{5}$")
+    lang: str = "sv-SE"
+    based_on: str = Field(description="id in data/kallor.yaml of the document the report was written from")
+
+
+class Goals(Record):
+    goals: list[Point]
+
+
+class TimelineEvent(Record):
+    id: Id
+    text: str
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    date: dt.date | None = None
+    note: str | None = None
+    source: str | None = None
+    status: Status | None = None
+
+
+class Timeline(Record):
+    title: str
+    heading: str
+    events: list[TimelineEvent]
+
+
+class WorkPackage(Record):
+    id: Id
+    name: str
+    points: list[Point] = Field(default_factory=list)
+
+
+class Phase(Record):
+    id: Id
+    name: str
+    period: str
+    start: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    end: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    work_packages: list[WorkPackage]
+
+
+class Track(Record):
+    """Work that runs beside the phases: the regional experience gathering, the external review."""
+
+    id: Id
+    name: str
+    purpose: Point
+    activities: list[Point]
+
+
+class Phases(Record):
+    phases: list[Phase]
+    tracks: list[Track]
+
+
+class ColourMeaning(Record):
+    colour: Colour
+    meaning: str
+
+
+class Milestone(Record):
+    id: str
+    name: str
+    planned: dt.date | None = None
+    forecast: dt.date | None = None
+    actual: dt.date | None = None
+    comment: str | None = None
+    colour: Colour | None = None
+    colour_status: Status | None = Field(
+        default=None, description="set when the colour is not given by the source"
+    )
+
+
+class Milestones(Record):
+    note: str
+    legend: list[ColourMeaning]
+    milestones: list[Milestone]
+    source: str
+
+
+class Wave(Record):
+    name: str
+    units: str
+    start_month: int = Field(ge=0, description="months after the decision")
+    end_month: int = Field(gt=0)
+
+
+class RolloutVariant(Record):
+    id: Id
+    name: str
+    scope: str
+    order_of_units: str
+    waves: list[Wave] = Field(min_length=1)
+    prerequisites: list[Point] = Field(default_factory=list)
+    status: Status
+    source: str | None = None
+
+    @property
+    def duration_months(self) -> int:
+        return max(w.end_month for w in self.waves) - min(w.start_month for w in self.waves)
+
+
+class Swot(Record):
+    strengths: list[Point] = Field(default_factory=list)
+    weaknesses: list[Point] = Field(default_factory=list)
+    opportunities: list[Point] = Field(default_factory=list)
+    threats: list[Point] = Field(default_factory=list)
+
+
+class Alternative(Record):
+    """One action alternative: one file in data/alternativ/."""
+
+    id: Id
+    order: int = Field(ge=1)
+    title: str
+    early_title: str | None = Field(default=None, description="wording in the early proposal")
+    short_title: str
+    subtitle: str | None = None
+    points: list[Point]
+    consequences: list[Point] = Field(default_factory=list)
+    rollout_variants: list[RolloutVariant] = Field(default_factory=list)
+    swot: Swot
+
+
+class ZeroAlternative(Record):
+    """Nollalternativet: what happens if no further action is taken. A reference, not a choice."""
+
+    title: str
+    description: str
+    points: list[Point]
+    consequences: list[Point] = Field(default_factory=list)
+
+
+class Perspective(Record):
+    id: Id
+    name: str
+    sub_perspectives: list[str] = Field(default_factory=list)
+
+
+class Method(Record):
+    purpose: list[Point]
+    must_describe: list[Point]
+    perspectives: list[Perspective]
+    presentation: str
+    presentation_parts: dict[str, str]
+    source: str
+
+
+class SourceEntry(Record):
+    id: Id
+    title: str
+    kind: str
+    group: str | None = None
+    status: Literal["finns", "planerad", "pågår"]
+
+
+class Stakeholder(Record):
+    id: Id
+    name: str
+    involvement: Point
+
+
+class Decision(Record):
+    """Förslag till beslut: the decision points put to the board."""
+
+    status: Status
+    points: list[str]
+    choice_to_make: str
+
+
+class Report(Record):
+    meta: ReportMeta
+    goals: Goals
+    timeline: Timeline
+    phases: Phases
+    milestones: Milestones
+    alternatives: list[Alternative]
+    zero_alternative: ZeroAlternative
+    method: Method
+    sources: list[SourceEntry]
+    stakeholders: list[Stakeholder]
+    decision: Decision

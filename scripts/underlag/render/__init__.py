@@ -1,0 +1,1 @@
+"""Render engines: one module per output format, all reading the same assembled Markdown."""

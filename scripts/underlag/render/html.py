@@ -1,0 +1,47 @@
+"""HTML: one self-contained page (styles and images embedded) with a contents sidebar."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from ..book import Book
+from .pandoc import DocumentInfo, metadata_args, run_pandoc
+
+STYLESHEET = "templates/html/style.css"
+
+
+def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
+    banner = work / "banner.html"
+    banner.write_text(_banner(info), encoding="utf-8")
+    footer = work / "footer.html"
+    footer.write_text(_footer(info), encoding="utf-8")
+    run_pandoc(
+        book, source, "html5", output,
+        "--standalone", "--embed-resources", "--toc", "--toc-depth=2",
+        "--css", str(book.root / STYLESHEET),
+        "--include-before-body", str(banner), "--include-after-body", str(footer),
+        *_metadata_args(info),
+    )
+
+
+def _metadata_args(info: DocumentInfo) -> list[str]:
+    pairs = {"title": info.title, "subtitle": info.subtitle, "author": info.organisation,
+             "date": info.date, "toc-title": "Innehåll"}
+    return metadata_args(pairs)
+
+
+def _banner(info: DocumentInfo) -> str:
+    if not info.status_label:
+        return ""
+    return (f'<div class="status-banner" role="note"><strong>{escape(info.status_label)}</strong> '
+            f"Innehållet är inte fastställt. Preliminära uppgifter är markerade i texten.</div>\n")
+
+
+def _footer(info: DocumentInfo) -> str:
+    parts = [f"Version {info.version}", info.date, info.status]
+    if info.diarienummer:
+        parts.append(f"Diarienummer {info.diarienummer}")
+    if info.revision:
+        parts.append(f"Revision {info.revision}")
+    return f'<footer class="document-footer">{escape(" · ".join(p for p in parts if p))}</footer>\n'

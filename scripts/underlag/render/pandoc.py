@@ -1,0 +1,83 @@
+"""Running pandoc with the project's Lua filters, and the document facts every format shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ..book import Book
+from ..errors import ToolError
+
+FILTER_DIR = Path(__file__).resolve().parent.parent / "filters"
+# Order matters: chapters are unwrapped first, callouts take their headings before numbering.
+FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "blocks.lua")
+MARKDOWN = "markdown-implicit_header_references"
+STATUS_LABELS = {"utkast": "UTKAST", "förslag": "FÖRSLAG", "preliminär": "PRELIMINÄR"}
+
+
+@cache
+def pandoc_path() -> str:
+    import pypandoc  # only here: its import looks for the binary
+
+    return pypandoc.get_pandoc_path()
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the cover, headers and footers show; plain strings, never markup."""
+
+    title: str
+    subtitle: str
+    short_title: str
+    organisation: str
+    date: str
+    version: str
+    status: str
+    diarienummer: str
+    revision: str
+    lang: str
+
+    @property
+    def status_label(self) -> str:
+        """The visible marking on every page; empty once the document is final."""
+        return STATUS_LABELS.get(self.status.lower(), "" if self.status.lower() == "fastställd" else self.status.upper())
+
+    @classmethod
+    def from_book(cls, book: Book, revision: str = "") -> "DocumentInfo":
+        meta = book.metadata
+        text = lambda key, default="": str(meta.get(key) or default)  # noqa: E731
+        date = meta.get("date") or dt.date.today()
+        return cls(
+            title=book.title,
+            subtitle=text("subtitle"),
+            short_title=text("short_title", book.title),
+            organisation=text("organisation", text("author")),
+            date=date.isoformat() if isinstance(date, dt.date) else str(date),
+            version=text("version"),
+            status=text("status", "utkast"),
+            diarienummer=text("diarienummer"),
+            revision=revision,
+            lang=book.lang,
+        )
+
+
+def metadata_args(pairs: dict[str, str]) -> list[str]:
+    """-M values reach pandoc as literal strings: data cannot turn into markup here."""
+    return [arg for key, value in pairs.items() if value for arg in ("--metadata", f"{key}={value}")]
+
+
+def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: str) -> str:
+    """Convert the assembled Markdown; raise ToolError with pandoc's own message on failure."""
+    args = [pandoc_path(), str(source), "--from", MARKDOWN, "--to", to,
+            "--metadata", f"underlag-root={book.root.resolve()}", "--metadata", f"lang={book.lang}"]
+    for name in FILTERS:
+        args += ["--lua-filter", str(FILTER_DIR / name)]
+    if output is not None:
+        args += ["--output", str(output)]
+    result = subprocess.run(args + list(extra), capture_output=True, text=True, cwd=book.root)
+    if result.returncode != 0:
+        raise ToolError(f"pandoc ({to}) failed: {result.stderr.strip()}")
+    return result.stdout

@@ -1,0 +1,49 @@
+"""PDF: pandoc writes the body as Typst, our template wraps it, Typst compiles it as PDF/UA-1."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from pathlib import Path
+
+from ..book import Book
+from ..errors import ToolError
+from .pandoc import DocumentInfo, run_pandoc
+
+TEMPLATE = "templates/typst/report.typ"
+FONT_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/dejavu")
+
+
+def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
+    import typst
+
+    body = run_pandoc(book, source, "typst", None)
+    main = work / "main.typ"
+    # One file, not an #include: the body must see the template's callout and horizontalrule.
+    main.write_text(f'#import "/{TEMPLATE}": report, callout, horizontalrule\n#show: report\n\n{body}',
+                    encoding="utf-8")
+    inputs = {key.replace("_", "-"): value for key, value in asdict(info).items()}
+    inputs["status-label"] = info.status_label
+    try:
+        typst.compile(
+            str(main),
+            output=str(output),
+            root=str(book.root),
+            font_paths=[d for d in FONT_DIRS if Path(d).is_dir()],
+            ignore_system_fonts=True,
+            sys_inputs=inputs,
+            pdf_standards=["ua-1"],
+            timestamp=_timestamp(info),
+        )
+    except typst.TypstError as exc:
+        hints = "; ".join(getattr(exc, "hints", []) or [])
+        raise ToolError(f"Typst could not build the PDF: {exc.message}{'; ' + hints if hints else ''}") from None
+
+
+def _timestamp(info: DocumentInfo) -> int:
+    """The document's own date, so two builds of the same sources give the same PDF date."""
+    try:
+        day = dt.date.fromisoformat(info.date)
+    except ValueError:
+        return 0
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
