@@ -181,28 +181,33 @@ def _milestone_sentence(m: model.Milestone) -> str:
 
 def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     rows = [(variant, wave) for variant in alternative.rollout_variants for wave in variant.waves]
-    fig, ax = plt.subplots(figsize=(8, 0.36 * len(rows) + 1.3))
-    palette = ["#005b99", "#b34700"]  # 7.0:1 and 5.5:1 on white; variants also differ by hatch
-    labels = []
-    for row, (variant, wave) in enumerate(rows):
-        y = len(rows) - row
-        index = alternative.rollout_variants.index(variant)
-        colour = palette[index % len(palette)]
-        ax.barh(y, wave.end_month - wave.start_month, left=wave.start_month, height=0.6,
-                color=colour if variant.status == "fastställd" else "white", edgecolor=colour,
-                hatch="" if variant.status == "fastställd" else ("///" if index % 2 == 0 else "..."), linewidth=1.2)
-        labels.append(f"{variant.name}: {wave.name}")
+    fig, ax = plt.subplots(figsize=(8, 0.34 * len(rows) + 1.6))
+    palette = ["#005b99", "#b34700", "#6f42c1"]  # all above 5:1 on white; variants also differ by hatch
+    hatches = ["///", "...", "xx"]
+    handles = []
+    for index, variant in enumerate(alternative.rollout_variants):
+        colour, settled = palette[index % len(palette)], variant.status == "fastställd"
+        style = dict(color=colour if settled else "white", edgecolor=colour, linewidth=1.2,
+                     hatch="" if settled else hatches[index % len(hatches)])
+        handles.append(Patch(label=variant.name + ("" if settled else f" ({variant.status})"), **style))
+        for wave in variant.waves:
+            y = len(rows) - rows.index((variant, wave))
+            ax.barh(y, wave.end_month - wave.start_month, left=wave.start_month, height=0.62, **style)
     end = max(w.end_month for _, w in rows)
-    ax.set_yticks(range(len(rows), 0, -1), labels, fontsize=7.5)
+    ax.set_yticks(range(len(rows), 0, -1), [textwrap.shorten(w.name, 38) for _, w in rows], fontsize=8)
     ax.set_xticks(range(0, end + 1, 6))
     ax.set_xlim(0, end + 1)
     settled = all(v.status == "fastställd" for v in alternative.rollout_variants)
-    ax.set_xlabel("Månader efter beslut" + ("" if settled else " (preliminärt, streckade staplar)"))
+    ax.set_xlabel("Månader efter beslut" + ("" if settled else " (preliminärt: streckade staplar)"))
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22 - 0.6 / len(rows)),
+              ncol=len(handles), frameon=False, fontsize=8)
     stem = f"utrullning-{alternative.id}"
     _save(fig, out_dir, stem)
     described = " ".join(

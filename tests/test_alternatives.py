@@ -1,0 +1,59 @@
+"""Adding an alternative is adding a file; its text stays text in every format."""
+
+from __future__ import annotations
+
+import re
+
+import docx
+from conftest import build_project, copy_project, docx_text, html_tree, pdf_text
+
+HOSTILE = 'Femte <script>alert(1)</script> *vägen* #read("/etc/passwd") {{< meta title >}} $x$ [länk](http://x)'
+
+FIFTH = f"""
+id: alt5
+order: 5
+title: '{HOSTILE.replace("'", "''")}'
+short_title: Regional samverkan
+points:
+  - text: Regionen samverkar med andra regioner om ett gemensamt system.
+    status: preliminär
+rollout_variants:
+  - id: alt5-samverkan
+    name: Gemensam upphandling
+    scope: Hela regionen.
+    order_of_units: Tillsammans med andra regioner.
+    status: preliminär
+    waves:
+      - name: Gemensam upphandling
+        units: Flera regioner
+        start_month: 0
+        end_month: 30
+swot:
+  strengths:
+    - text: Delade kostnader.
+      status: preliminär
+"""
+
+
+def test_a_fifth_alternative_file_appears_in_every_output(tmp_path):
+    project = copy_project(tmp_path)
+    (project / "data/alternativ/alt5-samverkan.yaml").write_text(FIFTH, encoding="utf-8")
+    outputs = build_project(project)
+
+    html = html_tree(outputs["html"])
+    html_text = re.sub(r"\s+", " ", html.text_content())
+    pdf = re.sub(r"\s+", " ", pdf_text(outputs["pdf"]))
+    word = re.sub(r"\s+", " ", docx_text(outputs["docx"]))
+    shown = HOSTILE.replace('"', "”")  # straight quotes become Swedish ones, as all text's do
+    for text in (html_text, pdf, word):
+        assert "Alternativ 5: Regional samverkan" in text
+        assert "Utrullningsalternativ för alternativ 5" in text
+        assert "Gemensam upphandling" in text
+    # the hostile title is printed, not run: no script element, no file read, no expansion
+    assert shown in html_text and shown in word
+    assert "<script>alert(1)</script>" in html_text
+    assert not [s for s in html.iter("script") if "alert(1)" in (s.text or "")]
+    assert "{{< meta title >}}" in word and "root:" not in pdf
+    overview = next(t for t in docx.Document(str(outputs["docx"])).tables if t.rows[0].cells[0].text == "Nr")
+    assert [row.cells[0].text for row in overview.rows[1:]] == ["1", "2", "3", "4", "5"]
+    assert len(html.findall(".//img")) == 7  # timeline, milestones and one rollout plan per alternative

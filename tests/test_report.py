@@ -1,0 +1,157 @@
+"""The real decision basis, opened in each format and checked as a reader gets it."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+import pikepdf
+import pytest
+import yaml
+from conftest import PROJECT, docx_text, html_tree, pdf_text
+
+ALTERNATIVES = [yaml.safe_load(p.read_text("utf-8")) for p in sorted((PROJECT / "data/alternativ").glob("*.yaml"))]
+MILESTONES = yaml.safe_load((PROJECT / "data/milstolpar.yaml").read_text("utf-8"))["milestones"]
+META = yaml.safe_load((PROJECT / "data/rapport.yaml").read_text("utf-8"))
+
+
+def normalise(text: str) -> str:
+    """Text extraction breaks lines and hyphenates; compare on words only."""
+    # Typst marks its line-end hyphens with a soft hyphen, and a break at a real hyphen too
+    text = text.replace("\u00ad\n", "").replace("\u00ad", "-").replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def texts(report) -> dict[str, str]:
+    html = html_tree(report["html"]).text_content()
+    return {"pdf": normalise(pdf_text(report["pdf"])), "docx": normalise(docx_text(report["docx"])),
+            "html": normalise(html)}
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
+def test_every_alternative_title_appears(texts, fmt):
+    for alternative in ALTERNATIVES:
+        assert normalise(alternative["title"]) in texts[fmt], alternative["id"]
+    assert "Nollalternativ" in texts[fmt]
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
+def test_no_unresolved_reference(texts, fmt):
+    assert "??" not in texts[fmt]
+    assert not re.search(r"@(fig|tbl|sec|Fig)-", texts[fmt])
+    assert "{{<" not in texts[fmt]
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
+def test_captions_and_references_are_numbered_in_swedish(texts, fmt):
+    assert re.search(r"Figur 1: Tidslinje", texts[fmt])
+    assert re.search(r"Tabell 1: De 4 handlingsalternativen", texts[fmt])
+    assert re.search(r"\(se avsnitt 6\.1\)", texts[fmt])  # @sec-nollalternativ in the summary
+    assert re.search(r"Figur 1 visar händelserna", texts[fmt])  # @Fig-tidslinje starts a sentence
+    assert re.search(r"i tabell \d+ i bilaga avsnitt A\b", texts[fmt])  # appendix numbering
+
+
+def test_reference_numbers_agree_between_formats(texts):
+    pattern = r"(?:figur|tabell|avsnitt) [\dA-Z]+(?:\.\d+)*"
+    found = {fmt: re.findall(pattern, text) for fmt, text in texts.items()}
+    assert found["pdf"] and found["pdf"] == found["docx"] == found["html"]
+
+
+def test_milestone_table_in_docx_has_every_milestone_with_its_dates(report):
+    document = docx.Document(str(report["docx"]))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "ID")
+    rows = {row.cells[0].text: [c.text for c in row.cells] for row in table.rows[1:]}
+    assert list(rows) == [m["id"] for m in MILESTONES]
+    for milestone in MILESTONES:
+        for key in ("planned", "forecast", "actual"):
+            if milestone.get(key):
+                assert milestone[key].isoformat() in rows[milestone["id"]]
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "html"])
+def test_milestone_dates_appear(texts, fmt):
+    for milestone in MILESTONES:
+        assert f"{milestone['id']} {milestone['name']}" in texts[fmt]
+        if milestone.get("planned"):
+            assert milestone["planned"].isoformat() in texts[fmt]
+
+
+def test_html_metadata_images_and_tables(report):
+    tree = html_tree(report["html"])
+    assert tree.get("lang") == "sv-SE"
+    assert tree.findtext(".//title") == META["title"]
+    images = tree.findall(".//img")
+    assert len(images) == 2 + len(ALTERNATIVES)
+    assert all(img.get("alt") and len(img.get("alt")) > 40 for img in images)
+    assert all(img.get("src").startswith("data:") for img in images), "images must be embedded"
+    assert all(t.find(".//th") is not None for t in tree.findall(".//table"))
+    assert tree.find(".//nav[@id='TOC']") is not None
+    assert "UTKAST" in tree.find(".//*[@class='status-banner']").text_content()
+    assert not tree.findall(".//script[@src]") and not tree.findall(".//link[@href]")
+
+
+def test_docx_metadata_alt_text_and_headers(report):
+    document = docx.Document(str(report["docx"]))
+    assert document.core_properties.title == META["title"]
+    assert document.core_properties.language == "sv-SE"
+    xml = zipfile.ZipFile(report["docx"]).read("word/document.xml").decode()
+    pictures = re.findall(r"<wp:docPr [^>]*>", xml)
+    assert len(pictures) == 2 + len(ALTERNATIVES)
+    assert all(re.search(r'descr="[^"]{40,}"', p) for p in pictures)
+    assert xml.count("<w:tblHeader") >= len(document.tables)
+    styles = zipfile.ZipFile(report["docx"]).read("word/styles.xml").decode()
+    assert 'w:val="sv-SE"' in styles
+    headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[0].text == "1 Sammanfattning"
+    assert "UTKAST" in document.sections[0].header.paragraphs[0].text
+    cover = [p.text for p in document.paragraphs[:6]]
+    assert META["title"] in cover and META["organisation"] in cover
+
+
+def test_pdf_metadata_outline_and_status(report):
+    with pikepdf.open(report["pdf"]) as pdf:
+        assert str(pdf.Root.Lang) == "sv-SE"
+        assert str(pdf.docinfo["/Title"]) == META["title"]
+        assert pdf.Root.MarkInfo.Marked
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle
+        with pdf.open_outline() as outline:
+            titles = [item.title for item in outline.root]
+        assert titles[0].endswith("Sammanfattning") and "Förslag till beslut" in titles[1]
+    from pypdf import PdfReader
+
+    pages = PdfReader(report["pdf"]).pages
+    assert "Version 0.1.0" in pages[0].extract_text()
+    for number, page in enumerate(pages[1:], 2):  # status and page x of y on every page after the cover
+        text = page.extract_text()
+        assert "UTKAST" in text and f"Sida {number} av {len(pages)}" in text
+
+
+def test_chapter_order_follows_board_paper(texts):
+    order = ["Sammanfattning", "Förslag till beslut", "Bakgrund och uppdrag", "Mål och avgränsning",
+             "Metod för utvärdering", "Handlingsalternativen", "Utrullningsalternativ", "Analys",
+             "Tidplan och milstolpar", "Fortsatt arbete"]
+    positions = [texts["html"].index(f"{i} {name}", texts["html"].index("Innehåll") + 200)
+                 for i, name in enumerate(order, 1)]
+    assert positions == sorted(positions)
+
+
+def test_preliminary_content_is_marked(texts):
+    for fmt, text in texts.items():
+        assert "(preliminär)" in text, fmt
+        assert "Förslaget är inte färdigt" in text, fmt
+
+
+def test_every_seed_fact_is_in_the_report(texts):
+    """A sample of the source deck's wording, one per slide, must be in every format."""
+    facts = ["Samordningsgrupp IVIS startar", "2025-12-22", "Region Skåne meddelar uppskjutet införande",
+             "Regiondirektörens verkställighetsbeslut", "Godkänd av beslutsfattare/styrgrupp",
+             "Beslut att godkänna slutrapport", "Ny upphandling krävs", "Genomföra upphandling enligt LOU",
+             "likt Region Stockholm", "Riktade frågor till samordningsråd", "Västkom och Vårdsamverkan",
+             "Ledningsstöd och utveckling", "Program Millennium och KSD:s erfarenheter",
+             "Tabellen innehåller enbart milstolpar för beslutspunkter och leveranser"]
+    for fmt, text in texts.items():
+        missing = [fact for fact in facts if fact not in text]
+        assert not missing, (fmt, missing)
