@@ -6,9 +6,9 @@ from html import escape
 from pathlib import Path
 
 from ..book import Book
-from .pandoc import DocumentInfo, metadata_args, run_pandoc
+from .pandoc import DocumentInfo, metadata_args, run_pandoc, template
 
-STYLESHEET = "templates/html/style.css"
+STYLESHEET = "html/style.css"
 
 
 def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
@@ -19,7 +19,7 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
     run_pandoc(
         book, source, "html5", output,
         "--standalone", "--embed-resources", "--toc", "--toc-depth=2",
-        "--css", str(book.root / STYLESHEET),
+        "--css", str(template(book.root, STYLESHEET)),
         "--include-before-body", str(banner), "--include-after-body", str(footer),
         *_metadata_args(info),
     )

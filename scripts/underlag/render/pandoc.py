@@ -12,6 +12,8 @@ from ..book import Book
 from ..errors import ToolError
 
 FILTER_DIR = Path(__file__).resolve().parent.parent / "filters"
+# The templates of this source tree: used by a project (e.g. a plain Quarto book) without its own.
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 # Order matters: chapters are unwrapped first, callouts take their headings before numbering.
 FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "blocks.lua")
 MARKDOWN = "markdown-implicit_header_references"
@@ -62,6 +64,12 @@ class DocumentInfo:
             revision=revision,
             lang=book.lang,
         )
+
+
+def template(root: Path, name: str) -> Path:
+    """The project's `templates/<name>`, else the one this source tree ships."""
+    own = root / "templates" / name
+    return own if own.is_file() else DEFAULT_TEMPLATES / name
 
 
 def metadata_args(pairs: dict[str, str]) -> list[str]:

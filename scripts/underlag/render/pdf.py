@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
 from ..book import Book
 from ..errors import ToolError
-from .pandoc import DocumentInfo, run_pandoc
+from .pandoc import DocumentInfo, run_pandoc, template
 
-TEMPLATE = "templates/typst/report.typ"
+TEMPLATE = "typst/report.typ"
 FONT_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/dejavu")
 
 
@@ -18,9 +19,11 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
     import typst
 
     body = run_pandoc(book, source, "typst", None)
+    # The template is copied beside the body: Typst reads nothing outside the project root.
+    shutil.copyfile(template(book.root, TEMPLATE), work / "report.typ")
     main = work / "main.typ"
     # One file, not an #include: the body must see the template's callout and horizontalrule.
-    main.write_text(f'#import "/{TEMPLATE}": report, callout, horizontalrule\n#show: report\n\n{body}',
+    main.write_text(f'#import "report.typ": report, callout, horizontalrule\n#show: report\n\n{body}',
                     encoding="utf-8")
     inputs = {key.replace("_", "-"): value for key, value in asdict(info).items()}
     inputs["status-label"] = info.status_label

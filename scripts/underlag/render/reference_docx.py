@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from .pandoc import DocumentInfo, pandoc_path
+from .pandoc import DocumentInfo, pandoc_path, template
 
-STYLE_DEFINITION = "templates/docx/styles.yaml"
+STYLE_DEFINITION = "docx/styles.yaml"
 
 
 def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
@@ -22,7 +22,7 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Cm
 
-    definition = yaml.safe_load((root / STYLE_DEFINITION).read_text("utf-8"))
+    definition = yaml.safe_load(template(root, STYLE_DEFINITION).read_text("utf-8"))
     base = subprocess.run([pandoc_path(), "--print-default-data-file", "reference.docx"],
                           capture_output=True, check=True).stdout
     output.write_bytes(base)
