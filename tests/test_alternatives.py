@@ -38,6 +38,8 @@ swot:
 def test_a_fifth_alternative_file_appears_in_every_output(tmp_path):
     project = copy_project(tmp_path)
     (project / "data/alternativ/alt5-samverkan.yaml").write_text(FIFTH, encoding="utf-8")
+    meta = project / "data/rapport.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("# diarienummer:", "diarienummer:"), "utf-8")
     outputs = build_project(project)
 
     html = html_tree(outputs["html"])
@@ -56,4 +58,10 @@ def test_a_fifth_alternative_file_appears_in_every_output(tmp_path):
     assert "{{< meta title >}}" in word and "root:" not in pdf
     overview = next(t for t in docx.Document(str(outputs["docx"])).tables if t.rows[0].cells[0].text == "Nr")
     assert [row.cells[0].text for row in overview.rows[1:]] == ["1", "2", "3", "4", "5"]
+    # a diarienummer, once given, is on the cover and in the running header
+    from pypdf import PdfReader
+
+    pages = PdfReader(outputs["pdf"]).pages
+    assert all("RS 2025-00123" in page.extract_text() for page in pages[:3])
+    assert "RS 2025-00123" in word
     assert len(html.findall(".//img")) == 7  # timeline, milestones and one rollout plan per alternative

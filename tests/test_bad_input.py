@@ -93,3 +93,8 @@ def test_all_problems_are_reported_at_once(tmp_path):
     # data problems stop before chapters are read; every data problem is listed
     for case in ("malformed YAML", "unknown field", "impossible date"):
         assert CASES[case][2] in result.stderr, case
+
+
+def test_check_is_clean_on_the_real_project(tmp_path):
+    result = underlag("check", cwd=copy_project(tmp_path))
+    assert result.returncode == 0, result.stderr
