@@ -86,7 +86,7 @@ def _timeline(report: model.Report, out_dir: Path) -> FigureSpec:
     months = sorted({e.month for e in events})
     first, last = _month_start(months[0]), _month_start(months[-1])
     end = dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
-    fig, ax = plt.subplots(figsize=(8, 3.4))
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
     ax.axhline(0, color=INK, linewidth=1)
     placed: dict[str, int] = {}
     for index, event in enumerate(events):
@@ -131,7 +131,7 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
     import matplotlib.pyplot as plt
 
     milestones = report.milestones.milestones
-    fig, ax = plt.subplots(figsize=(8, 0.42 * len(milestones) + 1.4))
+    fig, ax = plt.subplots(figsize=(3.6, 0.36 * len(milestones) + 1.0))
     dated = [d for m in milestones for d in (m.planned, m.forecast, m.actual) if d]
     for row, milestone in enumerate(milestones):
         y = len(milestones) - row
@@ -159,7 +159,7 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
     for name, (colour, marker) in STATUS_STYLE.items():
         meaning = next((c.meaning for c in report.milestones.legend if c.colour == name), "")
         ax.plot([], [], marker, color=colour, markeredgecolor=INK, label=f"Prognos, {name}: {meaning}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.12), ncol=2, frameon=False, fontsize=7.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.9, -0.14), ncol=2, frameon=False, fontsize=7.5)
     fig.autofmt_xdate()
     _save(fig, out_dir, "milstolpar")
     undated = [m.id for m in milestones if not (m.planned or m.forecast)]
@@ -184,13 +184,13 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     from matplotlib.patches import Patch
 
     rows = [(variant, wave) for variant in alternative.rollout_variants for wave in variant.waves]
-    fig, ax = plt.subplots(figsize=(8, 0.34 * len(rows) + 1.6))
+    fig, ax = plt.subplots(figsize=(6.4, 0.34 * len(rows) + 1.6))
     palette = ["#005b99", "#b34700", "#6f42c1"]  # all above 5:1 on white; variants also differ by hatch
     hatches = ["///", "...", "xx"]
     handles = []
     for index, variant in enumerate(alternative.rollout_variants):
         colour, settled = palette[index % len(palette)], variant.status == "fastställd"
-        style = dict(color=colour if settled else "white", edgecolor=colour, linewidth=1.2,
+        style = dict(facecolor=colour if settled else "white", edgecolor=colour, linewidth=1.2,
                      hatch="" if settled else hatches[index % len(hatches)])
         handles.append(Patch(label=variant.name + ("" if settled else f" ({variant.status})"), **style))
         for wave in variant.waves:
