@@ -98,3 +98,13 @@ def test_all_problems_are_reported_at_once(tmp_path):
 def test_check_is_clean_on_the_real_project(tmp_path):
     result = underlag("check", cwd=copy_project(tmp_path))
     assert result.returncode == 0, result.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    from conftest import PROJECT
+
+    readme = (PROJECT / "README.md").read_text("utf-8")
+    block = readme.split("<!-- test-command -->")[1].split("<!-- /test-command -->")[0]
+    command = [line for line in block.splitlines() if line and not line.startswith("```")]
+    assert len(command) == 1 and "pytest" in command[0]
+    assert "test-command" in (PROJECT / ".ci/run").read_text("utf-8")

@@ -117,6 +117,8 @@ def test_pdf_metadata_outline_and_status(report):
         assert str(pdf.docinfo["/Title"]) == META["title"]
         assert pdf.Root.MarkInfo.Marked
         assert pdf.Root.ViewerPreferences.DisplayDocTitle
+        with pdf.open_metadata() as xmp:  # compiled under PDF/UA-1, which refuses images without alt text
+            assert xmp.get("pdfuaid:part") == "1"
         with pdf.open_outline() as outline:
             titles = [item.title for item in outline.root]
         assert titles[0].endswith("Sammanfattning") and "Förslag till beslut" in titles[1]
