@@ -184,7 +184,8 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     from matplotlib.patches import Patch
 
     rows = [(variant, wave) for variant in alternative.rollout_variants for wave in variant.waves]
-    fig, ax = plt.subplots(figsize=(6.4, 0.34 * len(rows) + 1.6))
+    height = 0.34 * len(rows) + 1.6
+    fig, ax = plt.subplots(figsize=(6.4, height))
     palette = ["#005b99", "#b34700", "#6f42c1"]  # all above 5:1 on white; variants also differ by hatch
     hatches = ["///", "...", "xx"]
     handles = []
@@ -206,7 +207,8 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     ax.set_axisbelow(True)
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22 - 0.6 / len(rows)),
+    below_label = -0.62 / (height * fig.subplotpars.top - height * fig.subplotpars.bottom)  # inches to axes units
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, below_label),
               ncol=len(handles), frameon=False, fontsize=8)
     stem = f"utrullning-{alternative.id}"
     _save(fig, out_dir, stem)
