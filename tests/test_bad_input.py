@@ -14,6 +14,12 @@ def replace(path, old, new):
     path.write_text(text.replace(old, new, 1), "utf-8")
 
 
+def add_chapter(project, name, text):
+    (project / "chapters" / name).write_text(text, "utf-8")
+    replace(project / "_quarto.yml", "    - chapters/10-fortsatt-arbete.qmd\n",
+            f"    - chapters/10-fortsatt-arbete.qmd\n    - chapters/{name}\n")
+
+
 CASES = {
     "unresolved cross-reference": (
         lambda p: replace(p / "chapters/09-tidplan.qmd", "@tbl-statusfarger", "@tbl-statusfarg"),
@@ -54,6 +60,16 @@ CASES = {
         lambda p: replace(p / "data/mal.yaml", "source: rg-2025-01-28", "source: rg-2025-01-29"),
         "data/mal.yaml:2:",
         "source 'rg-2025-01-29' is not in data/kallor.yaml",
+    ),
+    "chapter not UTF-8": (
+        lambda p: (p / "chapters/10-fortsatt-arbete.qmd").write_bytes("# Fortsatt\n\nÅtgärder".encode("latin-1")),
+        "chapters/10-fortsatt-arbete.qmd:3:",
+        "file is not UTF-8 text; save it as UTF-8",
+    ),
+    "broken front matter": (
+        lambda p: add_chapter(p, "tom.qmd", "---\ntitle: [Tom\n---\n"),
+        "chapters/tom.qmd:",
+        "front matter is not valid YAML",
     ),
     "impossible date": (
         lambda p: replace(p / "data/milstolpar.yaml", "planned: 2025-02-28", "planned: 2025-02-30"),

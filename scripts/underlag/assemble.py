@@ -58,7 +58,11 @@ class _Assembler:
         source = relative(chapter.path, self.book.root)
         appendix = ' appendix="true"' if chapter.appendix else ""
         opening = f'{CHAPTER_FENCE} {{.chapter source="{source}"{appendix}}}'
-        body = self.expand(chapter.path, _strip_front_matter(chapter.path), [chapter.path])
+        try:
+            body = self.expand(chapter.path, _strip_front_matter(chapter.path, self.book.root), [chapter.path])
+        except InputError as exc:
+            self.problems += exc.problems
+            body = []
         wrap = [SourceLine(opening, chapter.path, 1), SourceLine("", chapter.path, 1)]
         return wrap + body + [SourceLine("", chapter.path, 1), SourceLine(CHAPTER_FENCE, chapter.path, 1)]
 
@@ -97,7 +101,11 @@ class _Assembler:
             self.problem(source.path, source.line, f"included file '{target}' does not exist; check the path "
                                                    "(relative to this file)")
             return []
-        return self.expand(path, _read_lines(path), stack + [path])
+        try:
+            return self.expand(path, _read_lines(path, self.book.root), stack + [path])
+        except InputError as exc:
+            self.problems += exc.problems
+            return []
 
     def inline_shortcodes(self, source: SourceLine) -> str:
         def replace(match: re.Match) -> str:
@@ -140,18 +148,31 @@ def assemble(book: Book) -> Assembled:
     return Assembled(lines)
 
 
-def _read_lines(path: Path) -> list[SourceLine]:
-    return [SourceLine(text, path, number) for number, text in enumerate(path.read_text("utf-8").splitlines(), 1)]
+def _read_lines(path: Path, root: Path) -> list[SourceLine]:
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(relative(path, root), line, None, "file is not UTF-8 text; save it as UTF-8")]) from None
+    return [SourceLine(text, path, number) for number, text in enumerate(text.splitlines(), 1)]
 
 
-def _strip_front_matter(path: Path) -> list[SourceLine]:
+def _strip_front_matter(path: Path, root: Path) -> list[SourceLine]:
     """Drop a chapter's YAML front matter; its `title`, if any, becomes the chapter heading."""
-    lines = _read_lines(path)
+    lines = _read_lines(path, root)
     if not lines or lines[0].text.strip() != "---":
         return lines
     for end, line in enumerate(lines[1:], 1):
         if line.text.strip() in ("---", "..."):
-            front = yaml.safe_load("\n".join(l.text for l in lines[1:end])) or {}
+            try:
+                front = yaml.safe_load("\n".join(line.text for line in lines[1:end])) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                line = mark.line + 2 if mark else 1
+                raise InputError([Problem(relative(path, root), line, None,
+                                          f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+            if not isinstance(front, dict):
+                front = {}
             heading = [SourceLine(f"# {front['title']}", path, 2)] if "title" in front else []
             return heading + lines[end + 1:]
     return lines
