@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ class Book:
     metadata: dict[str, Any]
     variables: dict[str, Any]
     output_name: str
-    formats: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -57,13 +56,7 @@ def read_book(root: Path) -> Book:
         metadata=metadata,
         variables=variables,
         output_name=str(book_section.get("output-file", "rapport")),
-        formats={_format_name(k): v or {} for k, v in (config.get("format") or {}).items()},
     )
-
-
-def _format_name(quarto_name: str) -> str:
-    # Quarto calls the Typst-made PDF format "typst"; our CLI calls it pdf.
-    return "pdf" if quarto_name == "typst" else quarto_name
 
 
 def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]) -> list[Chapter]:
