@@ -68,18 +68,12 @@ class _Assembler:
 
     def expand(self, path: Path, lines: list[SourceLine], stack: list[Path]) -> list[SourceLine]:
         result: list[SourceLine] = []
-        fence: str | None = None
-        for source in lines:
-            fence_match = FENCE.match(source.text)
-            if fence_match and (fence is None or fence_match.group(1).startswith(fence)):
-                if fence is None and fence_match.group(2).startswith("{") and not fence_match.group(2).startswith("{."):
+        for source, in_code, info in _code_state(lines):
+            if in_code:
+                if info.startswith("{") and not info.startswith("{."):
                     self.problem(source.path, source.line,
-                                 f"executable code cell {fence_match.group(2).strip()} is not supported by the "
+                                 f"executable code cell {info} is not supported by the "
                                  "embedded engine; show code with ```python or run it in a data stage")
-                fence = None if fence else fence_match.group(1)[:3]
-                result.append(source)
-                continue
-            if fence:
                 result.append(source)
                 continue
             include = re.fullmatch(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*", source.text)
@@ -178,25 +172,31 @@ def _strip_front_matter(path: Path, root: Path) -> list[SourceLine]:
     return lines
 
 
-def _outside_code(lines: list[SourceLine]):
-    fence = None
+def _code_state(lines: list[SourceLine]):
+    """Each line with whether it belongs to a fenced code block (fences included), and the
+    opening fence's info string (e.g. `{python}`) on the opening line, else ""."""
+    fence: str | None = None
     for line in lines:
         match = FENCE.match(line.text)
         if match and (fence is None or match.group(1).startswith(fence)):
-            fence = None if fence else match.group(1)[:3]
-        elif not fence and not line.text.startswith("    "):
-            yield line
+            opening = fence is None
+            fence = match.group(1)[:3] if opening else None
+            yield line, True, match.group(2).strip() if opening else ""
+        else:
+            yield line, fence is not None, ""
+
+
+def _outside_code(lines: list[SourceLine]):
+    return (line for line, in_code, _ in _code_state(lines) if not in_code)
 
 
 def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
     """Every @fig-/@tbl-/@sec- reference has exactly one target."""
     problems = []
     labels: Counter[str] = Counter()
-    first_seen: dict[str, SourceLine] = {}
     for line in _outside_code(lines):
         for match in LABEL.finditer(line.text):
             labels[match.group(1)] += 1
-            first_seen.setdefault(match.group(1), line)
             if labels[match.group(1)] == 2:
                 problems.append(Problem(relative(line.path, root), line.line, match.start() + 1,
                                         f"label '#{match.group(1)}' is defined twice; give each target its own label"))

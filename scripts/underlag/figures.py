@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import model
+from .files import write_if_changed
 from .text import month_name, swedish_date
 
 # Colour, marker and hatch per milestone status colour; all pass 3:1 against white
@@ -62,15 +63,6 @@ def _save(fig, out_dir: Path, stem: str) -> None:
         fig.savefig(buffer, format=ext, bbox_inches="tight", **options)
         write_if_changed(out_dir / f"{stem}.{ext}", buffer.getvalue())
     plt.close(fig)
-
-
-def write_if_changed(path: Path, content: bytes) -> bool:
-    if path.is_file() and path.read_bytes() == content:
-        return False
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(content)
-    temporary.replace(path)
-    return True
 
 
 def _month_start(month: str) -> dt.date:

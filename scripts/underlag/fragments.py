@@ -14,7 +14,8 @@ import jinja2
 from . import model
 from .errors import InputError, Problem
 from .escape import Markup, markdown
-from .figures import FigureSpec, write_if_changed
+from .figures import FigureSpec
+from .files import write_if_changed
 from .load import iter_records
 from .text import iso_date, month_name, number, swedish_date
 

@@ -54,10 +54,6 @@ class Point(Record):
             )
         return self
 
-    @property
-    def is_final(self) -> bool:
-        return self.status in (None, "fastställd")
-
 
 class ReportMeta(Record):
     """data/rapport.yaml; also read by Quarto as a metadata file."""

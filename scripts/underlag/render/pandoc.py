@@ -17,7 +17,7 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 # Order matters: chapters are unwrapped first, callouts take their headings before numbering.
 FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "blocks.lua")
 MARKDOWN = "markdown-implicit_header_references"
-STATUS_LABELS = {"utkast": "UTKAST", "förslag": "FÖRSLAG", "preliminär": "PRELIMINÄR"}
+STATUS_LABELS = {"utkast": "UTKAST", "förslag": "FÖRSLAG"}
 
 
 @cache

@@ -7,6 +7,7 @@ header and footer carrying the title, status, version and page numbers.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -109,6 +110,4 @@ def _fill(paragraph, pattern: str, info: DocumentInfo) -> None:
 
 
 def _split_fields(pattern: str) -> list[str]:
-    import re
-
     return re.split(r"(\{PAGE\}|\{NUMPAGES\})", pattern)
