@@ -32,6 +32,7 @@ swot:
   strengths:
     - text: Delade kostnader.
       status: preliminär
+saknas: [weaknesses, opportunities, threats, assessments]
 """
 
 
@@ -51,6 +52,7 @@ def test_a_fifth_alternative_file_appears_in_every_output(tmp_path):
         assert "Alternativ 5: Regional samverkan" in text
         assert "Utrullningsalternativ för alternativ 5" in text
         assert "Gemensam upphandling" in text
+        assert "Alt. 5" in text  # a column of its own in the assessment table, marked as missing
     # the hostile title is printed, not run: no script element, no file read, no expansion
     assert shown in html_text and shown in word
     assert "<script>alert(1)</script>" in html_text

@@ -53,12 +53,12 @@ CASES = {
     ),
     "unknown field": (
         lambda p: replace(p / "data/alternativ/alt2-nasta-generation.yaml", "title: Gå", "titel: Gå"),
-        "data/alternativ/alt2-nasta-generation.yaml:3:1:",
+        "data/alternativ/alt2-nasta-generation.yaml:4:1:",
         "unknown field 'titel'; did you mean 'title'?",
     ),
     "unknown source": (
         lambda p: replace(p / "data/mal.yaml", "source: rg-2025-01-28", "source: rg-2025-01-29"),
-        "data/mal.yaml:2:",
+        "data/mal.yaml:3:",
         "source 'rg-2025-01-29' is not in data/kallor.yaml",
     ),
     "chapter not UTF-8": (

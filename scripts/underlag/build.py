@@ -27,14 +27,16 @@ EXTENSIONS = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
 @dataclass
 class BuildResult:
     outputs: dict[str, Path]
+    warnings: list[Problem]
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def build(root: Path, formats: Sequence[str] = FORMATS, progress: Callable[[str], None] = lambda _: None) -> BuildResult:
+def build(root: Path, formats: Sequence[str] = FORMATS, progress: Callable[[str], None] = lambda _: None,
+          strict: bool = False) -> BuildResult:
     root = root.resolve()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    book = prepare(root, progress)
+    book, warnings = prepare(root, progress, strict)
     seconds["data, figures, fragments"] = time.perf_counter() - started
     progress("sammanställer kapitlen")
     assembled = assemble(book)
@@ -51,12 +53,16 @@ def build(root: Path, formats: Sequence[str] = FORMATS, progress: Callable[[str]
             target = out_dir / path.name
             os.replace(path, target)
             outputs[fmt] = target
-    return BuildResult(outputs, seconds)
+    return BuildResult(outputs, warnings, seconds)
 
 
-def prepare(root: Path, progress: Callable[[str], None]) -> Book:
-    """Read the book and, when the project has data/, check it and write figures and fragments."""
+def prepare(root: Path, progress: Callable[[str], None], strict: bool = False) -> tuple[Book, list[Problem]]:
+    """Read the book and, when the project has data/, check it and write figures and fragments.
+
+    Returns the book and the data's warnings; under `strict` a warning is an error.
+    """
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     book = report = None
     try:
         book = read_book(root)
@@ -67,11 +73,11 @@ def prepare(root: Path, progress: Callable[[str], None]) -> Book:
         from .load import load_report
 
         try:
-            report = load_report(root)
+            report, warnings = load_report(root)
         except InputError as exc:
             problems += exc.problems
-    if problems:
-        raise InputError(problems)
+    if problems or (strict and warnings):
+        raise InputError(problems + warnings)
     if report is not None:
         from .figures import draw_figures
         from .fragments import write_fragments
@@ -80,7 +86,7 @@ def prepare(root: Path, progress: Callable[[str], None]) -> Book:
         specs = draw_figures(report, root / "figures")
         progress("skriver genererade avsnitt")
         write_fragments(report, specs, root)
-    return book
+    return book, warnings
 
 
 def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],

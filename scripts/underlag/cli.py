@@ -13,17 +13,23 @@ EXIT_INPUT = 2
 EXIT_TOOL = 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="underlag", description="Build decision-basis reports.")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    build_parser = verbs.add_parser("build", help="build the report into report/")
-    build_parser.add_argument("--format", action="append", choices=FORMATS,
-                              help="format to build (repeatable); default: all")
-    build_parser.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    check_parser = verbs.add_parser("check", help="check data and chapters without rendering")
-    check_parser.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    args = parser.parse_args(argv)
+    build = verbs.add_parser("build", help="check, then build the report into report/")
+    build.add_argument("--format", action="append", choices=FORMATS, help="format to build (repeatable); default: all")
+    check = verbs.add_parser("check", help="check data and chapters without rendering")
+    for verb in (build, check):
+        verb.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+        verb.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
+    schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         return _run(args)
     except InputError as exc:
@@ -31,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        count = len(exc.problems)
-        print(f"{count} problem{'s' if count != 1 else ''} found; report/ was left unchanged.", file=sys.stderr)
+        errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
+        print(f"{errors} problem{'s' if errors != 1 else ''} found; report/ was left unchanged.", file=sys.stderr)
         return EXIT_INPUT
     except UnderlagError as exc:
         if args.debug:
@@ -44,22 +50,37 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, highlight=False)
+    project = args.project.resolve()
+    if args.verb == "schema":
+        from .schema import write_schemas
+
+        for path in write_schemas(project):
+            console.print(f"wrote {path.relative_to(project)}")
+        return 0
     if args.verb == "check":
         from .assemble import assemble
         from .build import prepare
 
-        assemble(prepare(args.project.resolve(), lambda _: None))
-        console.print("[green]Inga problem hittades.[/green]")
+        book, warnings = prepare(project, lambda _: None, args.strict)
+        assemble(book)
+        _print_warnings(warnings)
+        console.print(f"No errors{f', {len(warnings)} warnings' if warnings else ''}.")
         return 0
     from .build import build
 
     formats = tuple(dict.fromkeys(args.format or FORMATS))
     with console.status("bygger…") as status:
-        result = build(args.project, formats, progress=lambda text: status.update(text + "…"))
+        result = build(project, formats, progress=lambda text: status.update(text + "…"), strict=args.strict)
+    _print_warnings(result.warnings)
     for fmt, path in result.outputs.items():
         console.print(f"{fmt.upper():5} {path}  ({result.seconds.get(fmt, 0):.1f} s)")
     return 0
+
+
+def _print_warnings(warnings) -> None:
+    for warning in warnings:
+        print(warning, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ class Problem:
     line: int | None
     column: int | None
     message: str
+    severity: str = "error"  # or "warning": reported, but the build goes on unless --strict
 
     def __str__(self) -> str:
         place = self.path
@@ -23,7 +24,8 @@ class Problem:
             place += f":{self.line}"
             if self.column is not None:
                 place += f":{self.column}"
-        return f"{place}: {self.message}"
+        kind = "warning: " if self.severity == "warning" else ""
+        return f"{place}: {kind}{self.message}"
 
 
 class UnderlagError(Exception):

@@ -1,14 +1,16 @@
 """Load `data/` into the `Report` model, with every problem reported at its file and line.
 
-YAML is composed into nodes first so each value keeps its position; pydantic errors are
-then mapped back to those positions. All problems of all files are collected before
-anything is raised.
+YAML is composed into nodes first so each value keeps its position; CSV rows keep their
+line and column. pydantic errors are mapped back to those positions. All problems of all
+files are collected before anything is raised; cross-record checks live in `checks`.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
-from collections import Counter
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,9 @@ from .errors import InputError, Problem, relative
 
 Position = tuple[int, int]  # 1-based line and column
 Loc = tuple[str | int, ...]
+MAX_FILE_BYTES = 1_000_000  # data files are hand-written: anything bigger is the wrong file
+MAX_YAML_NODES = 200_000  # guards against alias bombs
+CSV_DELIMITER = ";"  # what Swedish spreadsheets write
 
 
 class ListFile(model.Record):
@@ -35,6 +40,10 @@ class StakeholderList(ListFile):
     stakeholders: list[model.Stakeholder]
 
 
+class RiskList(ListFile):
+    risks: list[model.Risk]
+
+
 # data file -> (Report field, model of the file's content)
 DATA_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "rapport.yaml": ("meta", model.ReportMeta),
@@ -44,90 +53,151 @@ DATA_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "milstolpar.yaml": ("milestones", model.Milestones),
     "nollalternativ.yaml": ("zero_alternative", model.ZeroAlternative),
     "metod.yaml": ("method", model.Method),
+    "kriterier.yaml": ("criteria", model.Criteria),
     "kallor.yaml": ("sources", SourceList),
     "intressenter.yaml": ("stakeholders", StakeholderList),
+    "risker.yaml": ("risks", RiskList),
     "beslut.yaml": ("decision", model.Decision),
 }
 ALTERNATIVES_DIR = "alternativ"
-ALTERNATIVE_COUNT = (3, 5)
+ASSESSMENTS_FILE = "bedomningar.csv"
+# CSV column -> how its text becomes a value (text columns are taken as they are)
+CSV_NUMBERS = {"score", "low", "high"}
+CSV_LISTS = {"sources"}
 
 
-def load_report(root: Path) -> model.Report:
-    """Read and check every data file under `root/data`; raise InputError listing all problems."""
+def load_report(root: Path) -> tuple[model.Report, list[Problem]]:
+    """Read and check every data file under `root/data`.
+
+    Returns the report and its warnings; raises InputError listing every error (and the
+    warnings found with them).
+    """
+    from .checks import check_report
+
     data = root / "data"
     problems: list[Problem] = []
     parts: dict[str, Any] = {}
     for name, (field, file_model) in DATA_FILES.items():
-        loaded = _load_file(data / name, file_model, root, problems)
+        loaded = _load_yaml_file(data / name, file_model, root, problems)
         if loaded is not None:
             parts[field] = getattr(loaded, field) if isinstance(loaded, ListFile) else loaded
     alternatives = [
         alt
         for path in sorted((data / ALTERNATIVES_DIR).glob("*.yaml"))
-        if (alt := _load_file(path, model.Alternative, root, problems)) is not None
+        if (alt := _load_yaml_file(path, model.Alternative, root, problems)) is not None
     ]
     parts["alternatives"] = sorted(alternatives, key=lambda a: a.order)
+    parts["assessments"] = load_csv(data / ASSESSMENTS_FILE, model.Assessment, root, problems)
     if problems:
         raise InputError(problems)
     report = model.Report.model_construct(**parts)
-    problems.extend(check_report(report, relative(data / ALTERNATIVES_DIR, root)))
-    if problems:
+    problems = check_report(report, root)
+    if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    return report
+    return report, problems
+
+
+# --- YAML -------------------------------------------------------------------------------
+
+
+def read_text(path: Path, root: Path) -> str:
+    """A data file's text; InputError when missing, too big or not UTF-8."""
+    shown = relative(path, root)
+    if not path.is_file():
+        raise InputError([Problem(shown, None, None, "file is missing; create it or restore it from git")])
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError([Problem(shown, None, None, f"file is {size / 1e6:.1f} MB; data files are small hand-written "
+                                                     f"text (under {MAX_FILE_BYTES // 1_000_000} MB): is it the right file?")])
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(shown, line, None, "file is not UTF-8 text; save it as UTF-8")]) from None
+    if not text.strip() or all(not l.strip() or l.lstrip().startswith("#") for l in text.splitlines()):
+        raise InputError([Problem(shown, 1, 1, "file is empty; fill in the fields it needs")])
+    return text
 
 
 def read_yaml(path: Path, root: Path) -> tuple[Any, dict[Loc, Position]]:
     """Parse a YAML file into plain values plus the position of every value and key."""
     shown = relative(path, root)
-    if not path.is_file():
-        raise InputError([Problem(shown, None, None, "file is missing; create it or restore it from git")])
+    text = read_text(path, root)
+    loader = yaml.SafeLoader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(shown, line, None, "file is not UTF-8 text; save it as UTF-8")]) from None
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                raise InputError([Problem(shown, 1, 1, "file is empty; fill in the fields it needs")])
-            positions: dict[Loc, Position] = {}
-            return _to_python(loader, node, (), positions), positions
-        finally:
-            loader.dispose()
+        node = loader.get_single_node()
+        positions: dict[Loc, Position] = {}
+        return _Converter(loader, shown, positions).value(node, ()), positions
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
-        hint = "; indent with spaces, not tabs" if "\t" in text and "tab" in str(exc) else ""
-        raise InputError([Problem(shown, mark.line + 1, mark.column + 1, f"YAML syntax error: {what}{hint}")]) from None
+        if "\t" in text and "tab" in str(exc):
+            what += "; indent with spaces, not tabs"
+        raise InputError([Problem(shown, mark.line + 1, mark.column + 1, f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(shown, None, None, f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
 
 
-def _to_python(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, positions: dict[Loc, Position]) -> Any:
-    positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
+class _Converter:
+    """Turns composed YAML nodes into Python values, recording where each one stood."""
+
+    def __init__(self, loader: yaml.SafeLoader, shown: str, positions: dict[Loc, Position]):
+        self.loader, self.shown, self.positions = loader, shown, positions
+        self.visited = 0
+        self.open: set[int] = set()
+
+    def fail(self, node: yaml.Node, problem: str):
+        mark = node.start_mark
+        raise InputError([Problem(self.shown, mark.line + 1, mark.column + 1, problem)])
+
+    def value(self, node: yaml.Node, loc: Loc) -> Any:
+        self.visited += 1
+        if self.visited > MAX_YAML_NODES:
+            self.fail(node, "too many values (are aliases repeating each other?); simplify the file")
+        if id(node) in self.open:
+            self.fail(node, "an alias refers to itself; remove the recursive '*' alias")
+        self.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self.loader.construct_object(node)
+            except ValueError as exc:  # e.g. a date such as 2025-02-30
+                self.fail(node, f"invalid value '{node.value}' ({exc}); write dates as YYYY-MM-DD")
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(item, loc + (i,)) for i, item in enumerate(node.value)]
+            return self.mapping(node, loc)
+        finally:
+            self.open.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, loc: Loc) -> dict:
         result = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
-            result[key] = _to_python(loader, value_node, loc + (key,), positions)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, "a key must be a plain name, not a list or mapping")
+            key = self.value(key_node, loc + ("<key>",))
+            if key in result:
+                self.fail(key_node, f"key '{key}' appears twice here; keep one")
+            result[key] = self.value(value_node, loc + (key,))
             # a field's errors point at its key, where the writer looks for it
-            positions[loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.positions[loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(loader, item, loc + (i,), positions) for i, item in enumerate(node.value)]
-    try:
-        return loader.construct_object(node)
-    except ValueError as exc:  # e.g. a date such as 2025-02-30
-        raise yaml.MarkedYAMLError(problem=f"invalid value {node.value!r} ({exc})", problem_mark=node.start_mark) from None
 
 
-def _load_file(path: Path, file_model: type[BaseModel], root: Path, problems: list[Problem]):
-    shown = relative(path, root)
+def _load_yaml_file(path: Path, file_model: type[BaseModel], root: Path, problems: list[Problem]):
     try:
         value, positions = read_yaml(path, root)
     except InputError as exc:
         problems.extend(exc.problems)
         return None
+    return _validate(value, positions, file_model, relative(path, root), problems)
+
+
+def _validate(value: Any, positions: dict[Loc, Position], file_model: type[BaseModel], shown: str,
+              problems: list[Problem]):
     try:
         loaded = file_model.model_validate(value)
     except ValidationError as exc:
@@ -135,6 +205,87 @@ def _load_file(path: Path, file_model: type[BaseModel], root: Path, problems: li
         return None
     _attach_origins(loaded, (), positions, shown)
     return loaded
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+
+def load_csv(path: Path, row_model: type[model.Record], root: Path, problems: list[Problem]) -> list:
+    """One record per row of a `;`-separated file whose header names the model's fields."""
+    shown = relative(path, root)
+    try:
+        text = read_text(path, root)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return []
+    reader = csv.reader(io.StringIO(text), delimiter=CSV_DELIMITER)
+    header = next(reader)
+    fields = list(row_model.model_fields)
+    header_problems = _check_header(shown, header, row_model)
+    if header_problems:
+        problems.extend(header_problems)
+        return []
+    records = []
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(Problem(shown, line, None, f"row has {len(cells)} cells but the header has "
+                                                        f"{len(header)}; separate cells with '{CSV_DELIMITER}'"))
+            continue
+        row, positions = {}, {(): (line, 1)}
+        for column, (name, cell) in enumerate(zip(header, cells), 1):
+            positions[(name,)] = (line, column)
+            try:
+                value = _csv_value(name, cell.strip())
+            except ValueError as exc:
+                problems.append(Problem(shown, line, column, f"{name}: {exc}"))
+                continue
+            if value is not None:
+                row[name] = value
+        if (record := _validate(row, positions, row_model, shown, problems)) is not None:
+            records.append(record)
+    return records
+
+
+def _check_header(shown: str, header: list[str], row_model: type[model.Record]) -> list[Problem]:
+    fields = list(row_model.model_fields)
+    if len(header) == 1 and "," in header[0]:
+        return [Problem(shown, 1, 1, f"the header has no '{CSV_DELIMITER}'; separate columns with semicolons "
+                                     "(Excel: save as 'CSV (semikolonavgränsad)')")]
+    problems = []
+    for column, name in enumerate(header, 1):
+        if name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1)
+            fix = f"did you mean '{close[0]}'?" if close else f"the columns are: {CSV_DELIMITER.join(fields)}"
+            problems.append(Problem(shown, 1, column, f"unknown column '{name}'; {fix}"))
+    for name in fields:
+        if name not in header and row_model.model_fields[name].is_required():
+            problems.append(Problem(shown, 1, None, f"column '{name}' is missing; the header must be: "
+                                                    f"{CSV_DELIMITER.join(fields)}"))
+    return problems
+
+
+SWEDISH_NUMBER = re.compile(r"^[−-]?\d+(,\d+)?$")
+
+
+def _csv_value(column: str, cell: str) -> Any:
+    """Text as the column's value; numbers are Swedish (3,5), never guessed."""
+    if cell == "":
+        return None
+    if column in CSV_NUMBERS:
+        if SWEDISH_NUMBER.match(cell):
+            return float(cell.replace("−", "-").replace(",", "."))
+        if re.fullmatch(r"[−-]?\d+\.\d+", cell):
+            raise ValueError(f"'{cell}' uses a decimal point; write decimals with a comma, e.g. 3,5")
+        raise ValueError(f"'{cell}' is not a number; write e.g. 3 or 3,5")
+    if column in CSV_LISTS:
+        return [part.strip() for part in cell.split(",") if part.strip()]
+    return cell
+
+
+# --- errors and origins -----------------------------------------------------------------
 
 
 def _position(loc: Loc, positions: dict[Loc, Position]) -> Position:
@@ -156,6 +307,8 @@ def _problem_from_error(shown: str, error: dict, positions: dict[Loc, Position])
     if kind == "missing":
         return Problem(shown, line, column, f"{field}: required field is missing; add '{loc[-1]}: …'")
     message = error["msg"].removeprefix("Value error, ")
+    if kind == "model_type" and not loc:
+        message = "the file must hold named fields (key: value), not a list or a single value"
     return Problem(shown, line, column, f"{field}: {message}")
 
 
@@ -187,54 +340,3 @@ def iter_records(record: BaseModel) -> Iterator[model.Record]:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, BaseModel):
                 yield from iter_records(item)
-
-
-def _where(record: model.Record, fallback: str) -> tuple[str, int | None]:
-    return record.origin or (fallback, None)
-
-
-def check_report(report: model.Report, alternatives_dir: str) -> list[Problem]:
-    """Checks across records and files: counts, unique ids, references that must exist."""
-    problems = []
-    low, high = ALTERNATIVE_COUNT
-    if not low <= len(report.alternatives) <= high:
-        problems.append(Problem(alternatives_dir, None, None,
-                                f"there are {len(report.alternatives)} alternatives; a decision basis "
-                                f"compares {low}–{high}: add or remove files in this folder"))
-    groups = {
-        "alternative id": report.alternatives,
-        "alternative order": report.alternatives,
-        "rollout variant id": [v for a in report.alternatives for v in a.rollout_variants],
-        "milestone id": report.milestones.milestones,
-        "timeline event id": report.timeline.events,
-        "source id": report.sources,
-        "stakeholder id": report.stakeholders,
-    }
-    for what, records in groups.items():
-        attr = what.split()[-1]
-        counts = Counter(getattr(r, attr) for r in records)
-        for record in records:
-            if counts[getattr(record, attr)] > 1:
-                path, line = _where(record, "data")
-                problems.append(Problem(path, line, None,
-                                        f"{what} '{getattr(record, attr)}' is used more than once; make it unique"))
-    source_ids = {s.id for s in report.sources}
-    if report.meta.based_on not in source_ids:
-        path, line = _where(report.meta, "data/rapport.yaml")
-        problems.append(Problem(path, line, None, f"based_on '{report.meta.based_on}' is not in data/kallor.yaml; "
-                                                  "add the source there or fix the id"))
-    for record in iter_records(report):
-        source = getattr(record, "source", None)
-        if isinstance(source, str) and source not in source_ids:
-            path, line = _where(record, "data")
-            problems.append(Problem(path, line, None,
-                                    f"source '{source}' is not in data/kallor.yaml; add it there or fix the id"))
-    for alternative in report.alternatives:
-        for variant in alternative.rollout_variants:
-            for wave in variant.waves:
-                if wave.end_month <= wave.start_month:
-                    path, line = _where(wave, "data")
-                    problems.append(Problem(path, line, None,
-                                            f"wave '{wave.name}' ends (month {wave.end_month}) before it starts "
-                                            f"(month {wave.start_month}); swap or fix the months"))
-    return problems

@@ -8,9 +8,7 @@ point a writer at the right place.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
-
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -135,6 +133,7 @@ class Milestone(Record):
     colour_status: Status | None = Field(
         default=None, description="set when the colour is not given by the source"
     )
+    predecessor: str | None = Field(default=None, description="id of the milestone that must come first")
 
 
 class Milestones(Record):
@@ -173,6 +172,10 @@ class Swot(Record):
     threats: list[Point] = Field(default_factory=list)
 
 
+# Parts of an alternative that may be left empty only when named in `saknas`.
+Section = Literal["rollout_variants", "strengths", "weaknesses", "opportunities", "threats", "assessments"]
+
+
 class Alternative(Record):
     """One action alternative: one file in data/alternativ/."""
 
@@ -186,6 +189,9 @@ class Alternative(Record):
     consequences: list[Point] = Field(default_factory=list)
     rollout_variants: list[RolloutVariant] = Field(default_factory=list)
     swot: Swot
+    saknas: list[Section] = Field(
+        default_factory=list, description="parts the report promises that do not exist yet, said out loud"
+    )
 
 
 class ZeroAlternative(Record):
@@ -197,16 +203,80 @@ class ZeroAlternative(Record):
     consequences: list[Point] = Field(default_factory=list)
 
 
-class Perspective(Record):
+Score = Annotated[float, Field(ge=1, le=5)]
+
+
+class Criterion(Record):
     id: Id
     name: str
-    sub_perspectives: list[str] = Field(default_factory=list)
+    weight: float = Field(gt=0, le=1, description="share of the perspective's weight, 0–1")
+    low: str = Field(description="what a score of 1 means")
+    high: str = Field(description="what a score of 5 means")
+
+
+class Perspective(Record):
+    """A perspective from the evaluation method, with its weight and criteria (two levels)."""
+
+    id: Id
+    name: str
+    weight: float = Field(gt=0, le=1, description="share of the total, 0–1; all perspectives sum to 1")
+    criteria: list[Criterion] = Field(min_length=1)
+
+
+class Criteria(Record):
+    """data/kriterier.yaml."""
+
+    weights_status: Status = Field(description="how settled the weights are")
+    perspectives: list[Perspective] = Field(min_length=1)
+
+    @property
+    def all(self) -> list[Criterion]:
+        return [c for p in self.perspectives for c in p.criteria]
+
+
+class Assessment(Record):
+    """One row of data/bedomningar.csv: an alternative's score on one criterion."""
+
+    alternative: str
+    criterion: str
+    score: Score
+    low: Score = Field(description="lowest plausible score")
+    high: Score = Field(description="highest plausible score")
+    rationale: str = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+    status: Status
+
+    @model_validator(mode="after")
+    def _range_holds_score(self):
+        if not self.low <= self.score <= self.high:
+            raise ValueError(f"score {_num(self.score)} must lie between low {_num(self.low)} and "
+                             f"high {_num(self.high)}; widen the range or fix the score")
+        return self
+
+
+def _num(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+class Risk(Record):
+    id: Id
+    title: str
+    description: str
+    alternatives: list[str] = Field(default_factory=list, description="alternative ids; empty means all")
+    probability: int = Field(ge=1, le=5, description="1 = mycket låg … 5 = mycket hög")
+    consequence: int = Field(ge=1, le=5, description="1 = mycket liten … 5 = mycket stor")
+    mitigation: str
+    status: Status
+    source: str | None = None
+
+
+class Risks(Record):
+    risks: list[Risk]
 
 
 class Method(Record):
     purpose: list[Point]
     must_describe: list[Point]
-    perspectives: list[Perspective]
     presentation: str
     presentation_parts: dict[str, str]
     source: str
@@ -243,6 +313,9 @@ class Report(Record):
     alternatives: list[Alternative]
     zero_alternative: ZeroAlternative
     method: Method
+    criteria: Criteria
+    assessments: list[Assessment]
+    risks: list[Risk]
     sources: list[SourceEntry]
     stakeholders: list[Stakeholder]
     decision: Decision
