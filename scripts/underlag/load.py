@@ -107,7 +107,7 @@ def read_text(path: Path, root: Path) -> str:
         raise InputError([Problem(shown, None, None, "file is missing; create it or restore it from git")])
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError([Problem(shown, None, None, f"file is {size / 1e6:.1f} MB; data files are small hand-written "
+        raise InputError([Problem(shown, 1, None, f"file is {size / 1e6:.1f} MB; data files are small hand-written "
                                                      f"text (under {MAX_FILE_BYTES // 1_000_000} MB): is it the right file?")])
     raw = path.read_bytes()
     try:
@@ -124,21 +124,42 @@ def read_yaml(path: Path, root: Path) -> tuple[Any, dict[Loc, Position]]:
     """Parse a YAML file into plain values plus the position of every value and key."""
     shown = relative(path, root)
     text = read_text(path, root)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        return _reader_error(shown, text, exc)
     try:
         node = loader.get_single_node()
         positions: dict[Loc, Position] = {}
         return _Converter(loader, shown, positions).value(node, ()), positions
+    except yaml.reader.ReaderError as exc:
+        return _reader_error(shown, text, exc)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or exc.context or "invalid YAML"
-        if "\t" in text and "tab" in str(exc):
-            what += "; indent with spaces, not tabs"
+        mark, what = _explain_yaml_error(exc)
         raise InputError([Problem(shown, mark.line + 1, mark.column + 1, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(shown, None, None, f"YAML error: {exc}")]) from None
+        raise InputError([Problem(shown, 1, None, f"YAML error: {exc}")]) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(shown: str, text: str, exc: yaml.reader.ReaderError):
+    line = text[: exc.position].count("\n") + 1
+    raise InputError([Problem(shown, line, None, f"the file holds a control character (code {exc.character:#x}) "
+                                                 "that YAML does not allow; delete it")]) from None
+
+
+def _explain_yaml_error(exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark, str]:
+    """Where the writer should look, and what to do, for the YAML errors writers make."""
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or exc.context or "invalid YAML"
+    if "'\\t'" in what:
+        return mark, "a tab is used for indentation; indent with spaces"
+    if "quoted scalar" in (exc.context or "") and exc.context_mark:
+        return exc.context_mark, "the quoted text that starts here is never closed; add the closing quote"
+    if "mapping values are not allowed" in what or "expected <block end>" in what:
+        return mark, f"{what}; check the indentation of this line and the line above"
+    return mark, what
 
 
 class _Converter:
@@ -201,7 +222,7 @@ def _validate(value: Any, positions: dict[Loc, Position], file_model: type[BaseM
     try:
         loaded = file_model.model_validate(value)
     except ValidationError as exc:
-        problems.extend(_problem_from_error(shown, error, positions) for error in exc.errors())
+        problems.extend(_problems_from_errors(shown, exc.errors(), positions))
         return None
     _attach_origins(loaded, (), positions, shown)
     return loaded
@@ -234,18 +255,22 @@ def load_csv(path: Path, row_model: type[model.Record], root: Path, problems: li
             problems.append(Problem(shown, line, None, f"row has {len(cells)} cells but the header has "
                                                         f"{len(header)}; separate cells with '{CSV_DELIMITER}'"))
             continue
-        row, positions = {}, {(): (line, 1)}
+        row, positions, failed = {}, {(): (line, 1)}, []
         for column, (name, cell) in enumerate(zip(header, cells), 1):
             positions[(name,)] = (line, column)
             try:
                 value = _csv_value(name, cell.strip())
             except ValueError as exc:
-                problems.append(Problem(shown, line, column, f"{name}: {exc}"))
+                failed.append(Problem(shown, line, column, f"{name}: {exc}"))
                 continue
             if value is not None:
                 row[name] = value
-        if (record := _validate(row, positions, row_model, shown, problems)) is not None:
+        row_problems: list[Problem] = []
+        if (record := _validate(row, positions, row_model, shown, row_problems)) is not None and not failed:
             records.append(record)
+        # a cell that could not be read is reported once, not again as "missing"
+        unread = {p.column for p in failed}
+        problems += failed + [p for p in row_problems if not (p.column in unread and "is missing" in p.message)]
     return records
 
 
@@ -294,22 +319,60 @@ def _position(loc: Loc, positions: dict[Loc, Position]) -> Position:
     return positions.get(loc, (1, 1))
 
 
-def _problem_from_error(shown: str, error: dict, positions: dict[Loc, Position]) -> Problem:
-    loc = tuple(error["loc"])
-    line, column = _position(loc, positions)
-    field = ".".join(str(part) for part in loc) or "file"
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        name = str(loc[-1])
-        close = difflib.get_close_matches(name, _all_field_names(), n=1)
-        fix = f"did you mean '{close[0]}'?" if close else "remove it or check the spelling"
-        return Problem(shown, line, column, f"unknown field '{name}'; {fix}")
-    if kind == "missing":
-        return Problem(shown, line, column, f"{field}: required field is missing; add '{loc[-1]}: …'")
-    message = error["msg"].removeprefix("Value error, ")
-    if kind == "model_type" and not loc:
-        message = "the file must hold named fields (key: value), not a list or a single value"
-    return Problem(shown, line, column, f"{field}: {message}")
+# How to fix, by field name and by pydantic error type (the field's hint wins).
+FIELD_HINTS = {
+    "id": "use lower-case letters, digits and hyphens, e.g. 'alt-5'",
+    "version": "write a version such as 1.2.0",
+    "diarienummer": "write it as e.g. 'RS 2025-00123'",
+    "weight": "weights are shares between 0 and 1",
+    "score": "scores run from 1 to 5",
+    "low": "scores run from 1 to 5",
+    "high": "scores run from 1 to 5",
+    "month": "write the month as YYYY-MM, e.g. 2025-03",
+}
+TYPE_HINTS = {
+    "literal_error": "write one of these",
+    "int_parsing": "write a whole number, e.g. 3",
+    "int_type": "write a whole number, e.g. 3",
+    "string_type": "write plain text (put it in quotes if it starts with [ or {)",
+    "list_type": "write a list: one '- ' item per line",
+    "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
+    "date_type": "write dates as YYYY-MM-DD",
+    "float_parsing": "write a number such as 0.25",
+}
+
+
+def _problems_from_errors(shown: str, errors: list[dict], positions: dict[Loc, Position]) -> list[Problem]:
+    """One problem per pydantic error; a missing field that an unknown one was meant to be is
+    reported once, as the typo."""
+    suggested = set()
+    problems = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        line, column = _position(loc, positions)
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
+            fix = f"did you mean '{close[0]}'?" if close else "remove it or check the spelling"
+            suggested.update((loc[:-1], name) for name in close)
+            problems.append(Problem(shown, line, column, f"unknown field '{loc[-1]}'; {fix}"))
+    for error in errors:
+        loc = tuple(error["loc"])
+        line, column = _position(loc, positions)
+        field = ".".join(str(part) for part in loc)
+        prefix = f"{field}: " if field else ""
+        kind = error["type"]
+        if kind == "extra_forbidden" or (kind == "missing" and (loc[:-1], loc[-1]) in suggested):
+            continue
+        if kind == "missing":
+            problems.append(Problem(shown, line, column, f"{prefix}required field is missing; add '{loc[-1]}: …'"))
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        if kind == "model_type" and not loc:
+            message = "the file must hold named fields (key: value), not a list or a single value"
+        hint = FIELD_HINTS.get(str(loc[-1]) if loc else "") if kind != "value_error" else None
+        hint = hint or TYPE_HINTS.get(kind)
+        problems.append(Problem(shown, line, column, f"{prefix}{message}" + (f"; {hint}" if hint else "")))
+    return problems
 
 
 def _all_field_names() -> list[str]:

@@ -1,0 +1,58 @@
+"""Property tests: whatever a data file holds, loading it ends in a model or in InputError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from underlag import model
+from underlag.errors import InputError
+from underlag.load import DATA_FILES, _load_yaml_file, load_csv
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                    st.text(max_size=20), st.dates().map(str))
+values = st.recursive(scalars, lambda children: st.one_of(
+    st.lists(children, max_size=4),
+    st.dictionaries(st.sampled_from(["id", "title", "text", "source", "status", "points", "order", "x"]) | st.text(max_size=8),
+                    children, max_size=5)), max_leaves=20)
+MODELS = [m for _, m in DATA_FILES.values()] + [model.Alternative]
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def load(tmp_path: Path, text: str, file_model) -> None:
+    path = tmp_path / "data" / "fil.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, "utf-8")
+    problems: list = []
+    _load_yaml_file(path, file_model, tmp_path, problems)
+    assert all(p.path == "data/fil.yaml" for p in problems)
+
+
+@SETTINGS
+@given(text=st.text(max_size=300), file_model=st.sampled_from(MODELS))
+def test_any_text_loads_or_reports(tmp_path, text, file_model):
+    try:
+        load(tmp_path, text, file_model)
+    except InputError:
+        pass
+
+
+@SETTINGS
+@given(value=values, file_model=st.sampled_from(MODELS))
+def test_any_yaml_structure_loads_or_reports(tmp_path, value, file_model):
+    load(tmp_path, yaml.safe_dump(value, allow_unicode=True), file_model)
+
+
+@SETTINGS
+@given(rows=st.lists(st.lists(st.text(alphabet="alt123;,.−-5 \"\n", max_size=12), min_size=1, max_size=9),
+                     max_size=5))
+def test_any_csv_loads_or_reports(tmp_path, rows):
+    path = tmp_path / "data" / "bedomningar.csv"
+    path.parent.mkdir(exist_ok=True)
+    header = ";".join(model.Assessment.model_fields)
+    path.write_text(header + "\n" + "\n".join(";".join(r) for r in rows), "utf-8")
+    problems: list = []
+    load_csv(path, model.Assessment, tmp_path, problems)
