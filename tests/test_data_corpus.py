@@ -63,10 +63,11 @@ def test_bad_data_gives_its_message(case, tmp_path, capsys):
     (project / "report").mkdir()
     for name, content in PREVIOUS.items():
         (project / "report" / name).write_bytes(content)
-    for step in yaml.safe_load((CORPUS / f"{case}.yaml").read_text("utf-8"))["steps"]:
+    spec = yaml.safe_load((CORPUS / f"{case}.yaml").read_text("utf-8"))
+    for step in spec["steps"]:
         apply(step, project)
 
-    code = main(["build", "--project", str(project)])
+    code = main(["build", *spec.get("args", []), "--project", str(project)])
 
     message = capsys.readouterr().err
     assert code == 2

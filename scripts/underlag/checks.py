@@ -30,6 +30,8 @@ def check_report(report: model.Report, root: Path) -> list[Problem]:
         *check_milestones(report),
         *check_rollout(report),
         *check_promised_sections(report),
+        *check_order(report),
+        *check_timeline(report),
     ]
 
 
@@ -190,4 +192,25 @@ def check_promised_sections(report: model.Report) -> list[Problem]:
             if has_content and section in alt.saknas and section != "assessments":
                 problems.append(_problem(alt, f"alternative '{alt.id}' lists {section} under saknas but has "
                                               "some; remove it from saknas", "warning"))
+    return problems
+
+
+def check_order(report: model.Report) -> list[Problem]:
+    orders = sorted(a.order for a in report.alternatives)
+    if orders == list(range(1, len(orders) + 1)) or len(set(orders)) != len(orders):
+        return []
+    return [_problem(report.alternatives[-1], f"the alternatives are numbered {', '.join(map(str, orders))}; "
+                                              f"number them 1–{len(orders)} without gaps", "warning")]
+
+
+def check_timeline(report: model.Report) -> list[Problem]:
+    problems = []
+    for event in report.timeline.events:
+        if event.date and event.date.strftime("%Y-%m") != event.month:
+            problems.append(_problem(event, f"event '{event.id}' has date {event.date} outside its month "
+                                            f"{event.month}; fix one of them"))
+    months = [e.month for e in report.timeline.events]
+    if months != sorted(months):
+        problems.append(_problem(report.timeline, "the events are not in time order; sort them by month",
+                                 "warning"))
     return problems
