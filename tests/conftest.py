@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
+# matrix, totals, switching values, rank acceptability, production impact, risk matrix
+ANALYSIS_FIGURES = 6
 PROJECT_FILES = ("_quarto.yml", "_variables.yml", "chapters", "data", "templates")
 
 

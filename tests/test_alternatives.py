@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import docx
-from conftest import build_project, copy_project, docx_text, html_tree, pdf_text
+from conftest import ANALYSIS_FIGURES, build_project, copy_project, docx_text, html_tree, pdf_text
 
 HOSTILE = 'Femte <script>alert(1)</script> *vägen* #read("/etc/passwd") {{< meta title >}} $x$ [länk](http://x)'
 
@@ -66,4 +66,5 @@ def test_a_fifth_alternative_file_appears_in_every_output(tmp_path):
     pages = PdfReader(outputs["pdf"]).pages
     assert all("RS 2025-00123" in page.extract_text() for page in pages[:3])
     assert "RS 2025-00123" in word
-    assert len(html.findall(".//img")) == 7  # timeline, milestones and one rollout plan per alternative
+    # timeline, milestones, one rollout plan per alternative and the six analysis figures
+    assert len(html.findall(".//img")) == 2 + 5 + ANALYSIS_FIGURES

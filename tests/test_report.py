@@ -9,7 +9,7 @@ import docx
 import pikepdf
 import pytest
 import yaml
-from conftest import PROJECT, docx_text, html_tree, pdf_text
+from conftest import ANALYSIS_FIGURES, PROJECT, docx_text, html_tree, pdf_text
 
 ALTERNATIVES = [yaml.safe_load(p.read_text("utf-8")) for p in sorted((PROJECT / "data/alternativ").glob("*.yaml"))]
 MILESTONES = yaml.safe_load((PROJECT / "data/milstolpar.yaml").read_text("utf-8"))["milestones"]
@@ -83,7 +83,7 @@ def test_html_metadata_images_and_tables(report):
     assert tree.get("lang") == "sv-SE"
     assert tree.findtext(".//title") == META["title"]
     images = tree.findall(".//img")
-    assert len(images) == 2 + len(ALTERNATIVES)
+    assert len(images) == 2 + len(ALTERNATIVES) + ANALYSIS_FIGURES
     assert all(img.get("alt") and len(img.get("alt")) > 40 for img in images)
     assert all(img.get("src").startswith("data:") for img in images), "images must be embedded"
     assert all(t.find(".//th") is not None for t in tree.findall(".//table"))
@@ -98,7 +98,7 @@ def test_docx_metadata_alt_text_and_headers(report):
     assert document.core_properties.language == "sv-SE"
     xml = zipfile.ZipFile(report["docx"]).read("word/document.xml").decode()
     pictures = re.findall(r"<wp:docPr [^>]*>", xml)
-    assert len(pictures) == 2 + len(ALTERNATIVES)
+    assert len(pictures) == 2 + len(ALTERNATIVES) + ANALYSIS_FIGURES
     assert all(re.search(r'descr="[^"]{40,}"', p) for p in pictures)
     assert xml.count("<w:tblHeader") >= len(document.tables)
     styles = zipfile.ZipFile(report["docx"]).read("word/styles.xml").decode()

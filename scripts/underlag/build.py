@@ -82,10 +82,14 @@ def prepare(root: Path, progress: Callable[[str], None], strict: bool = False) -
         from .figures import draw_figures
         from .fragments import write_fragments
 
+        from .analysis import analyse
+
+        progress("analyserar")
+        result = analyse(report)
         progress("ritar figurer")
-        specs = draw_figures(report, root / "figures")
+        specs = draw_figures(report, root / "figures", result)
         progress("skriver genererade avsnitt")
-        write_fragments(report, specs, root)
+        write_fragments(report, specs, root, result)
     return book, warnings
 
 

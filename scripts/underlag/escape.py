@@ -18,7 +18,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 def markdown(text: object) -> str:
     """Literal text for inline Markdown: punctuation escaped, line breaks folded to spaces."""
-    return _PUNCTUATION.sub(r"\\\1", _WHITESPACE.sub(" ", str(text)).strip())
+    return _PUNCTUATION.sub(r"\\\1", _WHITESPACE.sub(" ", str(text)))
 
 
 class Markup(str):

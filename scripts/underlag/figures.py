@@ -13,10 +13,14 @@ import io
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import model
 from .files import write_if_changed
 from .text import month_name, swedish_date
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 # Colour, marker and hatch per milestone status colour; all pass 3:1 against white
 # except yellow, which gets a dark outline and its word next to it.
@@ -40,7 +44,7 @@ class FigureSpec:
     alt: str
 
 
-def draw_figures(report: model.Report, out_dir: Path) -> list[FigureSpec]:
+def draw_figures(report: model.Report, out_dir: Path, result: Analysis | None = None) -> list[FigureSpec]:
     """Draw every figure of the report into out_dir; return what the fragments need."""
     import matplotlib
 
@@ -52,10 +56,14 @@ def draw_figures(report: model.Report, out_dir: Path) -> list[FigureSpec]:
     out_dir.mkdir(parents=True, exist_ok=True)
     specs = [_timeline(report, out_dir), _milestones(report, out_dir)]
     specs += [_rollout(alternative, out_dir) for alternative in report.alternatives if alternative.rollout_variants]
+    if result is not None:
+        from .analysis_figures import draw_analysis_figures
+
+        specs += draw_analysis_figures(report, result, out_dir)
     return specs
 
 
-def _save(fig, out_dir: Path, stem: str) -> None:
+def save(fig, out_dir: Path, stem: str) -> None:
     import matplotlib.pyplot as plt
 
     for ext, options in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 200, "metadata": {"Software": None}})):
@@ -103,7 +111,7 @@ def _timeline(report: model.Report, out_dir: Path) -> FigureSpec:
     ax.plot([], [], "o", color=ACCENT, label="Datum eller månad enligt källan")
     ax.plot([], [], "o", color="white", markeredgecolor=ACCENT, label="Månad avläst ur källans bild (preliminär)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.42), ncol=2, frameon=False, fontsize=8)
-    _save(fig, out_dir, "tidslinje")
+    save(fig, out_dir, "tidslinje")
     described = "; ".join(
         f"{e.text} ({swedish_date(e.date) if e.date else month_name(e.month)}"
         f"{', preliminär placering' if e.status else ''})" for e in events)
@@ -153,7 +161,7 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
         ax.plot([], [], marker, color=colour, markeredgecolor=INK, label=f"Prognos, {name}: {meaning}")
     ax.legend(loc="upper left", bbox_to_anchor=(-0.9, -0.14), ncol=2, frameon=False, fontsize=7.5)
     fig.autofmt_xdate()
-    _save(fig, out_dir, "milstolpar")
+    save(fig, out_dir, "milstolpar")
     undated = [m.id for m in milestones if not (m.planned or m.forecast)]
     return FigureSpec(
         id="milstolpar",
@@ -203,7 +211,7 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, below_label),
               ncol=len(handles), frameon=False, fontsize=8)
     stem = f"utrullning-{alternative.id}"
-    _save(fig, out_dir, stem)
+    save(fig, out_dir, stem)
     described = " ".join(
         f"{v.name}: {len(v.waves)} steg under {v.duration_months} månader, "
         + ", ".join(f"{w.name} månad {w.start_month}–{w.end_month}" for w in v.waves) + "."

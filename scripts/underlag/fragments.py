@@ -7,6 +7,7 @@ prints is escaped for Markdown unless it is `Markup` built here, so data stays t
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import jinja2
@@ -17,7 +18,8 @@ from .escape import Markup, markdown
 from .figures import FigureSpec
 from .files import write_if_changed
 from .load import iter_records
-from .text import iso_date, month_name, number, swedish_date
+from .analysis import CONCENTRATION, DRAWS, SEED, risk_order
+from .text import iso_date, month_name, number, percent, swedish_date
 
 TEMPLATE_DIR = "templates/fragments"
 OUTPUT_DIR = "chapters/_generated"
@@ -45,14 +47,16 @@ def environment(root: Path) -> jinja2.Environment:
         comment_start_string="{##",
         comment_end_string="##}",
     )
-    env.filters.update(iso=iso_date, datum=swedish_date, month=month_name, number=number, raw=Markup)
+    env.filters.update(iso=iso_date, datum=swedish_date, month=month_name, number=number, raw=Markup,
+                       percent=percent)
     return env
 
 
-def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path) -> list[Path]:
+def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path, result=None) -> list[Path]:
     """Render every fragment template; return the paths whose content changed."""
     env = environment(root)
     sources = {s.id: s for s in report.sources}
+    env.globals["grid_table"] = grid_table
     env.filters.update(mark=lambda p: _mark(p, report.meta.based_on, sources),
                        bullets=lambda ps, numbered=False, depth=0: _bullets(ps, report.meta.based_on, sources, numbered, depth))
     context = {
@@ -61,6 +65,12 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path)
         "unsettled": unsettled_count(report),
         "sources": sources,
         "prose": writers_prose(report, root),
+        "analysis": result,
+        "names": {a.id: f"alternativ {a.order}" for a in report.alternatives},
+        "alternatives": {a.id: a for a in report.alternatives},
+        "criteria": {c.id: c for c in report.criteria.all},
+        "risks": risk_order(report.risks),
+        "method": {"draws": DRAWS, "seed": SEED, "concentration": CONCENTRATION},
     }
     out_dir = root / OUTPUT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -113,6 +123,30 @@ def _bullets(points: list[model.Point], primary: str, sources, numbered: bool = 
         lines.append(f"{'    ' * depth}{bullet} {markdown(point.text)}{_mark(point, primary, sources)}")
         if point.points:
             lines.append(_bullets(point.points, primary, sources, False, depth + 1))
+    return Markup("\n".join(lines))
+
+
+def grid_table(header: list[str], rows: list[list[list[str]]], width: int = 36) -> Markup:
+    """A pandoc grid table whose cells hold lists (e.g. SWOT as 2×2); cell lines are Markdown."""
+    def wrap(lines: list[str]) -> list[str]:
+        out = []
+        for line in lines:
+            indent = "  " if line.startswith("- ") else ""
+            out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                                 break_on_hyphens=False) or [""]
+        return out
+
+    columns = len(header)
+    widest = max([width] + [len(line) for row in rows for cell in row for line in wrap(cell)])
+    rule = "+" + "+".join("-" * (widest + 2) for _ in range(columns)) + "+"
+    # ":=" in the header rule aligns every column left
+    lines = [rule, "| " + " | ".join(h.ljust(widest) for h in header) + " |", rule.replace("+-", "+:").replace("-", "=")]
+    for row in rows:
+        cells = [wrap(cell) for cell in row]
+        height = max(len(c) for c in cells)
+        for i in range(height):
+            lines.append("| " + " | ".join((c[i] if i < len(c) else "").ljust(widest) for c in cells) + " |")
+        lines.append(rule)
     return Markup("\n".join(lines))
 
 

@@ -60,10 +60,11 @@ DATA_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "beslut.yaml": ("decision", model.Decision),
 }
 ALTERNATIVES_DIR = "alternativ"
-ASSESSMENTS_FILE = "bedomningar.csv"
-# CSV column -> how its text becomes a value (text columns are taken as they are)
-CSV_NUMBERS = {"score", "low", "high"}
-CSV_LISTS = {"sources"}
+# CSV file -> (Report field, model of one row)
+CSV_FILES: dict[str, tuple[str, type[model.Record]]] = {
+    "bedomningar.csv": ("assessments", model.Assessment),
+    "tidsatgang.csv": ("task_times", model.TaskTime),
+}
 
 
 def load_report(root: Path) -> tuple[model.Report, list[Problem]]:
@@ -87,7 +88,8 @@ def load_report(root: Path) -> tuple[model.Report, list[Problem]]:
         if (alt := _load_yaml_file(path, model.Alternative, root, problems)) is not None
     ]
     parts["alternatives"] = sorted(alternatives, key=lambda a: a.order)
-    parts["assessments"] = load_csv(data / ASSESSMENTS_FILE, model.Assessment, root, problems)
+    for name, (field, row_model) in CSV_FILES.items():
+        parts[field] = load_csv(data / name, row_model, root, problems)
     if problems:
         raise InputError(problems)
     report = model.Report.model_construct(**parts)
@@ -259,7 +261,7 @@ def load_csv(path: Path, row_model: type[model.Record], root: Path, problems: li
         for column, (name, cell) in enumerate(zip(header, cells), 1):
             positions[(name,)] = (line, column)
             try:
-                value = _csv_value(name, cell.strip())
+                value = _csv_value(row_model.model_fields[name].annotation, cell.strip())
             except ValueError as exc:
                 failed.append(Problem(shown, line, column, f"{name}: {exc}"))
                 continue
@@ -295,17 +297,18 @@ def _check_header(shown: str, header: list[str], row_model: type[model.Record]) 
 SWEDISH_NUMBER = re.compile(r"^[−-]?\d+(,\d+)?$")
 
 
-def _csv_value(column: str, cell: str) -> Any:
-    """Text as the column's value; numbers are Swedish (3,5), never guessed."""
+def _csv_value(annotation: Any, cell: str) -> Any:
+    """Text as the column's value; numbers are Swedish (3,5, 12 500), never guessed."""
     if cell == "":
         return None
-    if column in CSV_NUMBERS:
+    if annotation in (float, int):
+        cell = re.sub(r"(?<=\d)[ \u00a0](?=\d{3}\b)", "", cell)  # 12 500: thousands separated by a space
         if SWEDISH_NUMBER.match(cell):
             return float(cell.replace("−", "-").replace(",", "."))
         if re.fullmatch(r"[−-]?\d+\.\d+", cell):
             raise ValueError(f"'{cell}' uses a decimal point; write decimals with a comma, e.g. 3,5")
         raise ValueError(f"'{cell}' is not a number; write e.g. 3 or 3,5")
-    if column in CSV_LISTS:
+    if annotation == list[str]:
         return [part.strip() for part in cell.split(",") if part.strip()]
     return cell
 

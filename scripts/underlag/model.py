@@ -266,12 +266,23 @@ class Risk(Record):
     probability: int = Field(ge=1, le=5, description="1 = mycket låg … 5 = mycket hög")
     consequence: int = Field(ge=1, le=5, description="1 = mycket liten … 5 = mycket stor")
     mitigation: str
+    owner: str = Field(description="who answers for the mitigation")
     status: Status
     source: str | None = None
 
 
-class Risks(Record):
-    risks: list[Risk]
+class TaskTime(Record):
+    """One row of data/tidsatgang.csv: time for a common work task now and with an alternative."""
+
+    task: str
+    role: str
+    per_year: float = Field(gt=0, description="times per year in the whole region")
+    minutes_now: float = Field(gt=0, description="minutes per time with today's systems")
+    alternative: str
+    minutes_short: float = Field(gt=0, description="minutes per time during the first years")
+    minutes_long: float = Field(gt=0, description="minutes per time once the alternative is in place")
+    sources: list[str] = Field(default_factory=list)
+    status: Status
 
 
 class Method(Record):
@@ -316,6 +327,7 @@ class Report(Record):
     criteria: Criteria
     assessments: list[Assessment]
     risks: list[Risk]
+    task_times: list[TaskTime]
     sources: list[SourceEntry]
     stakeholders: list[Stakeholder]
     decision: Decision

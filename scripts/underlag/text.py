@@ -29,3 +29,9 @@ def number(value: float, decimals: int = 0) -> str:
     """Decimal comma and a no-break space between thousands: 12 500, 3,5; a real minus sign."""
     text = f"{abs(value):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
     return ("−" if value < 0 else "") + text
+
+
+def percent(share: float, table_style: bool = False) -> str:
+    """A share 0–1 as '73 procent' in running text or '73 %' in tables and figures."""
+    value = number(share * 100)
+    return f"{value}{NBSP}%" if table_style else f"{value} procent"

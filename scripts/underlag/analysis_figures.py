@@ -1,0 +1,224 @@
+"""Figures of the analysis: performance matrix, totals with uncertainty, switching values,
+rank acceptability, production impact and the risk matrix.
+
+Okabe–Ito colours that pass 3:1 on white, plus hatches, markers and printed numbers, so no
+figure needs colour to be read. Alt texts are sentences built from the same numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import model
+from .analysis import Analysis, risk_order
+from .figures import INK, MUTED, FigureSpec, save
+from .text import number, percent
+
+SERIES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000"]  # ≥ 3:1 on white
+HATCHES = ["", "///", "...", "xx", "\\\\\\"]
+PRELIMINARY_NOTE = " Uppgifterna är preliminära."
+
+
+def draw_analysis_figures(report: model.Report, result: Analysis, out_dir: Path) -> list[FigureSpec]:
+    if result.scores.empty:
+        return []
+    names = {a.id: f"Alt. {a.order}" for a in report.alternatives}
+    return [
+        _matrix(report, result, names, out_dir),
+        _totals(result, names, out_dir),
+        _switching(report, result, names, out_dir),
+        _acceptability(result, names, out_dir),
+        *([_production(result, names, out_dir)] if not result.production.empty else []),
+        _risk_matrix(report, out_dir),
+    ]
+
+
+def _suffix(result: Analysis) -> str:
+    return " (preliminärt)" if result.preliminary else ""
+
+
+def _matrix(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    criteria = {c.id: c.name for c in report.criteria.all}
+    scores = result.scores.T  # criteria down, alternatives across
+    fig, ax = plt.subplots(figsize=(6.4, 0.36 * len(scores) + 1.0))
+    ax.imshow(scores.to_numpy(), cmap="Blues", vmin=0, vmax=6, aspect="auto")
+    for (row, column), value in np.ndenumerate(scores.to_numpy()):
+        ax.text(column, row, number(value, 1).replace(",0", ""), ha="center", va="center", fontsize=8,
+                color="white" if value >= 3.5 else INK)
+    ax.set_xticks(range(len(scores.columns)), [names[a] for a in scores.columns], fontsize=8)
+    ax.set_yticks(range(len(scores.index)), [criteria[c] for c in scores.index], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    save(fig, out_dir, "analys-matris")
+    best = {c: names[scores.loc[c].idxmax()] for c in scores.index}
+    described = "; ".join(f"{criteria[c]}: högst {best[c]} ({number(scores.loc[c].max(), 1)})" for c in scores.index)
+    return FigureSpec("analys-matris", "analys-matris",
+                      f"Poäng per kriterium och alternativ, 1–5{_suffix(result)}",
+                      f"Tabellbild med poäng 1–5 för {len(scores.columns)} alternativ och {len(scores)} kriterier. "
+                      f"{described}." + (PRELIMINARY_NOTE if result.preliminary else ""))
+
+
+def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+
+    order = result.totals.sort_values().index
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(order) + 1.0))
+    low = result.total_range.loc[order, "p05"]
+    high = result.total_range.loc[order, "p95"]
+    y = range(len(order))
+    ax.barh(y, result.totals[order], color="#0072B2", height=0.55)
+    ax.errorbar(result.totals[order], y, xerr=[result.totals[order] - low, high - result.totals[order]],
+                fmt="none", ecolor=INK, capsize=4, linewidth=1.2)
+    for row, alt in enumerate(order):
+        ax.text(high[alt] + 0.04, row, number(result.totals[alt], 2), va="center", fontsize=8, color=INK)
+    ax.set_yticks(list(y), [names[a] for a in order], fontsize=8)
+    ax.set_xlim(1, 5)
+    ax.set_xlabel("Viktad poäng 1–5 (strecken visar 5–95 % av dragningarna)")
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    save(fig, out_dir, "analys-summor")
+    ranked = result.totals.sort_values(ascending=False)
+    described = ", ".join(f"{names[a]} {number(v, 2)} (mellan {number(result.total_range.at[a, 'p05'], 2)} och "
+                          f"{number(result.total_range.at[a, 'p95'], 2)})" for a, v in ranked.items())
+    return FigureSpec("analys-summor", "analys-summor", f"Viktad poäng per alternativ med osäkerhet{_suffix(result)}",
+                      f"Stapeldiagram över viktad poäng, från högst till lägst: {described}."
+                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+
+
+def _switching(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+
+    criteria = {c.id: c.name for c in report.criteria.all}
+    leader = names[result.totals.idxmax()]
+    switches = result.switches
+    fig, ax = plt.subplots(figsize=(6.4, 0.36 * len(switches) + 1.2))
+    for row, s in enumerate(reversed(switches)):
+        low, high = s.lower or 0, s.upper or 1
+        ax.plot([low, high], [row, row], color="#0072B2", linewidth=5, solid_capstyle="butt")
+        ax.plot(s.weight, row, marker="D", color=INK, markersize=6)
+        if s.lower is not None:
+            ax.text(low - 0.01, row, f"{names[s.lower_winner]} ", ha="right", va="center", fontsize=7, color=INK)
+        if s.upper is not None:
+            ax.text(high + 0.01, row, f" {names[s.upper_winner]}", ha="left", va="center", fontsize=7, color=INK)
+    ax.set_yticks(range(len(switches)), [criteria[s.criterion] for s in reversed(switches)], fontsize=8)
+    ax.set_xlim(-0.08, 1.1)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0 %", "25 %", "50 %", "75 %", "100 %"])
+    ax.set_xlabel(f"Vikt där {leader} förblir först (stapel) och vald vikt (romb)")
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    save(fig, out_dir, "analys-vaxling")
+    changing = [s for s in switches if s.lower is not None or s.upper is not None]
+    described = " ".join(_switch_sentence(s, criteria, names) for s in changing) or \
+        "Ingen enskild vikt kan ändra vilket alternativ som kommer först."
+    return FigureSpec("analys-vaxling", "analys-vaxling",
+                      f"Brytpunkter: hur långt varje vikt kan ändras innan {leader} tappar första platsen{_suffix(result)}",
+                      f"Diagram över brytpunkter för {len(switches)} kriterier. {described}"
+                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+
+
+def _switch_sentence(s, criteria, names) -> str:
+    parts = []
+    if s.lower is not None:
+        parts.append(f"sjunker under {percent(s.lower)} tar {names[s.lower_winner]} över")
+    if s.upper is not None:
+        parts.append(f"stiger över {percent(s.upper)} tar {names[s.upper_winner]} över")
+    return f"Om vikten för {criteria[s.criterion].lower()} ({percent(s.weight)}) " + " och om den ".join(parts) + "."
+
+
+def _acceptability(result: Analysis, names, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+
+    table = result.acceptability
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(table) + 1.3))
+    left = [0.0] * len(table)
+    for rank in table.columns:
+        shares = table[rank].to_numpy()
+        colour = SERIES[(rank - 1) % len(SERIES)]
+        ax.barh(range(len(table)), shares, left=left, color="white", edgecolor=colour,
+                hatch=HATCHES[(rank - 1) % len(HATCHES)], linewidth=1.2, height=0.6, label=f"Plats {rank}")
+        for row, share in enumerate(shares):
+            if share >= 0.08:
+                ax.text(left[row] + share / 2, row, percent(share, table_style=True), ha="center", va="center",
+                        fontsize=7.5, color=INK,
+                        bbox=dict(facecolor="white", edgecolor="none", pad=1))
+        left = [a + b for a, b in zip(left, shares)]
+    ax.set_yticks(range(len(table)), [names[a] for a in table.index], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0 %", "25 %", "50 %", "75 %", "100 %"])
+    ax.set_xlabel("Andel av dragningarna")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=len(table.columns), frameon=False, fontsize=8)
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    save(fig, out_dir, "analys-rangordning")
+    described = " ".join(f"{names[a]} rankas först i {percent(table.at[a, 1])} av dragningarna." for a in
+                         table[1].sort_values(ascending=False).index)
+    return FigureSpec("analys-rangordning", "analys-rangordning",
+                      f"Hur ofta varje alternativ hamnar på varje plats när vikter och poäng varieras{_suffix(result)}",
+                      f"Staplat stapeldiagram över placeringar. {described}"
+                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+
+
+def _production(result: Analysis, names, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+
+    hours = result.production / 1000
+    now = hours.hours_now.iloc[0]
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    x = range(len(hours))
+    ax.bar([i - 0.2 for i in x], hours.hours_short, width=0.38, color="white", edgecolor="#D55E00", hatch="///",
+           label="Kort sikt")
+    ax.bar([i + 0.2 for i in x], hours.hours_long, width=0.38, color="#0072B2", label="Lång sikt")
+    ax.axhline(now, color=INK, linestyle="--", linewidth=1)
+    ax.text(len(hours) - 0.5, now, f" i dag {number(now)}", va="bottom", ha="right", fontsize=7.5, color=INK)
+    ax.set_xticks(list(x), [names[a] for a in hours.index], fontsize=8)
+    ax.set_ylabel("Tusen timmar per år")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    save(fig, out_dir, "analys-produktion")
+    described = " ".join(f"{names[a]}: {number(hours.at[a, 'hours_short'])} kort sikt och "
+                         f"{number(hours.at[a, 'hours_long'])} lång sikt." for a in hours.index)
+    return FigureSpec("analys-produktion", "analys-produktion",
+                      f"Tid för vanliga arbetsmoment, tusen timmar per år{_suffix(result)}",
+                      f"Stapeldiagram. I dag {number(now)} tusen timmar per år. {described}"
+                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+
+
+def _risk_matrix(report: model.Report, out_dir: Path) -> FigureSpec:
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    risks = risk_order(report.risks)
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    for p in range(1, 6):
+        for c in range(1, 6):
+            level = p * c
+            shade = "#f2f2f2" if level < 8 else ("#fde0c5" if level < 15 else "#f6b8b0")
+            ax.add_patch(Rectangle((c - 0.5, p - 0.5), 1, 1, facecolor=shade, edgecolor="white", linewidth=2))
+    cells: dict[tuple[int, int], list[str]] = {}
+    for index, risk in enumerate(risks, 1):
+        cells.setdefault((risk.consequence, risk.probability), []).append(f"R{index}")
+    for (c, p), labels in cells.items():
+        ax.text(c, p, "\n".join(", ".join(labels[i:i + 2]) for i in range(0, len(labels), 2)), ha="center",
+                va="center", fontsize=8, color=INK, fontweight="bold")
+    ax.set_xlim(0.5, 5.5)
+    ax.set_ylim(0.5, 5.5)
+    ax.set_xticks(range(1, 6))
+    ax.set_yticks(range(1, 6))
+    ax.set_xlabel("Konsekvens (1 = mycket liten, 5 = mycket stor)")
+    ax.set_ylabel("Sannolikhet (1 = mycket låg, 5 = mycket hög)")
+    ax.set_aspect("equal")
+    save(fig, out_dir, "risk-matris")
+    described = "; ".join(f"R{i} {r.title}: sannolikhet {r.probability}, konsekvens {r.consequence}"
+                          for i, r in enumerate(risks, 1))
+    preliminary = any(r.status != "fastställd" for r in risks)
+    return FigureSpec("risk-matris", "risk-matris",
+                      "Riskmatris: sannolikhet och konsekvens" + (" (preliminärt)" if preliminary else ""),
+                      f"Riskmatris med {len(risks)} risker, de allvarligaste först: {described}."
+                      + (PRELIMINARY_NOTE if preliminary else ""))
