@@ -1,7 +1,8 @@
-"""The build: data -> figures and fragments -> assembled book -> DOCX, PDF, HTML in report/.
+"""The build: data -> analysis, figures and fragments -> assembled book -> DOCX, PDF, HTML.
 
 Outputs are written in a temporary folder inside report/ and moved into place only when
 every requested format succeeded, so a failed build leaves the previous report as it was.
+A lock on the project serialises builds and publishes.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .assemble import assemble
 from .book import FORMATS, Book, read_book
 from .errors import InputError, Problem
+from .files import project_lock
 from .render.pandoc import DocumentInfo
 
 OUTPUT_DIR = "report"
@@ -33,20 +35,32 @@ class BuildResult:
 
 def build(root: Path, formats: Sequence[str] = FORMATS, progress: Callable[[str], None] = lambda _: None,
           strict: bool = False) -> BuildResult:
+    """Build into report/, holding the project lock so no publish runs at the same time."""
     root = root.resolve()
+    with project_lock(root):
+        return build_into(root, root / OUTPUT_DIR, formats, progress, strict)
+
+
+def build_into(root: Path, out_dir: Path, formats: Sequence[str] = FORMATS,
+               progress: Callable[[str], None] = lambda _: None, strict: bool = False,
+               version: str | None = None, status: str | None = None) -> BuildResult:
+    """The whole pipeline; outputs land in out_dir only when every format succeeded.
+
+    `version` and `status` replace the data's own (a publish states them on the command line).
+    """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    book, warnings = prepare(root, progress, strict)
+    book, warnings = prepare(root, progress, strict, version)
     seconds["data, figures, fragments"] = time.perf_counter() - started
     progress("sammanställer kapitlen")
     assembled = assemble(book)
-    out_dir = root / OUTPUT_DIR
-    out_dir.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as temporary:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root / OUTPUT_DIR, prefix=".build-") as temporary:
         work = Path(temporary)
         source = work / "book.md"
         source.write_text(assembled.text, encoding="utf-8")
-        info = DocumentInfo.from_book(book, source_revision(root))
+        info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
+        info = replace(info, version=version or info.version, status=status or info.status)
         built = _render_all(book, source, info, work, formats, seconds, progress)
         outputs = {}
         for fmt, path in built.items():
@@ -56,7 +70,8 @@ def build(root: Path, formats: Sequence[str] = FORMATS, progress: Callable[[str]
     return BuildResult(outputs, warnings, seconds)
 
 
-def prepare(root: Path, progress: Callable[[str], None], strict: bool = False) -> tuple[Book, list[Problem]]:
+def prepare(root: Path, progress: Callable[[str], None], strict: bool = False,
+            version: str | None = None) -> tuple[Book, list[Problem]]:
     """Read the book and, when the project has data/, check it and write figures and fragments.
 
     Returns the book and the data's warnings; under `strict` a warning is an error.
@@ -89,7 +104,9 @@ def prepare(root: Path, progress: Callable[[str], None], strict: bool = False) -
         progress("ritar figurer")
         specs = draw_figures(report, root / "figures", result)
         progress("skriver genererade avsnitt")
-        write_fragments(report, specs, root, result)
+        from .changes import changes_since_previous
+
+        write_fragments(report, specs, root, result, changes_since_previous(root, report, version))
     return book, warnings
 
 
@@ -114,6 +131,14 @@ def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, format
     with ThreadPoolExecutor(max_workers=len(formats)) as pool:
         futures = {fmt: pool.submit(run, fmt) for fmt in formats}
         return {fmt: future.result() for fmt, future in futures.items()}
+
+
+def source_date_epoch(root: Path) -> int | None:
+    """SOURCE_DATE_EPOCH if set, else the time of the last git commit: the date every output carries."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    result = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True)
+    return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip().isdigit() else None
 
 
 def source_revision(root: Path) -> str:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .book import FORMATS
-from .errors import InputError, UnderlagError
+from .errors import InputError, UnderlagError, UsageError
 
 EXIT_INPUT = 2
 EXIT_TOOL = 1
@@ -23,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     for verb in (build, check):
         verb.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
         verb.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    publish = verbs.add_parser("publish", help="publish a numbered version into report/versions/")
+    publish.add_argument("--version", required=True, help="semantic version, e.g. 1.2.0")
+    publish.add_argument("--status", choices=["utkast", "förslag", "fastställd"],
+                         help="the version's status; fastställd is refused while anything is preliminary")
+    publish.add_argument("--dry-run", action="store_true", help="show what would be published")
+    publish.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
     schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     return parser
@@ -39,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
         print(f"{errors} problem{'s' if errors != 1 else ''} found; report/ was left unchanged.", file=sys.stderr)
+        return EXIT_INPUT
+    except UsageError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except UnderlagError as exc:
         if args.debug:
@@ -57,6 +68,17 @@ def _run(args: argparse.Namespace) -> int:
 
         for path in write_schemas(project):
             console.print(f"wrote {path.relative_to(project)}")
+        return 0
+    if args.verb == "publish":
+        from .publish import publish
+
+        with console.status("publicerar…") as status:
+            result = publish(project, args.version, args.status, args.dry_run,
+                             progress=lambda text: status.update(text + "…"))
+        verb = "would publish" if result.dry_run else "published"
+        console.print(f"{verb} version {result.version} in {result.folder.relative_to(project)}:")
+        for name in result.files:
+            console.print(f"  {name}")
         return 0
     if args.verb == "check":
         from .assemble import assemble

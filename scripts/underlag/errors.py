@@ -40,6 +40,10 @@ class InputError(UnderlagError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(UnderlagError):
+    """The command was asked for something it must refuse (exit status 2)."""
+
+
 class ToolError(UnderlagError):
     """A renderer (pandoc, Typst) failed in a way we could not map to a source line."""
 

@@ -52,7 +52,8 @@ def environment(root: Path) -> jinja2.Environment:
     return env
 
 
-def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path, result=None) -> list[Path]:
+def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path, result=None,
+                    changes=None) -> list[Path]:
     """Render every fragment template; return the paths whose content changed."""
     env = environment(root)
     sources = {s.id: s for s in report.sources}
@@ -66,6 +67,7 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
         "sources": sources,
         "prose": writers_prose(report, root),
         "analysis": result,
+        "changes": changes,
         "names": {a.id: f"alternativ {a.order}" for a in report.alternatives},
         "alternatives": {a.id: a for a in report.alternatives},
         "criteria": {c.id: c for c in report.criteria.all},

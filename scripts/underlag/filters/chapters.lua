@@ -1,8 +1,7 @@
 -- Unwrap the `.chapter` divs that the assembler puts around each chapter.
--- Image paths are made absolute from the chapter's folder (Typst: from the project root,
--- its `root`), images without extension get the format's one, and the headings of
--- appendix chapters are marked so numbering can switch to letters.
-local root = nil
+-- Image paths are resolved from the chapter's folder to paths from the project root
+-- (where pandoc runs, and Typst's `root`), images without extension get the format's one,
+-- and the headings of appendix chapters are marked so numbering can switch to letters.
 local appendix_started = false
 local extension = FORMAT == "docx" and ".png" or ".svg"
 
@@ -28,9 +27,9 @@ local function resolve(src, chapter_dir)
     from_root = from_root .. extension
   end
   if FORMAT == "typst" then
-    return from_root
+    return from_root -- Typst reads "/x" from its project root
   end
-  return root .. from_root
+  return from_root:sub(2) -- pandoc runs in the project root; no absolute path leaks into the output
 end
 
 local function chapter(div)
@@ -60,11 +59,4 @@ local function chapter(div)
   return blocks
 end
 
-return {
-  {
-    Meta = function(meta)
-      root = pandoc.utils.stringify(meta["underlag-root"] or ".")
-    end,
-  },
-  { Div = chapter },
-}
+return { { Div = chapter } }

@@ -13,7 +13,7 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
     reference = work / "reference.docx"
     build_reference_docx(book.root, info, reference)
     run_pandoc(book, source, "docx", output, "--reference-doc", str(reference), "--toc", "--toc-depth=2",
-               *_metadata_args(info))
+               *_metadata_args(info), epoch=info.epoch)
 
 
 def _metadata_args(info: DocumentInfo) -> list[str]:

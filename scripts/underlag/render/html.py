@@ -21,7 +21,7 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
         "--standalone", "--embed-resources", "--toc", "--toc-depth=2",
         "--css", str(template(book.root, STYLESHEET)),
         "--include-before-body", str(banner), "--include-after-body", str(footer),
-        *_metadata_args(info),
+        *_metadata_args(info), epoch=info.epoch,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -41,6 +42,7 @@ class DocumentInfo:
     diarienummer: str
     revision: str
     lang: str
+    epoch: int | None = None  # SOURCE_DATE_EPOCH: the build's date, for reproducible outputs
 
     @property
     def status_label(self) -> str:
@@ -48,7 +50,7 @@ class DocumentInfo:
         return STATUS_LABELS.get(self.status.lower(), "" if self.status.lower() == "fastställd" else self.status.upper())
 
     @classmethod
-    def from_book(cls, book: Book, revision: str = "") -> "DocumentInfo":
+    def from_book(cls, book: Book, revision: str = "", epoch: int | None = None) -> "DocumentInfo":
         meta = book.metadata
         text = lambda key, default="": str(meta.get(key) or default)  # noqa: E731
         date = meta.get("date") or dt.date.today()
@@ -63,6 +65,7 @@ class DocumentInfo:
             diarienummer=text("diarienummer"),
             revision=revision,
             lang=book.lang,
+            epoch=epoch,
         )
 
 
@@ -77,16 +80,17 @@ def metadata_args(pairs: dict[str, str]) -> list[str]:
     return [arg for key, value in pairs.items() if value for arg in ("--metadata", f"{key}={value}")]
 
 
-def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: str) -> str:
+def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: str, epoch: int | None = None) -> str:
     """Convert the assembled Markdown; raise ToolError with pandoc's own message on failure."""
     # --wrap=none: Typst ends a list item at a wrapped line that is not indented (in table cells)
     args = [pandoc_path(), str(source), "--from", MARKDOWN, "--to", to, "--wrap=none",
-            "--metadata", f"underlag-root={book.root.resolve()}", "--metadata", f"lang={book.lang}"]
+            "--metadata", f"lang={book.lang}"]
     for name in FILTERS:
         args += ["--lua-filter", str(FILTER_DIR / name)]
     if output is not None:
         args += ["--output", str(output)]
-    result = subprocess.run(args + list(extra), capture_output=True, text=True, cwd=book.root)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else None
+    result = subprocess.run(args + list(extra), capture_output=True, text=True, cwd=book.root, env=env)
     if result.returncode != 0:
         raise ToolError(f"pandoc ({to}) failed: {result.stderr.strip()}")
     return result.stdout

@@ -18,14 +18,14 @@ FONT_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/dejavu
 def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
     import typst
 
-    body = run_pandoc(book, source, "typst", None)
+    body = run_pandoc(book, source, "typst", None, epoch=info.epoch)
     # The template is copied beside the body: Typst reads nothing outside the project root.
     shutil.copyfile(template(book.root, TEMPLATE), work / "report.typ")
     main = work / "main.typ"
     # One file, not an #include: the body must see the template's callout and horizontalrule.
     main.write_text(f'#import "report.typ": report, callout, horizontalrule\n#show: report\n\n{body}',
                     encoding="utf-8")
-    inputs = {key.replace("_", "-"): value for key, value in asdict(info).items()}
+    inputs = {key.replace("_", "-"): value for key, value in asdict(info).items() if isinstance(value, str)}
     inputs["status-label"] = info.status_label
     try:
         typst.compile(
@@ -44,7 +44,9 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
 
 
 def _timestamp(info: DocumentInfo) -> int:
-    """The document's own date, so two builds of the same sources give the same PDF date."""
+    """SOURCE_DATE_EPOCH, else the document's own date: never the clock, so builds repeat exactly."""
+    if info.epoch is not None:
+        return info.epoch
     try:
         day = dt.date.fromisoformat(info.date)
     except ValueError:

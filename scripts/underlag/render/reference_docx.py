@@ -41,6 +41,21 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
         _fill(section.header.paragraphs[0], definition["header"], info)
         _fill(section.footer.paragraphs[0], definition["footer"], info)
     document.save(str(output))
+    _fix_zip_times(output, info.epoch)
+
+
+def _fix_zip_times(path: Path, epoch: int | None) -> None:
+    """python-docx stamps every entry with the clock and pandoc keeps those stamps in its output:
+    rewrite them from SOURCE_DATE_EPOCH (or 1980) so the DOCX is byte-identical between builds."""
+    import datetime as dt
+    import zipfile
+
+    stamp = dt.datetime.fromtimestamp(max(epoch or 0, 315532800), dt.timezone.utc).timetuple()[:6]
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            target.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _apply(style, spec: dict, colours: dict) -> None:
@@ -94,7 +109,8 @@ def _fill(paragraph, pattern: str, info: DocumentInfo) -> None:
     from docx.oxml import OxmlElement
 
     values = {"short_title": info.short_title, "status_label": info.status_label or info.status,
-              "version": info.version, "date": info.date, "diarienummer": info.diarienummer}
+              "version": info.version, "date": info.date, "diarienummer": info.diarienummer,
+              "revision": info.revision or "–"}
     for piece in _split_fields(pattern):
         if piece in ("{PAGE}", "{NUMPAGES}"):
             field = OxmlElement("w:fldSimple")
