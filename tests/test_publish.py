@@ -62,7 +62,8 @@ def test_a_version_folder_is_complete(published):
     assert manifest["tools"]["pandoc"] and manifest["tools"]["typst"] and manifest["source_date_epoch"] == 1738022400
     assert {"revision", "clean"} <= set(manifest["git"])
     assert "## [1.0.0]" in (folder / "CHANGELOG.md").read_text("utf-8")
-    assert "Version 1.0.0" in pdf_text(folder / "beslutsunderlag.pdf")
+    text = pdf_text(folder / "beslutsunderlag.pdf")
+    assert "Version 1.0.0 · 2025-01-28 · utkast" in text  # version, date and status in every footer
 
 
 def test_an_existing_version_is_never_overwritten(published, tmp_path):

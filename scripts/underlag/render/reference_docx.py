@@ -110,7 +110,7 @@ def _fill(paragraph, pattern: str, info: DocumentInfo) -> None:
 
     values = {"short_title": info.short_title, "status_label": info.status_label or info.status,
               "version": info.version, "date": info.date, "diarienummer": info.diarienummer,
-              "revision": info.revision or "–"}
+              "revision": info.revision or "–", "status": info.status}
     for piece in _split_fields(pattern):
         if piece in ("{PAGE}", "{NUMPAGES}"):
             field = OxmlElement("w:fldSimple")
