@@ -47,10 +47,17 @@ def pdf_text(path: Path) -> str:
 def docx_text(path: Path) -> str:
     import docx
 
+    import re
+    import zipfile
+
     document = docx.Document(str(path))
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
         parts += [cell.text for row in table.rows for cell in row.cells]
+    with zipfile.ZipFile(path) as archive:  # footnotes live in their own part
+        if "word/footnotes.xml" in archive.namelist():
+            xml = archive.read("word/footnotes.xml").decode()
+            parts += ["".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", p)) for p in xml.split("</w:p>")]
     return "\n".join(parts)
 
 

@@ -82,7 +82,7 @@ def test_a_dominated_alternative_never_ranks_first(data, gap):
 
 
 def _fragments(project):
-    prepare(project, lambda _: None)
+    prepare(project)
     generated = project / "chapters" / "_generated"
     return {p.name: p.read_text("utf-8") for p in generated.glob("*.md")}
 

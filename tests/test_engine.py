@@ -14,10 +14,10 @@ from conftest import build_project, docx_text, html_tree, pdf_text
 FIXTURE = Path(__file__).parent / "fixtures" / "plain-book"
 SENTENCES = [
     "Det här är Testregionen och boken heter Liten testbok.",
-    "Se figur 1, 1, Figur 1, tabell 1 och avsnitt 1.1.",
-    "Figur 1 börjar en mening.",
-    "Figur 1: Ett stapeldiagram",
-    "Tabell 1: Några siffror",
+    "Se figur 1.1, 1.1, Figur 1.1, tabell 1.1 och avsnitt 1.1.",
+    "Figur 1.1 börjar en mening.",
+    "Figur 1.1: Ett stapeldiagram",
+    "Tabell 1.1: Några siffror",
     "Inkluderad text med ett ”citat”.",
     "Bilagan är avsnitt A.",
     "Hänvisning tillbaka till avsnitt 1.1 och avsnitt A.1.",

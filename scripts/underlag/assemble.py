@@ -25,6 +25,19 @@ SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^`]*)")
 LABEL = re.compile(r"\{#((?:fig|tbl|sec)-[\w-]*\w)")
 REFERENCE = re.compile(r"(?<![\w@\\])@((?:fig|tbl|sec|Fig|Tbl|Sec)-[\w-]*\w)")
+CITATION = re.compile(r"(?<![\w@\\])@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?)")
+CROSSREF_KINDS = ("fig", "tbl", "sec")
+# Quarto syntax the embedded engine does not implement: (pattern, what to tell the writer)
+UNSUPPORTED = [
+    (re.compile(r"\{[^}]*\blayout(-ncol|-nrow)?="), "figure layouts (layout, layout-ncol) are not supported by "
+                                                    "the embedded engine; place the figures one after another"),
+    (re.compile(r"\{[^}]*\.panel-(tabset|sidebar|fill|input)"), "panels (.panel-*) are not supported by the "
+                                                                 "embedded engine; use headings instead"),
+    (re.compile(r"\{[^}]*\.column-(margin|page|screen|body-outset)"), "column classes (.column-*) are not "
+                                                                      "supported by the embedded engine; remove the class"),
+    (re.compile(r"\{[^}]*#(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)-"), "this kind of cross-reference target is not "
+                                                                       "supported by the embedded engine; use fig-, tbl- or sec-"),
+]
 IMAGE = re.compile(r"!\[[^\]]*\]\(<?([^)\s>]+)")
 IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in both
 CHAPTER_FENCE = ":" * 12
@@ -70,7 +83,7 @@ class _Assembler:
         result: list[SourceLine] = []
         for source, in_code, info in _code_state(lines):
             if in_code:
-                if info.startswith("{") and not info.startswith("{."):
+                if re.match(r"\{[A-Za-z]", info):  # {python}, {r}: not {.class} or {=format} (raw)
                     self.problem(source.path, source.line,
                                  f"executable code cell {info} is not supported by the "
                                  "embedded engine; show code with ```python or run it in a data stage")
@@ -136,7 +149,8 @@ def assemble(book: Book) -> Assembled:
     """All chapters as one text; raises InputError with every problem found."""
     assembler = _Assembler(book)
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
-    problems = assembler.problems + check_references(lines, book.root) + check_images(lines, book)
+    problems = (assembler.problems + check_references(lines, book.root) + check_images(lines, book)
+                + check_citations(lines, book) + check_unsupported(lines, book.root))
     if problems:
         raise InputError(problems)
     return Assembled(lines)
@@ -230,3 +244,36 @@ def check_images(lines: list[SourceLine], book: Book) -> list[Problem]:
                                         f"image '{target}' does not exist ({relative(missing[0], book.root)}); "
                                         "check the path, relative to the chapter"))
     return problems
+
+
+def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
+    """Every @key that is not a cross-reference must be in the bibliography."""
+    from .book import bibliography_keys
+
+    keys = bibliography_keys(book)
+    problems = []
+    for line in _outside_code(lines):
+        for match in CITATION.finditer(line.text):
+            key = match.group(1)
+            kind = key.split("-", 1)[0].lower()
+            if kind in CROSSREF_KINDS and "-" in key:
+                continue
+            if "-" in key and re.fullmatch(r"(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)", kind):
+                message = (f"cross-reference '@{key}' is of a kind the embedded engine does not support; "
+                           "use fig-, tbl- or sec-")
+            elif not book.bibliography:
+                message = f"citation '@{key}' but the book has no bibliography; add 'bibliography:' to _quarto.yml"
+            elif key in keys:
+                continue
+            else:
+                close = get_close_matches(key, sorted(keys), n=1)
+                message = f"citation '@{key}' is not in the bibliography; " + (
+                    f"did you mean '@{close[0]}'?" if close else "add it to the bibliography or fix the key")
+            problems.append(Problem(relative(line.path, book.root), line.line, match.start() + 1, message))
+    return problems
+
+
+def check_unsupported(lines: list[SourceLine], root: Path) -> list[Problem]:
+    return [Problem(relative(line.path, root), line.line, match.start() + 1, message)
+            for line in _outside_code(lines) for pattern, message in UNSUPPORTED
+            if (match := pattern.search(line.text))]

@@ -6,9 +6,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .errors import InputError, Problem
 from .load import read_yaml
@@ -29,6 +34,9 @@ class Book:
     metadata: dict[str, Any]
     variables: dict[str, Any]
     output_name: str
+    bibliography: tuple[Path, ...] = ()
+    csl: Path | None = None
+    profiles: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -39,15 +47,37 @@ class Book:
         return str(self.metadata.get("lang", "sv-SE"))
 
 
-def read_book(root: Path) -> Book:
+def read_book(root: Path, profiles: str | None = None) -> Book:
+    """The book as `_quarto.yml` says, with each profile's `_quarto-<name>.yml` merged over it.
+
+    Profiles come from `profiles` (comma-separated) or, like Quarto, from QUARTO_PROFILE.
+    """
     config, positions = read_yaml(root / "_quarto.yml", root)
     if not isinstance(config, dict):
         raise InputError([Problem("_quarto.yml", 1, 1, "expected a mapping with 'book:' and 'format:'")])
+    names = tuple(n.strip() for n in (profiles or os.environ.get("QUARTO_PROFILE", "")).split(",") if n.strip())
+    chapters_file = "_quarto.yml"
+    for name in names:
+        path = root / f"_quarto-{name}.yml"
+        if not path.is_file():
+            raise InputError([Problem(f"_quarto-{name}.yml", None, None,
+                                      f"profile '{name}' has no file _quarto-{name}.yml; create it or fix the name")])
+        overlay, overlay_positions = read_yaml(path, root)
+        if isinstance(overlay, dict):
+            if "chapters" in (overlay.get("book") or {}) or "appendices" in (overlay.get("book") or {}):
+                chapters_file, positions = path.name, overlay_positions
+            config = merge(config, overlay)
     problems: list[Problem] = []
     book_section = config.get("book") or {}
-    chapters = _chapters(root, book_section, positions, problems)
+    chapters = _chapters(root, book_section, positions, problems, chapters_file)
     metadata = _metadata(root, config, problems)
     variables = _variables(root)
+    bibliography = tuple(root / str(b) for b in _as_list(metadata.get("bibliography")))
+    csl = root / str(metadata["csl"]) if metadata.get("csl") else None
+    for path in [*bibliography, *([csl] if csl else [])]:
+        if not path.is_file():
+            problems.append(Problem("_quarto.yml", None, None, f"'{path.relative_to(root)}' (bibliography or csl) "
+                                                               "does not exist; check the path"))
     if problems:
         raise InputError(problems)
     return Book(
@@ -56,10 +86,39 @@ def read_book(root: Path) -> Book:
         metadata=metadata,
         variables=variables,
         output_name=str(book_section.get("output-file", "rapport")),
+        bibliography=bibliography,
+        csl=csl,
+        profiles=names,
     )
 
 
-def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]) -> list[Chapter]:
+def merge(base: Any, overlay: Any) -> Any:
+    """Quarto's profile merge: mappings merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        return {**base, **{k: merge(base.get(k), v) for k, v in overlay.items()}}
+    return overlay
+
+
+def _as_list(value: Any) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def bibliography_keys(book: Book) -> set[str]:
+    """Citation keys of the bibliography files (BibTeX, CSL JSON or CSL YAML)."""
+    keys: set[str] = set()
+    for path in book.bibliography:
+        text = path.read_text("utf-8")
+        if path.suffix == ".bib":
+            keys.update(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", text))
+        elif path.suffix == ".json":
+            keys.update(str(entry.get("id")) for entry in json.loads(text))
+        else:
+            data = yaml.safe_load(text) or {}
+            keys.update(str(entry.get("id")) for entry in (data.get("references", []) if isinstance(data, dict) else data))
+    return keys
+
+
+def _chapters(root: Path, book_section: dict, positions, problems: list[Problem], source: str) -> list[Chapter]:
     chapters = []
     for key, appendix in (("chapters", False), ("appendices", True)):
         for index, entry in enumerate(book_section.get(key) or []):
@@ -71,11 +130,11 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
             for name in entries:
                 path = root / str(name)
                 if not path.is_file():
-                    problems.append(Problem("_quarto.yml", line, column,
+                    problems.append(Problem(source, line, column,
                                             f"chapter '{name}' does not exist; create it or remove it from the list"))
                 chapters.append(Chapter(path, appendix))
     if not chapters and not problems:
-        problems.append(Problem("_quarto.yml", 1, 1, "no chapters listed; add them under book: chapters:"))
+        problems.append(Problem(source, 1, 1, "no chapters listed; add them under book: chapters:"))
     return chapters
 
 
@@ -90,7 +149,7 @@ def _metadata(root: Path, config: dict, problems: list[Problem]) -> dict[str, An
             continue
         merged.update(values or {})
     for key, value in config.items():
-        if key not in ("project", "book", "format", "metadata-files", "profile"):
+        if key not in ("project", "book", "format", "metadata-files", "profile", "crossref"):
             merged[key] = value
     for key in ("title", "subtitle", "author", "date"):
         if key in (config.get("book") or {}):

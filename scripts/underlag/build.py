@@ -33,24 +33,28 @@ class BuildResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def build(root: Path, formats: Sequence[str] = FORMATS, progress: Callable[[str], None] = lambda _: None,
-          strict: bool = False) -> BuildResult:
+@dataclass(frozen=True)
+class Options:
+    formats: tuple[str, ...] = FORMATS
+    strict: bool = False  # warnings are errors
+    profile: str | None = None  # Quarto profile(s), comma-separated
+    version: str | None = None  # replaces the data's version (publish)
+    status: str | None = None  # replaces the data's status (publish)
+
+
+def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None) -> BuildResult:
     """Build into report/, holding the project lock so no publish runs at the same time."""
     root = root.resolve()
     with project_lock(root):
-        return build_into(root, root / OUTPUT_DIR, formats, progress, strict)
+        return build_into(root, root / OUTPUT_DIR, options, progress)
 
 
-def build_into(root: Path, out_dir: Path, formats: Sequence[str] = FORMATS,
-               progress: Callable[[str], None] = lambda _: None, strict: bool = False,
-               version: str | None = None, status: str | None = None) -> BuildResult:
-    """The whole pipeline; outputs land in out_dir only when every format succeeded.
-
-    `version` and `status` replace the data's own (a publish states them on the command line).
-    """
+def build_into(root: Path, out_dir: Path, options: Options = Options(),
+               progress: Callable[[str], None] = lambda _: None) -> BuildResult:
+    """The whole pipeline; outputs land in out_dir only when every format succeeded."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    book, warnings = prepare(root, progress, strict, version)
+    book, warnings = prepare(root, options, progress)
     seconds["data, figures, fragments"] = time.perf_counter() - started
     progress("sammanställer kapitlen")
     assembled = assemble(book)
@@ -60,8 +64,8 @@ def build_into(root: Path, out_dir: Path, formats: Sequence[str] = FORMATS,
         source = work / "book.md"
         source.write_text(assembled.text, encoding="utf-8")
         info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
-        info = replace(info, version=version or info.version, status=status or info.status)
-        built = _render_all(book, source, info, work, formats, seconds, progress)
+        info = replace(info, version=options.version or info.version, status=options.status or info.status)
+        built = _render_all(book, source, info, work, options.formats, seconds, progress)
         outputs = {}
         for fmt, path in built.items():
             target = out_dir / path.name
@@ -70,8 +74,8 @@ def build_into(root: Path, out_dir: Path, formats: Sequence[str] = FORMATS,
     return BuildResult(outputs, warnings, seconds)
 
 
-def prepare(root: Path, progress: Callable[[str], None], strict: bool = False,
-            version: str | None = None) -> tuple[Book, list[Problem]]:
+def prepare(root: Path, options: Options = Options(),
+            progress: Callable[[str], None] = lambda _: None) -> tuple[Book, list[Problem]]:
     """Read the book and, when the project has data/, check it and write figures and fragments.
 
     Returns the book and the data's warnings; under `strict` a warning is an error.
@@ -80,7 +84,7 @@ def prepare(root: Path, progress: Callable[[str], None], strict: bool = False,
     warnings: list[Problem] = []
     book = report = None
     try:
-        book = read_book(root)
+        book = read_book(root, options.profile)
     except InputError as exc:
         problems += exc.problems
     if (root / "data").is_dir():
@@ -91,22 +95,20 @@ def prepare(root: Path, progress: Callable[[str], None], strict: bool = False,
             report, warnings = load_report(root)
         except InputError as exc:
             problems += exc.problems
-    if problems or (strict and warnings):
+    if problems or (options.strict and warnings):
         raise InputError(problems + warnings)
     if report is not None:
+        from .analysis import analyse
+        from .changes import changes_since_previous
         from .figures import draw_figures
         from .fragments import write_fragments
-
-        from .analysis import analyse
 
         progress("analyserar")
         result = analyse(report)
         progress("ritar figurer")
         specs = draw_figures(report, root / "figures", result)
         progress("skriver genererade avsnitt")
-        from .changes import changes_since_previous
-
-        write_fragments(report, specs, root, result, changes_since_previous(root, report, version))
+        write_fragments(report, specs, root, result, changes_since_previous(root, report, options.version))
     return book, warnings
 
 

@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
     build = verbs.add_parser("build", help="check, then build the report into report/")
     build.add_argument("--format", action="append", choices=FORMATS, help="format to build (repeatable); default: all")
+    build.add_argument("--engine", choices=["embedded", "quarto"], default="embedded",
+                       help="embedded pandoc+Typst (default), or real Quarto when it is on PATH")
     check = verbs.add_parser("check", help="check data and chapters without rendering")
     for verb in (build, check):
         verb.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
@@ -29,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="the version's status; fastställd is refused while anything is preliminary")
     publish.add_argument("--dry-run", action="store_true", help="show what would be published")
     publish.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    for verb in (build, check, publish):
+        verb.add_argument("--profile", help="Quarto profile(s), comma-separated: merges _quarto-<name>.yml")
     schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
     schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     return parser
@@ -74,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
 
         with console.status("publicerar…") as status:
             result = publish(project, args.version, args.status, args.dry_run,
-                             progress=lambda text: status.update(text + "…"))
+                             progress=lambda text: status.update(text + "…"), profile=args.profile)
         verb = "would publish" if result.dry_run else "published"
         console.print(f"{verb} version {result.version} in {result.folder.relative_to(project)}:")
         for name in result.files:
@@ -82,21 +86,37 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.verb == "check":
         from .assemble import assemble
-        from .build import prepare
+        from .build import Options, prepare
 
-        book, warnings = prepare(project, lambda _: None, args.strict)
+        book, warnings = prepare(project, Options(strict=args.strict, profile=args.profile))
         assemble(book)
         _print_warnings(warnings)
         console.print(f"No errors{f', {len(warnings)} warnings' if warnings else ''}.")
         return 0
-    from .build import build
+    from .build import Options, build
 
-    formats = tuple(dict.fromkeys(args.format or FORMATS))
+    options = Options(formats=tuple(dict.fromkeys(args.format or FORMATS)), strict=args.strict, profile=args.profile)
+    if args.engine == "quarto":
+        return _build_with_quarto(project, options, console)
     with console.status("bygger…") as status:
-        result = build(project, formats, progress=lambda text: status.update(text + "…"), strict=args.strict)
+        result = build(project, options, progress=lambda text: status.update(text + "…"))
     _print_warnings(result.warnings)
     for fmt, path in result.outputs.items():
         console.print(f"{fmt.upper():5} {path}  ({result.seconds.get(fmt, 0):.1f} s)")
+    return 0
+
+
+def _build_with_quarto(project: Path, options, console) -> int:
+    from .build import prepare
+    from .files import project_lock
+    from .render.quarto import quarto_binary, render_with_quarto
+
+    quarto_binary()  # fail before any work when it is missing
+    with project_lock(project), console.status("bygger med Quarto…") as status:
+        _, warnings = prepare(project, options)
+        render_with_quarto(project, options.formats, options.profile, lambda text: status.update(text + "…"))
+    _print_warnings(warnings)
+    console.print(f"Quarto rendered {', '.join(options.formats)} into report/")
     return 0
 
 

@@ -21,7 +21,7 @@ from html import escape
 from importlib import metadata
 from pathlib import Path
 
-from .build import FORMATS, build_into, source_date_epoch, source_revision
+from .build import FORMATS, Options, build_into, source_date_epoch, source_revision
 from .changes import (INPUTS_DIR, SEMVER, VERSIONS_DIR, changelog, changes_since_previous, published_versions,
                       version_key)
 from .errors import InputError, Problem, UsageError
@@ -42,7 +42,7 @@ class Publication:
 
 
 def publish(root: Path, version: str, status: str | None = None, dry_run: bool = False,
-            progress: Callable[[str], None] = lambda _: None) -> Publication:
+            progress: Callable[[str], None] = lambda _: None, profile: str | None = None) -> Publication:
     root = root.resolve()
     if not SEMVER.match(version):
         raise UsageError(f"--version '{version}' is not a version such as 1.2.0 (major.minor.patch)")
@@ -53,17 +53,18 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
     with project_lock(root):
         if status == "fastställd":
             status_gate(root)
-        planned = [f"{name}{ext}" for name, ext in _output_names(root)] + ["manifest.json", "CHANGELOG.md",
+        planned = [f"{name}{ext}" for name, ext in _output_names(root, profile)] + ["manifest.json", "CHANGELOG.md",
                                                                            f"{INPUTS_DIR}/"]
         if dry_run:
             return Publication(version, target, planned, True)
         temporary = root / VERSIONS_DIR / f".tmp-{version}-{os.getpid()}"
         try:
-            result = build_into(root, temporary, FORMATS, progress, version=version, status=status)
+            options = Options(profile=profile, version=version, status=status)
+            result = build_into(root, temporary, options, progress)
             progress("sparar underlag och manifest")
             _copy_inputs(root, temporary / INPUTS_DIR)
             _write_changelog(root, temporary, version)
-            _write_manifest(root, temporary, version, status, result.outputs)
+            _write_manifest(root, temporary, version, status, result.outputs, profile)
             os.rename(temporary, target)  # atomic: the version appears whole or not at all
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -71,11 +72,11 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
     return Publication(version, target, sorted(p.name for p in target.iterdir()), False)
 
 
-def _output_names(root: Path) -> list[tuple[str, str]]:
+def _output_names(root: Path, profile: str | None) -> list[tuple[str, str]]:
     from .book import read_book
     from .build import EXTENSIONS
 
-    name = read_book(root).output_name
+    name = read_book(root, profile).output_name
     return [(name, EXTENSIONS[fmt]) for fmt in FORMATS]
 
 
@@ -132,10 +133,11 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_manifest(root: Path, folder: Path, version: str, status: str | None, outputs: dict[str, Path]) -> None:
+def _write_manifest(root: Path, folder: Path, version: str, status: str | None, outputs: dict[str, Path],
+                    profile: str | None) -> None:
     from .book import read_book
 
-    book = read_book(root)
+    book = read_book(root, profile)
     revision = source_revision(root)
     inputs = folder / INPUTS_DIR
     manifest = {

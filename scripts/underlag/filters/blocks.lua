@@ -1,6 +1,8 @@
 -- Swedish typography and format-specific blocks.
--- Quotation marks become ”…” and ’…’ (Swedish uses the same mark on both sides), and
--- the `.pagebreak` div made from `{{< pagebreak >}}` becomes each format's page break.
+-- Quotation marks become ”…” and ’…’ (Swedish uses the same mark on both sides), the
+-- `.pagebreak` div made from `{{< pagebreak >}}` becomes each format's page break, and
+-- Quarto's `.content-visible` / `.content-hidden` with `when-format` / `unless-format` keep
+-- or drop their content for this format (the PDF is made by Typst, so "pdf" means typst).
 local function quoted(el)
   local mark = el.quotetype == "DoubleQuote" and "”" or "’"
   return pandoc.Inlines({ pandoc.Str(mark) }) .. el.content .. { pandoc.Str(mark) }
@@ -18,4 +20,36 @@ local function pagebreak(div)
   end
 end
 
-return { { Quoted = quoted, Div = pagebreak } }
+local aliases = { typst = { "typst", "pdf" }, html5 = { "html", "html5" }, html = { "html", "html5" }, docx = { "docx" } }
+
+local function is_format(name)
+  for _, alias in ipairs(aliases[FORMAT] or { FORMAT }) do
+    if alias == name then
+      return true
+    end
+  end
+  return false
+end
+
+local function conditional(el)
+  local visible = el.classes:includes("content-visible")
+  local hidden = el.classes:includes("content-hidden")
+  if not visible and not hidden then
+    return nil
+  end
+  local when, unless = el.attributes["when-format"], el.attributes["unless-format"]
+  local matches = (when == nil or is_format(when)) and (unless == nil or not is_format(unless))
+  if hidden then
+    matches = not matches
+  end
+  if not matches then
+    return {}
+  end
+  return el.content
+end
+
+local function div(el)
+  return pagebreak(el) or conditional(el)
+end
+
+return { { Quoted = quoted, Div = div, Span = conditional } }

@@ -54,7 +54,8 @@ local function chapter(div)
   })
   if appendix and not appendix_started and FORMAT == "typst" then
     appendix_started = true -- Typst numbers the headings: switch it to letters once
-    blocks:insert(1, pandoc.RawBlock("typst", '#counter(heading).update(0)\n#set heading(numbering: "A.1")'))
+    blocks:insert(1, pandoc.RawBlock("typst",
+      '#counter(heading).update(0)\n#set heading(numbering: "A.1")\n#state("appendix", false).update(true)'))
   end
   return blocks
 end

@@ -1,7 +1,8 @@
 -- Numbering and cross-references with Swedish labels, the Quarto way.
 --
--- Sections, figures and tables are numbered in document order (every captioned figure
--- and table, in its own series; appendix chapters get letters). `@fig-x`, `@tbl-x`,
+-- Sections are numbered in document order (appendix chapters get letters); every captioned
+-- figure and table is numbered within its chapter, in its own series ("Figur 3.2", as Quarto
+-- books do). `@fig-x`, `@tbl-x`,
 -- `@sec-x` become "figur 3", "tabell 2", "avsnitt 4.1"; `@Fig-x` is capitalised;
 -- `[-@fig-x]` gives the number alone, so `[Figur -@fig-x]` reads "Figur 3".
 -- Typst numbers its own headings, figures and tables: there references become Typst
@@ -24,13 +25,21 @@ local function collect(doc)
   -- numbers every target and returns the document with the headings' numbers attached
   local counters = { 0, 0, 0, 0, 0, 0 }
   local in_appendix = false
+  local chapter = nil -- the current chapter's number, e.g. "3" or "A"
   local count = { fig = 0, tbl = 0 }
+  local function next_number(kind)
+    count[kind] = count[kind] + 1
+    return chapter and (chapter .. "." .. count[kind]) or tostring(count[kind])
+  end
   return doc:walk({
     traverse = "topdown",
     Header = function(h)
       if h.attributes.appendix == "true" and not in_appendix then
         in_appendix = true
         counters[1] = 0
+      end
+      if h.level == 1 then
+        count = { fig = 0, tbl = 0 }
       end
       if h.classes:includes("unnumbered") then
         return nil
@@ -44,18 +53,19 @@ local function collect(doc)
         local n = counters[level]
         parts[level] = (level == 1 and in_appendix) and letter(n) or tostring(n)
       end
+      if h.level == 1 then
+        chapter = parts[1]
+      end
       numbers[h.identifier] = table.concat(parts, ".")
       h.attributes.number = table.concat(parts, ".")
       return h
     end,
     Figure = function(fig)
-      count.fig = count.fig + 1
-      numbers[fig.identifier] = tostring(count.fig)
+      numbers[fig.identifier] = next_number("fig")
     end,
     Table = function(tbl)
       if #tbl.caption.long > 0 then
-        count.tbl = count.tbl + 1
-        numbers[tbl.identifier] = tostring(count.tbl)
+        numbers[tbl.identifier] = next_number("tbl")
       end
     end,
   })

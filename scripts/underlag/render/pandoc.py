@@ -87,6 +87,9 @@ def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: s
             "--metadata", f"lang={book.lang}"]
     for name in FILTERS:
         args += ["--lua-filter", str(FILTER_DIR / name)]
+    if book.bibliography:  # after our filters: cross-references are gone, citations remain
+        args += ["--citeproc", *[f"--bibliography={path}" for path in book.bibliography]]
+        args += [f"--csl={book.csl}"] if book.csl else []
     if output is not None:
         args += ["--output", str(output)]
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else None

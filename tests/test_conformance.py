@@ -1,0 +1,125 @@
+"""The Quarto conformance suite: each folder in tests/conformance/ is one feature as a tiny book,
+with `expect.yaml` saying what a reader must (and must not) find in each format.
+
+Keys of expect.yaml: `chapters`/`appendices` (default index.qmd), `quarto` (extra _quarto.yml
+keys), `all` (text in every format), `html`/`docx`/`pdf` (text in that format only),
+`absent` and `absent_<format>` (text that must not appear), `alt` (image alt text in HTML and
+DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `pagebreak`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import docx_text, html_tree, pdf_text
+from pypdf import PdfReader
+
+from underlag.build import Options, build
+
+SUITE = Path(__file__).parent / "conformance"
+CASES = sorted(p.name for p in SUITE.iterdir() if (p / "expect.yaml").is_file())
+FORMATS = ("html", "docx", "pdf")
+
+
+def words(text: str) -> str:
+    text = text.replace("\u00ad\n", "").replace("\u00ad", "-").replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def make_book(case: str, folder: Path) -> tuple[Path, dict]:
+    expect = yaml.safe_load((SUITE / case / "expect.yaml").read_text("utf-8"))
+    shutil.copytree(SUITE / case, folder, ignore=shutil.ignore_patterns("expect.yaml"))
+    config = {
+        "book": {"output-file": "beslutsunderlag", "chapters": expect.get("chapters", ["index.qmd"]),
+                 **({"appendices": expect["appendices"]} if "appendices" in expect else {})},
+        "title": f"Fall {case}", "lang": "sv-SE", "organisation": "Testregionen", "version": "1.0.0",
+        "status": "fastställd", "date": "2025-03-31", **expect.get("quarto", {}),
+    }
+    (folder / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    return folder, expect
+
+
+@pytest.fixture(scope="module", params=CASES)
+def case(request, tmp_path_factory):
+    folder, expect = make_book(request.param, tmp_path_factory.mktemp(request.param) / "book")
+    outputs = build(folder, Options()).outputs
+    texts = {"html": words(html_tree(outputs["html"]).find(".//body").text_content()),
+             "docx": words(docx_text(outputs["docx"])), "pdf": words(pdf_text(outputs["pdf"]))}
+    return request.param, expect, outputs, texts
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_case_reads_the_same_in_every_format(case, fmt):
+    name, expect, _, texts = case
+    text = texts[fmt]
+    missing = [s for s in expect.get("all", []) + expect.get(fmt, []) if words(s) not in text]
+    assert not missing, (name, fmt, missing, text[:600])
+    present = [s for s in expect.get("absent", []) + expect.get(f"absent_{fmt}", []) if s in text]
+    assert not present, (name, fmt, present)
+
+
+def test_case_structure(case):
+    name, expect, outputs, _ = case
+    html = html_tree(outputs["html"])
+    docx_xml = zipfile.ZipFile(outputs["docx"]).read("word/document.xml").decode()
+    for alt in expect.get("alt", []):
+        assert alt in [img.get("alt") for img in html.iter("img")]
+        assert f'descr="{alt}"' in docx_xml
+    for heading in expect.get("toc_absent", []):
+        assert heading not in html.find(".//nav[@id='TOC']").text_content()
+        outline = [item.title for item in PdfReader(outputs["pdf"]).outline if not isinstance(item, list)]
+        nested = [i.title for part in PdfReader(outputs["pdf"]).outline if isinstance(part, list) for i in part]
+        assert heading not in outline + nested
+    if expect.get("pagebreak"):
+        assert '<w:br w:type="page" />' in docx_xml or '<w:br w:type="page"/>' in docx_xml
+        assert html.find(".//div[@class='pagebreak']") is not None
+        pages = [words(p.extract_text()) for p in PdfReader(outputs["pdf"]).pages]
+        before = next(i for i, p in enumerate(pages) if "Före brytningen." in p)
+        after = next(i for i, p in enumerate(pages) if "Efter brytningen." in p)
+        assert after == before + 1
+
+
+UNSUPPORTED = {
+    "```{python}\nprint(1)\n```": "executable code cell {python} is not supported by the embedded engine",
+    "{{< video https://example.org/a.mp4 >}}": "shortcode 'video' is not supported by the embedded engine",
+    "::: {layout-ncol=2}\nA\n:::": "figure layouts (layout, layout-ncol) are not supported by the embedded engine",
+    "::: {.panel-tabset}\nA\n:::": "panels (.panel-*) are not supported by the embedded engine",
+    "Se @eq-energi.": "cross-reference '@eq-energi' is of a kind the embedded engine does not support",
+    "Enligt @okand2024.": "citation '@okand2024' but the book has no bibliography",
+}
+
+
+@pytest.mark.parametrize("source", UNSUPPORTED)
+def test_unsupported_syntax_is_named_with_its_line(source, tmp_path, capsys):
+    from underlag.cli import main
+
+    folder, _ = make_book("footnotes", tmp_path / "book")
+    chapter = folder / "index.qmd"
+    chapter.write_text("# Kapitel\n\nText.\n\n" + source + "\n", "utf-8")
+    assert main(["build", "--project", str(folder)]) == 2
+    message = capsys.readouterr().err
+    assert f"index.qmd:5:" in message and UNSUPPORTED[source] in message, message
+
+
+def test_quarto_engine_says_clearly_when_quarto_is_missing(tmp_path, capsys):
+    from underlag.cli import main
+
+    if shutil.which("quarto"):
+        pytest.skip("quarto is installed here; the message is for machines without it")
+    folder, _ = make_book("footnotes", tmp_path / "book")
+    assert main(["build", "--engine", "quarto", "--project", str(folder)]) == 2
+    assert "--engine quarto needs the quarto command on PATH" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="real Quarto is not installable here (no PyPI or "
+                                                           "Debian package that works offline)")
+def test_quarto_engine_renders_the_same_case(tmp_path):
+    from underlag.cli import main
+
+    folder, _ = make_book("crossref-figure", tmp_path / "book")
+    assert main(["build", "--engine", "quarto", "--project", str(folder)]) == 0
