@@ -123,3 +123,23 @@ def test_quarto_engine_renders_the_same_case(tmp_path):
 
     folder, _ = make_book("crossref-figure", tmp_path / "book")
     assert main(["build", "--engine", "quarto", "--project", str(folder)]) == 0
+
+
+def test_a_profile_is_merged_over_the_book(tmp_path, monkeypatch):
+    folder, _ = make_book("crossref-section-other-chapter", tmp_path / "book")
+    (folder / "_quarto-kort.yml").write_text(
+        "book:\n  output-file: kortversion\n  chapters:\n    - tva.qmd\ntitle: Kortversion\n", "utf-8")
+    outputs = build(folder, Options(formats=("html",), profile="kort")).outputs
+    assert outputs["html"].name == "kortversion.html"
+    text = words(html_tree(outputs["html"]).text_content())
+    assert "1 Andra kapitlet" in text and "Första kapitlet" not in text and "Kortversion" in text
+    monkeypatch.setenv("QUARTO_PROFILE", "kort")  # Quarto's own way to pick a profile
+    assert build(folder, Options(formats=("html",))).outputs["html"].name == "kortversion.html"
+
+
+def test_an_unknown_profile_is_named(tmp_path, capsys):
+    from underlag.cli import main
+
+    folder, _ = make_book("footnotes", tmp_path / "book")
+    assert main(["build", "--profile", "kortis", "--project", str(folder)]) == 2
+    assert "_quarto-kortis.yml: profile 'kortis' has no file _quarto-kortis.yml" in capsys.readouterr().err
