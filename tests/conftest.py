@@ -12,7 +12,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 # matrix, totals, switching values, rank acceptability, production impact, risk matrix
 ANALYSIS_FIGURES = 6
-PROJECT_FILES = ("_quarto.yml", "_variables.yml", "chapters", "data", "templates")
+PROJECT_FILES = ("_quarto.yml", "_quarto-kortversion.yml", "_variables.yml", "chapters", "data", "templates")
 
 
 def copy_project(dest: Path) -> Path:

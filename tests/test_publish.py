@@ -54,7 +54,8 @@ def test_same_sources_and_epoch_give_byte_identical_files(published, tmp_path):
 def test_a_version_folder_is_complete(published):
     folder = published / "report/versions/1.0.0"
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-    assert set(manifest["outputs"]) == {"beslutsunderlag.pdf", "beslutsunderlag.docx", "beslutsunderlag.html"}
+    assert set(manifest["outputs"]) == {"beslutsunderlag.pdf", "beslutsunderlag.docx", "beslutsunderlag.html",
+                                        "kortversion.pdf", "kortversion.docx"}  # the short brief is an edition
     for name, sha in manifest["outputs"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha
     assert "data/bedomningar.csv" in manifest["inputs"] and "_quarto.yml" in manifest["inputs"]

@@ -37,6 +37,7 @@ class Book:
     bibliography: tuple[Path, ...] = ()
     csl: Path | None = None
     profiles: tuple[str, ...] = ()
+    editions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (profile, formats) published with each version
 
     @property
     def title(self) -> str:
@@ -89,6 +90,7 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
         bibliography=bibliography,
         csl=csl,
         profiles=names,
+        editions=tuple((str(name), tuple(formats)) for name, formats in (metadata.get("editions") or {}).items()),
     )
 
 
@@ -149,7 +151,7 @@ def _metadata(root: Path, config: dict, problems: list[Problem]) -> dict[str, An
             continue
         merged.update(values or {})
     for key, value in config.items():
-        if key not in ("project", "book", "format", "metadata-files", "profile", "crossref"):
+        if key not in ("project", "book", "format", "metadata-files", "profile", "crossref"):  # editions kept
             merged[key] = value
     for key in ("title", "subtitle", "author", "date"):
         if key in (config.get("book") or {}):

@@ -21,13 +21,14 @@ from html import escape
 from importlib import metadata
 from pathlib import Path
 
+from .book import read_book
 from .build import FORMATS, Options, build_into, source_date_epoch, source_revision
 from .changes import (INPUTS_DIR, SEMVER, VERSIONS_DIR, changelog, changes_since_previous, published_versions,
                       version_key)
 from .errors import InputError, Problem, UsageError
 from .files import project_lock, write_if_changed
 
-INPUTS = ("_quarto.yml", "_variables.yml", "data", "chapters", "templates")
+INPUTS = ("_variables.yml", "data", "chapters", "templates")  # plus every _quarto*.yml
 PACKAGES = ("underlag", "pydantic", "PyYAML", "Jinja2", "matplotlib", "numpy", "pandas", "python-docx",
             "pypandoc-binary", "typst", "rich")
 UNSETTLED = ("preliminär", "förslag")
@@ -60,11 +61,16 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
         temporary = root / VERSIONS_DIR / f".tmp-{version}-{os.getpid()}"
         try:
             options = Options(profile=profile, version=version, status=status)
-            result = build_into(root, temporary, options, progress)
+            outputs = dict(build_into(root, temporary, options, progress).outputs)
+            for edition, formats in read_book(root, profile).editions:
+                progress(f"bygger utgåvan {edition}")
+                edition_options = Options(formats=formats, profile=edition, version=version, status=status)
+                built = build_into(root, temporary, edition_options, progress).outputs
+                outputs.update({f"{edition}-{fmt}": path for fmt, path in built.items()})
             progress("sparar underlag och manifest")
             _copy_inputs(root, temporary / INPUTS_DIR)
             _write_changelog(root, temporary, version)
-            _write_manifest(root, temporary, version, status, result.outputs, profile)
+            _write_manifest(root, temporary, version, status, outputs, profile)
             os.rename(temporary, target)  # atomic: the version appears whole or not at all
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -73,11 +79,13 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
 
 
 def _output_names(root: Path, profile: str | None) -> list[tuple[str, str]]:
-    from .book import read_book
     from .build import EXTENSIONS
 
-    name = read_book(root, profile).output_name
-    return [(name, EXTENSIONS[fmt]) for fmt in FORMATS]
+    book = read_book(root, profile)
+    names = [(book.output_name, EXTENSIONS[fmt]) for fmt in FORMATS]
+    for edition, formats in book.editions:
+        names += [(read_book(root, edition).output_name, EXTENSIONS[fmt]) for fmt in formats]
+    return names
 
 
 def status_gate(root: Path) -> None:
@@ -110,6 +118,8 @@ def _short(text: str, length: int = 60) -> str:
 
 def _copy_inputs(root: Path, destination: Path) -> None:
     destination.mkdir(parents=True)
+    for config in root.glob("_quarto*.yml"):
+        shutil.copy2(config, destination / config.name)
     for name in INPUTS:
         source = root / name
         if source.is_dir():
@@ -135,8 +145,6 @@ def sha256(path: Path) -> str:
 
 def _write_manifest(root: Path, folder: Path, version: str, status: str | None, outputs: dict[str, Path],
                     profile: str | None) -> None:
-    from .book import read_book
-
     book = read_book(root, profile)
     revision = source_revision(root)
     inputs = folder / INPUTS_DIR

@@ -12,7 +12,8 @@ from .reference_docx import build_reference_docx
 def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
     reference = work / "reference.docx"
     build_reference_docx(book.root, info, reference)
-    run_pandoc(book, source, "docx", output, "--reference-doc", str(reference), "--toc", "--toc-depth=2",
+    contents = [] if info.brief else ["--toc", "--toc-depth=2"]
+    run_pandoc(book, source, "docx", output, "--reference-doc", str(reference), *contents,
                *_metadata_args(info), epoch=info.epoch)
 
 

@@ -43,6 +43,7 @@ class DocumentInfo:
     revision: str
     lang: str
     epoch: int | None = None  # SOURCE_DATE_EPOCH: the build's date, for reproducible outputs
+    brief: bool = False  # a short edition: no cover page, no table of contents, no page per chapter
 
     @property
     def status_label(self) -> str:
@@ -66,6 +67,7 @@ class DocumentInfo:
             revision=revision,
             lang=book.lang,
             epoch=epoch,
+            brief=bool(meta.get("brief")),
         )
 
 

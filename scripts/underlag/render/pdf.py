@@ -27,6 +27,7 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
                     encoding="utf-8")
     inputs = {key.replace("_", "-"): value for key, value in asdict(info).items() if isinstance(value, str)}
     inputs["status-label"] = info.status_label
+    inputs["brief"] = "true" if info.brief else ""
     try:
         typst.compile(
             str(main),
