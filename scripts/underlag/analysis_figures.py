@@ -33,6 +33,30 @@ def draw_analysis_figures(report: model.Report, result: Analysis, out_dir: Path)
     ]
 
 
+MATRIX_COLOURS = ("Blues", 0, 8)  # colour map and its value range for the performance matrix
+
+
+def matrix_text_colour(value: float) -> str:
+    """Ink or white, whichever contrasts more with the cell's colour (a test checks 4.5:1)."""
+    import matplotlib
+
+    cmap_name, low, high = MATRIX_COLOURS
+    cell = matplotlib.colormaps[cmap_name]((value - low) / (high - low))
+    return max((INK, "white"), key=lambda text: contrast(text, cell))
+
+
+def contrast(first, second) -> float:
+    """WCAG contrast ratio of two colours (any form matplotlib understands)."""
+    import matplotlib.colors as mcolors
+
+    def luminance(colour) -> float:
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in mcolors.to_rgb(colour)]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def _suffix(result: Analysis) -> str:
     return " (preliminärt)" if result.preliminary else ""
 
@@ -44,10 +68,11 @@ def _matrix(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
     criteria = {c.id: c.name for c in report.criteria.all}
     scores = result.scores.T  # criteria down, alternatives across
     fig, ax = plt.subplots(figsize=(6.4, 0.36 * len(scores) + 1.0))
-    ax.imshow(scores.to_numpy(), cmap="Blues", vmin=0, vmax=6, aspect="auto")
+    cmap, vmin, vmax = MATRIX_COLOURS
+    ax.imshow(scores.to_numpy(), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     for (row, column), value in np.ndenumerate(scores.to_numpy()):
         ax.text(column, row, number(value, 1).replace(",0", ""), ha="center", va="center", fontsize=8,
-                color="white" if value >= 3.5 else INK)
+                color=matrix_text_colour(value))
     ax.set_xticks(range(len(scores.columns)), [names[a] for a in scores.columns], fontsize=8)
     ax.set_yticks(range(len(scores.index)), [criteria[c] for c in scores.index], fontsize=8)
     ax.xaxis.tick_top()

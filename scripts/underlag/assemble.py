@@ -53,6 +53,7 @@ class SourceLine:
 @dataclass(frozen=True)
 class Assembled:
     lines: list[SourceLine]
+    images: list[Path]  # every image file the book uses, all inside the project
 
     @property
     def text(self) -> str:
@@ -101,6 +102,10 @@ class _Assembler:
 
     def include(self, source: SourceLine, target: str, stack: list[Path]) -> list[SourceLine]:
         path = (self.book.root / target.lstrip("/")) if target.startswith("/") else source.path.parent / target
+        if not inside(path, self.book.root):
+            self.problem(source.path, source.line, f"include '{target}' points outside the project; keep included "
+                                                   "files inside the project folder")
+            return []
         if path in stack:
             self.problem(source.path, source.line, f"include '{target}' includes itself (a cycle); remove one include")
             return []
@@ -149,11 +154,12 @@ def assemble(book: Book) -> Assembled:
     """All chapters as one text; raises InputError with every problem found."""
     assembler = _Assembler(book)
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
-    problems = (assembler.problems + check_references(lines, book.root) + check_images(lines, book)
+    image_problems, images = check_images(lines, book)
+    problems = (assembler.problems + check_references(lines, book.root) + image_problems
                 + check_citations(lines, book) + check_unsupported(lines, book.root))
     if problems:
         raise InputError(problems)
-    return Assembled(lines)
+    return Assembled(lines, images)
 
 
 def _read_lines(path: Path, root: Path) -> list[SourceLine]:
@@ -226,24 +232,39 @@ def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
     return problems
 
 
-def check_images(lines: list[SourceLine], book: Book) -> list[Problem]:
-    problems = []
+def inside(path: Path, root: Path) -> bool:
+    """Whether a path, symlinks followed, stays inside the project folder."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def check_images(lines: list[SourceLine], book: Book) -> tuple[list[Problem], list[Path]]:
+    """Problems with the book's images, and the image files (inside the project) it uses."""
+    problems, files = [], []
     chapter_dir = book.root
     for line in _outside_code(lines):
         if line.text.startswith(CHAPTER_FENCE + " "):
             chapter_dir = line.path.parent
         for match in IMAGE.finditer(line.text):
             target = match.group(1)
-            if "://" in target or target.startswith("data:"):
+            where = (relative(line.path, book.root), line.line, match.start() + 1)
+            if "://" in target:
+                problems.append(Problem(*where, f"image '{target}' is on the network, and a build never fetches "
+                                                "anything; save the image in the project and point to the file"))
+                continue
+            if target.startswith("data:"):
                 continue
             path = book.root / target.lstrip("/") if target.startswith("/") else chapter_dir / target
             candidates = [path] if path.suffix else [path.with_suffix(ext) for ext in IMAGE_EXTENSIONS]
+            if not all(inside(c, book.root) for c in candidates):
+                problems.append(Problem(*where, f"image '{target}' is outside the project; copy it into the "
+                                                "project folder"))
+                continue
             missing = [c for c in candidates if not c.is_file()]
             if missing:
-                problems.append(Problem(relative(line.path, book.root), line.line, match.start() + 1,
-                                        f"image '{target}' does not exist ({relative(missing[0], book.root)}); "
-                                        "check the path, relative to the chapter"))
-    return problems
+                problems.append(Problem(*where, f"image '{target}' does not exist ({relative(missing[0], book.root)}); "
+                                                "check the path, relative to the chapter"))
+            files += [c.resolve() for c in candidates if c.is_file()]
+    return problems, sorted(set(files))
 
 
 def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:

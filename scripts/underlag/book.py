@@ -76,8 +76,11 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     bibliography = tuple(root / str(b) for b in _as_list(metadata.get("bibliography")))
     csl = root / str(metadata["csl"]) if metadata.get("csl") else None
     for path in [*bibliography, *([csl] if csl else [])]:
-        if not path.is_file():
-            problems.append(Problem("_quarto.yml", None, None, f"'{path.relative_to(root)}' (bibliography or csl) "
+        if not path.resolve().is_relative_to(root.resolve()):
+            problems.append(Problem("_quarto.yml", None, None, f"'{path}' (bibliography or csl) is outside the "
+                                                               "project; copy it into the project folder"))
+        elif not path.is_file():
+            problems.append(Problem("_quarto.yml", None, None, f"'{path}' (bibliography or csl) "
                                                                "does not exist; check the path"))
     if problems:
         raise InputError(problems)
@@ -131,6 +134,10 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
                 entries = [entry]
             for name in entries:
                 path = root / str(name)
+                if not path.resolve().is_relative_to(root.resolve()):
+                    problems.append(Problem(source, line, column, f"chapter '{name}' is outside the project; "
+                                                                  "keep chapters inside the project folder"))
+                    continue
                 if not path.is_file():
                     problems.append(Problem(source, line, column,
                                             f"chapter '{name}' does not exist; create it or remove it from the list"))

@@ -65,7 +65,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
         source.write_text(assembled.text, encoding="utf-8")
         info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
         info = replace(info, version=options.version or info.version, status=options.status or info.status)
-        built = _render_all(book, source, info, work, options.formats, seconds, progress)
+        built = _render_all(book, source, info, work, options.formats, seconds, progress, assembled.images)
         outputs = {}
         for fmt, path in built.items():
             target = out_dir / path.name
@@ -95,6 +95,9 @@ def prepare(root: Path, options: Options = Options(),
             report, warnings = load_report(root)
         except InputError as exc:
             problems += exc.problems
+    from .privacy import scan_project
+
+    warnings = warnings + scan_project(root)
     if problems or (options.strict and warnings):
         raise InputError(problems + warnings)
     if report is not None:
@@ -113,7 +116,7 @@ def prepare(root: Path, options: Options = Options(),
 
 
 def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],
-                seconds: dict[str, float], progress: Callable[[str], None]) -> dict[str, Path]:
+                seconds: dict[str, float], progress: Callable[[str], None], images: list[Path]) -> dict[str, Path]:
     from .render.docx import render_docx
     from .render.html import render_html
     from .render.pdf import render_pdf
@@ -125,7 +128,10 @@ def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, format
         fmt_work = work / fmt
         fmt_work.mkdir()
         output = fmt_work / (book.output_name + EXTENSIONS[fmt])
-        renderers[fmt](book, source, info, fmt_work, output)
+        if fmt == "pdf":
+            render_pdf(book, source, info, fmt_work, output, images)
+        else:
+            renderers[fmt](book, source, info, fmt_work, output)
         seconds[fmt] = time.perf_counter() - started
         return output
 

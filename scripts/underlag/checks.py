@@ -221,20 +221,21 @@ def check_task_times(report: model.Report) -> list[Problem]:
     """Each task has one frequency and one time today, and a row for every alternative."""
     alternatives = {a.id for a in report.alternatives}
     problems, first_seen = [], {}
+    covered: dict[str, set[tuple[str, str]]] = {}
     for row in report.task_times:
         if row.alternative not in alternatives:
             problems.append(_problem(row, f"alternative '{row.alternative}' does not exist; "
                                           f"use one of {', '.join(sorted(alternatives))}"))
         key = (row.task, row.role)
+        covered.setdefault(row.alternative, set()).add(key)
         first = first_seen.setdefault(key, row)
         if (first.per_year, first.minutes_now) != (row.per_year, row.minutes_now):
             problems.append(_problem(row, f"'{row.task}' ({row.role}) has other per_year or minutes_now than on "
                                           f"line {first.origin[1] if first.origin else '?'}; they describe today "
                                           "and must be the same on every row of the task"))
     for alt in report.alternatives:
-        missing = [f"{task} ({role})" for task, role in first_seen
-                   if not any(r.alternative == alt.id and (r.task, r.role) == (task, role) for r in report.task_times)]
-        if missing and first_seen:
+        missing = [f"{task} ({role})" for task, role in first_seen if (task, role) not in covered.get(alt.id, set())]
+        if missing:
             problems.append(_problem(alt, f"alternative '{alt.id}' has no rows in data/tidsatgang.csv for "
                                           f"{', '.join(missing)}; add them so the alternatives compare", "warning"))
     return problems

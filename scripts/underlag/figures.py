@@ -22,14 +22,16 @@ from .text import month_name, swedish_date
 if TYPE_CHECKING:
     from .analysis import Analysis
 
-# Colour, marker and hatch per milestone status colour; all pass 3:1 against white
-# except yellow, which gets a dark outline and its word next to it.
+# Colour and marker per milestone status colour: every colour passes 3:1 against white
+# (yellow is a dark ochre to get there), each has its own marker and its word is printed.
 STATUS_STYLE = {
     "blå": ("#0072B2", "s"),
     "röd": ("#B42318", "X"),
-    "gul": ("#E69F00", "D"),
-    "grön": ("#009E73", "o"),
+    "gul": ("#9A6700", "D"),
+    "grön": ("#008060", "o"),
 }
+ROLLOUT_COLOURS = ["#005b99", "#b34700", "#6f42c1"]  # above 5:1 on white; variants also differ by hatch
+ROLLOUT_HATCHES = ["///", "...", "xx"]
 INK = "#1a1a1a"
 MUTED = "#595959"
 ACCENT = "#005b99"
@@ -186,13 +188,11 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     rows = [(variant, wave) for variant in alternative.rollout_variants for wave in variant.waves]
     height = 0.34 * len(rows) + 1.6
     fig, ax = plt.subplots(figsize=(6.4, height))
-    palette = ["#005b99", "#b34700", "#6f42c1"]  # all above 5:1 on white; variants also differ by hatch
-    hatches = ["///", "...", "xx"]
     handles = []
     for index, variant in enumerate(alternative.rollout_variants):
-        colour, settled = palette[index % len(palette)], variant.status == "fastställd"
+        colour, settled = ROLLOUT_COLOURS[index % len(ROLLOUT_COLOURS)], variant.status == "fastställd"
         style = dict(facecolor=colour if settled else "white", edgecolor=colour, linewidth=1.2,
-                     hatch="" if settled else hatches[index % len(hatches)])
+                     hatch="" if settled else ROLLOUT_HATCHES[index % len(ROLLOUT_HATCHES)])
         handles.append(Patch(label=variant.name + ("" if settled else f" ({variant.status})"), **style))
         for wave in variant.waves:
             y = len(rows) - rows.index((variant, wave))

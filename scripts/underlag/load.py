@@ -136,6 +136,9 @@ def read_yaml(path: Path, root: Path) -> tuple[Any, dict[Loc, Position]]:
         return _Converter(loader, shown, positions).value(node, ()), positions
     except yaml.reader.ReaderError as exc:
         return _reader_error(shown, text, exc)
+    except RecursionError:
+        raise InputError([Problem(shown, 1, None, "the file is nested too deeply; data files need only a few "
+                                                  "levels of indentation")]) from None
     except yaml.MarkedYAMLError as exc:
         mark, what = _explain_yaml_error(exc)
         raise InputError([Problem(shown, mark.line + 1, mark.column + 1, f"YAML syntax error: {what}")]) from None
@@ -338,6 +341,7 @@ TYPE_HINTS = {
     "int_parsing": "write a whole number, e.g. 3",
     "int_type": "write a whole number, e.g. 3",
     "string_type": "write plain text (put it in quotes if it starts with [ or {)",
+    "string_too_long": "shorten it, or split it into several points",
     "list_type": "write a list: one '- ' item per line",
     "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
     "date_type": "write dates as YYYY-MM-DD",

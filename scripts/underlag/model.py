@@ -20,8 +20,11 @@ Colour = Literal["blå", "röd", "gul", "grön"]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 
 
+MAX_TEXT = 5000  # characters in one text field: a board report has no longer paragraphs
+
+
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     @property

@@ -16,7 +16,7 @@ import platform
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +27,7 @@ from .changes import (INPUTS_DIR, SEMVER, VERSIONS_DIR, changelog, changes_since
                       version_key)
 from .errors import InputError, Problem, UsageError
 from .files import project_lock, write_if_changed
+from .privacy import scan_project
 
 INPUTS = ("_variables.yml", "data", "chapters", "templates")  # plus every _quarto*.yml
 PACKAGES = ("underlag", "pydantic", "PyYAML", "Jinja2", "matplotlib", "numpy", "pandas", "python-docx",
@@ -52,6 +53,9 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
         raise UsageError(f"version {version} is already published in {VERSIONS_DIR}/{version}; published "
                          "versions are never overwritten: publish with a new version number")
     with project_lock(root):
+        personal_data = scan_project(root)
+        if personal_data:  # a warning while writing, a stop before anything is published
+            raise InputError([replace(p, severity="error") for p in personal_data])
         if status == "fastställd":
             status_gate(root)
         planned = [f"{name}{ext}" for name, ext in _output_names(root, profile)] + ["manifest.json", "CHANGELOG.md",

@@ -15,12 +15,18 @@ TEMPLATE = "typst/report.typ"
 FONT_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/dejavu")
 
 
-def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
+def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
+               images: list[Path] = ()) -> None:
+    """Typst's root is the work folder, holding only the template, the body and copies of the
+    book's images: a document cannot read any other file."""
     import typst
 
     body = run_pandoc(book, source, "typst", None, epoch=info.epoch)
-    # The template is copied beside the body: Typst reads nothing outside the project root.
     shutil.copyfile(template(book.root, TEMPLATE), work / "report.typ")
+    for image in images:
+        copy = work / image.relative_to(book.root.resolve())
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(image, copy)
     main = work / "main.typ"
     # One file, not an #include: the body must see the template's callout and horizontalrule.
     main.write_text(f'#import "report.typ": report, callout, horizontalrule\n#show: report\n\n{body}',
@@ -32,7 +38,7 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
         typst.compile(
             str(main),
             output=str(output),
-            root=str(book.root),
+            root=str(work),
             font_paths=[d for d in FONT_DIRS if Path(d).is_dir()],
             ignore_system_fonts=True,
             sys_inputs=inputs,
