@@ -38,7 +38,7 @@ UNSUPPORTED = [
     (re.compile(r"\{[^}]*#(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)-"), "this kind of cross-reference target is not "
                                                                        "supported by the embedded engine; use fig-, tbl- or sec-"),
 ]
-IMAGE = re.compile(r"!\[[^\]]*\]\(<?([^)\s>]+)")
+IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\(<?([^)\s>]+)")
 IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in both
 CHAPTER_FENCE = ":" * 12
 

@@ -7,6 +7,7 @@ prints is escaped for Markdown unless it is `Markup` built here, so data stays t
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def writers_prose(report: model.Report, root: Path) -> dict[str, Markup]:
 
 
 def figure_markdown(spec: FigureSpec) -> Markup:
-    alt = spec.alt.replace('"', "”").replace("\\", "/")
+    alt = re.sub(r'([\\"{}<>@`])', r"\\\1", spec.alt)  # pandoc unescapes these inside the attribute
     return Markup(f'![{markdown(spec.caption)}]({FIGURE_PATH}/{spec.stem}){{#fig-{spec.id} fig-alt="{alt}"}}')
 
 

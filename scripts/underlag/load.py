@@ -245,6 +245,15 @@ def load_csv(path: Path, row_model: type[model.Record], root: Path, problems: li
         problems.extend(exc.problems)
         return []
     reader = csv.reader(io.StringIO(text), delimiter=CSV_DELIMITER)
+    try:
+        return _read_rows(reader, row_model, shown, problems)
+    except csv.Error as exc:
+        problems.append(Problem(shown, reader.line_num, None, f"the file cannot be read as CSV ({exc}); "
+                                                             "save it again from the spreadsheet as CSV"))
+        return []
+
+
+def _read_rows(reader, row_model: type[model.Record], shown: str, problems: list[Problem]) -> list:
     header = next(reader)
     fields = list(row_model.model_fields)
     header_problems = _check_header(shown, header, row_model)
