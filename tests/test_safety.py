@@ -201,3 +201,39 @@ def test_pathological_inputs_are_refused_or_bounded(tmp_path, capsys):
     assert "should have at most 5000 characters" in message
     assert "data/beslut.yaml:1: the file is nested too deeply" in message
     assert "data/intressenter.yaml" in message and "too many values" in message
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40)
+       .filter(lambda t: t.strip()))
+def test_escaped_text_survives_our_lua_filters(tmp_path_factory, text):
+    """Escaped data in a paragraph, a table cell, a callout and a caption, through the whole filter chain."""
+    from lxml import html as lxml_html
+
+    from underlag.book import Book
+    from underlag.render.pandoc import run_pandoc
+
+    folder = tmp_path_factory.mktemp("lua")
+    safe = markdown(text)
+    source = folder / "book.md"
+    source.write_text(f"::: {{.chapter source=\"x.qmd\"}}\n\n# Rubrik\n\n{safe}\n\n| A |\n|---|\n| {safe} |\n\n"
+                      f": {safe} {{#tbl-x}}\n\n::: {{.callout-note}}\n{safe}\n:::\n\nSe @tbl-x.\n\n:::\n", "utf-8")
+    book = Book(root=folder, chapters=[], metadata={}, variables={}, output_name="x")
+    page = lxml_html.fromstring(run_pandoc(book, source, "html5", None))
+    shown = re.sub(r"\s+", " ", page.text_content())
+    expected = re.sub(r"\s+", " ", text).strip().replace('"', "”").replace("'", "’")
+    assert shown.count(expected) >= 4, (expected, shown)
+    assert "tabell 1.1" in shown
+
+
+def test_ten_thousand_csv_rows_load(tmp_path):
+    from underlag import model
+    from underlag.load import load_csv
+
+    path = tmp_path / "data" / "tidsatgang.csv"
+    path.parent.mkdir()
+    rows = "".join(f"Uppgift {i};Läkare;100;5;alt1;5;4;;preliminär\n" for i in range(10_000))
+    path.write_text("task;role;per_year;minutes_now;alternative;minutes_short;minutes_long;sources;status\n" + rows,
+                    "utf-8")
+    problems: list = []
+    assert len(load_csv(path, model.TaskTime, tmp_path, problems)) == 10_000 and not problems
