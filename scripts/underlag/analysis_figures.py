@@ -7,11 +7,12 @@ figure needs colour to be read. Alt texts are sentences built from the same numb
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from . import model
 from .analysis import Analysis, risk_order
-from .figures import INK, MUTED, FigureSpec, save
+from .figures import INK, FigureJob, FigureSpec, save
 from .text import number, percent
 
 SERIES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000"]  # ≥ 3:1 on white
@@ -19,18 +20,31 @@ HATCHES = ["", "///", "...", "xx", "\\\\\\"]
 PRELIMINARY_NOTE = " Uppgifterna är preliminära."
 
 
-def draw_analysis_figures(report: model.Report, result: Analysis, out_dir: Path) -> list[FigureSpec]:
+def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) -> list[FigureJob]:
+    """One job per figure, each keyed on just the numbers it draws."""
     if result.scores.empty:
         return []
     names = {a.id: f"Alt. {a.order}" for a in report.alternatives}
-    return [
-        _matrix(report, result, names, out_dir),
-        _totals(result, names, out_dir),
-        _switching(report, result, names, out_dir),
-        _acceptability(result, names, out_dir),
-        *([_production(result, names, out_dir)] if not result.production.empty else []),
-        _risk_matrix(report, out_dir),
+    criteria = {c.id: c.name for c in report.criteria.all}
+    frame = lambda f: f.to_json(orient="split", double_precision=12)  # noqa: E731
+    marked = result.preliminary
+    jobs = [
+        FigureJob("analys-matris", [frame(result.scores), criteria, names, marked],
+                  lambda: _matrix(report, result, names, out_dir)),
+        FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked],
+                  lambda: _totals(result, names, out_dir)),
+        FigureJob("analys-vaxling", [[asdict(s) for s in result.switches], frame(result.totals.to_frame()),
+                                     criteria, names, marked],
+                  lambda: _switching(report, result, names, out_dir)),
+        FigureJob("analys-rangordning", [frame(result.acceptability), names, marked],
+                  lambda: _acceptability(result, names, out_dir)),
+        FigureJob("risk-matris", [r.model_dump(mode="json") for r in report.risks],
+                  lambda: _risk_matrix(report, out_dir)),
     ]
+    if not result.production.empty:
+        jobs.insert(4, FigureJob("analys-produktion", [frame(result.production), names, marked],
+                                 lambda: _production(result, names, out_dir)))
+    return jobs
 
 
 MATRIX_COLOURS = ("Blues", 0, 8)  # colour map and its value range for the performance matrix

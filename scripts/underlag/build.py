@@ -13,11 +13,12 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .assemble import assemble
 from .book import FORMATS, Book, read_book
+from .cache import Cache, digest, file_hash
 from .errors import InputError, Problem
 from .files import project_lock
 from .render.pandoc import DocumentInfo
@@ -31,6 +32,11 @@ class BuildResult:
     outputs: dict[str, Path]
     warnings: list[Problem]
     seconds: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # figure/format -> "rebuilt" or "cached"
+
+    @property
+    def rendered(self) -> list[str]:
+        return [name for name, how in self.stages.items() if how == "rebuilt" and name.startswith("format:")]
 
 
 @dataclass(frozen=True)
@@ -51,31 +57,57 @@ def build(root: Path, options: Options = Options(), progress: Callable[[str], No
 
 def build_into(root: Path, out_dir: Path, options: Options = Options(),
                progress: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """The whole pipeline; outputs land in out_dir only when every format succeeded."""
+    """The whole pipeline; outputs land in out_dir only when every format succeeded.
+
+    Figures and formats whose inputs have not changed are taken from the cache.
+    """
     seconds: dict[str, float] = {}
+    cache = Cache(root)
     started = time.perf_counter()
-    book, warnings = prepare(root, options, progress)
+    book, warnings = prepare(root, options, progress, cache)
     seconds["data, figures, fragments"] = time.perf_counter() - started
     progress("sammanställer kapitlen")
     assembled = assemble(book)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=root / OUTPUT_DIR, prefix=".build-") as temporary:
-        work = Path(temporary)
-        source = work / "book.md"
-        source.write_text(assembled.text, encoding="utf-8")
-        info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
-        info = replace(info, version=options.version or info.version, status=options.status or info.status)
-        built = _render_all(book, source, info, work, options.formats, seconds, progress, assembled.images)
-        outputs = {}
-        for fmt, path in built.items():
-            target = out_dir / path.name
-            os.replace(path, target)
-            outputs[fmt] = target
-    return BuildResult(outputs, warnings, seconds)
+    info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
+    info = replace(info, version=options.version or info.version, status=options.status or info.status)
+    keys = {fmt: format_key(book, assembled, info, fmt) for fmt in options.formats}
+    targets = {fmt: out_dir / (book.output_name + EXTENSIONS[fmt]) for fmt in options.formats}
+    stale = [fmt for fmt in options.formats if cache.lookup(f"format:{targets[fmt]}", keys[fmt]) is None]
+    outputs = {fmt: targets[fmt] for fmt in options.formats}
+    if stale:
+        with tempfile.TemporaryDirectory(dir=root / OUTPUT_DIR, prefix=".build-") as temporary:
+            work = Path(temporary)
+            source = work / "book.md"
+            source.write_text(assembled.text, encoding="utf-8")
+            built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
+            for fmt, path in built.items():
+                os.replace(path, targets[fmt])
+                cache.store(f"format:{targets[fmt]}", keys[fmt], [targets[fmt]], value=True)
+    cache.save()
+    stages = {name.split(":", 1)[0] + ":" + Path(name.split(":", 1)[1]).name: how for name, how in cache.used.items()}
+    return BuildResult(outputs, warnings, seconds, stages)
 
 
-def prepare(root: Path, options: Options = Options(),
-            progress: Callable[[str], None] = lambda _: None) -> tuple[Book, list[Problem]]:
+def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
+    """Everything a format's file is made from: sources, templates, filters, images, tools."""
+    from importlib import metadata
+
+    from .render.pandoc import FILTER_DIR, template
+
+    templates = {"pdf": ["typst/report.typ"], "docx": ["docx/styles.yaml"], "html": ["html/style.css"]}[fmt]
+    return digest(
+        fmt, assembled.text, asdict(info), book.output_name,
+        *(template(book.root, name).read_bytes() for name in templates),
+        *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
+        *(file_hash(path) for path in assembled.images),
+        *(file_hash(path) for path in [*book.bibliography, *([book.csl] if book.csl else [])]),
+        metadata.version("pypandoc-binary"), metadata.version("typst"), metadata.version("underlag"),
+    )
+
+
+def prepare(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None,
+            cache: Cache | None = None) -> tuple[Book, list[Problem]]:
     """Read the book and, when the project has data/, check it and write figures and fragments.
 
     Returns the book and the data's warnings; under `strict` a warning is an error.
@@ -109,7 +141,7 @@ def prepare(root: Path, options: Options = Options(),
         progress("analyserar")
         result = analyse(report)
         progress("ritar figurer")
-        specs = draw_figures(report, root / "figures", result)
+        specs = draw_figures(report, root / "figures", result, cache)
         progress("skriver genererade avsnitt")
         write_fragments(report, specs, root, result, changes_since_previous(root, report, options.version))
     return book, warnings

@@ -101,9 +101,22 @@ def _run(args: argparse.Namespace) -> int:
     with console.status("bygger…") as status:
         result = build(project, options, progress=lambda text: status.update(text + "…"))
     _print_warnings(result.warnings)
-    for fmt, path in result.outputs.items():
-        console.print(f"{fmt.upper():5} {path}  ({result.seconds.get(fmt, 0):.1f} s)")
+    _print_summary(console, result)
     return 0
+
+
+def _print_summary(console, result) -> None:
+    """What was rebuilt, what came from the cache, the time per stage and where the outputs are."""
+    rebuilt = sorted(name for name, how in result.stages.items() if how == "rebuilt")
+    cached = [name for name, how in result.stages.items() if how == "cached"]
+    if not result.rendered:
+        console.print("Nothing changed: no format needed rendering.")
+    console.print(f"{len(rebuilt)} rebuilt, {len(cached)} from cache"
+                  + (f": {', '.join(n.split(':', 1)[1] for n in rebuilt)}" if rebuilt else ""))
+    for stage, seconds in result.seconds.items():
+        console.print(f"  {stage}: {seconds:.1f} s")
+    for fmt, path in result.outputs.items():
+        console.print(f"{fmt.upper():5} {path}")
 
 
 def _build_with_quarto(project: Path, options, console) -> int:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import model
+from .cache import Cache, digest
 from .files import write_if_changed
 from .text import month_name, swedish_date
 
@@ -46,8 +50,50 @@ class FigureSpec:
     alt: str
 
 
-def draw_figures(report: model.Report, out_dir: Path, result: Analysis | None = None) -> list[FigureSpec]:
-    """Draw every figure of the report into out_dir; return what the fragments need."""
+@dataclass(frozen=True)
+class FigureJob:
+    stem: str
+    inputs: Any  # JSON-able: everything the drawing reads; its hash is the cache key
+    draw: Callable[[], FigureSpec]
+
+
+def figure_jobs(report: model.Report, out_dir: Path, result: Analysis | None = None) -> list[FigureJob]:
+    jobs = [
+        FigureJob("tidslinje", report.timeline.model_dump(mode="json"), lambda: _timeline(report, out_dir)),
+        FigureJob("milstolpar", report.milestones.model_dump(mode="json"), lambda: _milestones(report, out_dir)),
+    ]
+    jobs += [FigureJob(f"utrullning-{a.id}", a.model_dump(mode="json", include={"id", "order", "short_title",
+                                                                                  "rollout_variants"}),
+                       partial(_rollout, a, out_dir)) for a in report.alternatives if a.rollout_variants]
+    if result is not None:
+        from .analysis_figures import analysis_figure_jobs
+
+        jobs += analysis_figure_jobs(report, result, out_dir)
+    return jobs
+
+
+def draw_figures(report: model.Report, out_dir: Path, result: Analysis | None = None,
+                 cache: Cache | None = None) -> list[FigureSpec]:
+    """Draw the figures whose inputs changed; reuse the others from the cache."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    code = digest(*(Path(__file__).with_name(n).read_bytes() for n in ("figures.py", "analysis_figures.py")),
+                  metadata.version("matplotlib"))
+    specs = []
+    for job in figure_jobs(report, out_dir, result):
+        key, name = digest(code, job.inputs), f"figure:{job.stem}"
+        cached = cache.lookup(name, key) if cache else None
+        if cached is not None:
+            specs.append(FigureSpec(**cached))
+            continue
+        _setup_matplotlib()
+        spec = job.draw()
+        if cache:
+            cache.store(name, key, [out_dir / f"{job.stem}.svg", out_dir / f"{job.stem}.png"], asdict(spec))
+        specs.append(spec)
+    return specs
+
+
+def _setup_matplotlib() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,14 +101,6 @@ def draw_figures(report: model.Report, out_dir: Path, result: Analysis | None = 
 
     plt.rcParams.update({"svg.hashsalt": "underlag", "font.family": "DejaVu Sans", "font.size": 9,
                          "svg.fonttype": "path"})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    specs = [_timeline(report, out_dir), _milestones(report, out_dir)]
-    specs += [_rollout(alternative, out_dir) for alternative in report.alternatives if alternative.rollout_variants]
-    if result is not None:
-        from .analysis_figures import draw_analysis_figures
-
-        specs += draw_analysis_figures(report, result, out_dir)
-    return specs
 
 
 def save(fig, out_dir: Path, stem: str) -> None:

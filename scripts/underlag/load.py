@@ -255,7 +255,6 @@ def load_csv(path: Path, row_model: type[model.Record], root: Path, problems: li
 
 def _read_rows(reader, row_model: type[model.Record], shown: str, problems: list[Problem]) -> list:
     header = next(reader)
-    fields = list(row_model.model_fields)
     header_problems = _check_header(shown, header, row_model)
     if header_problems:
         problems.extend(header_problems)

@@ -52,4 +52,12 @@ local function div(el)
   return pagebreak(el) or conditional(el)
 end
 
-return { { Quoted = quoted, Div = div, Span = conditional } }
+-- An unpaired quote is turned by pandoc into an English opening mark: make it Swedish too.
+local function swedish_marks(el)
+  local text = el.text:gsub("“", "”"):gsub("‘", "’")
+  if text ~= el.text then
+    return pandoc.Str(text)
+  end
+end
+
+return { { Quoted = quoted, Div = div, Span = conditional, Str = swedish_marks } }

@@ -1,0 +1,65 @@
+"""Incremental builds: stages are cached by the hashes of their inputs, never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import copy_project, html_tree
+
+from underlag.build import Options, build
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    folder = copy_project(tmp_path_factory.mktemp("incremental") / "project")
+    first = build(folder, Options())
+    assert set(first.stages.values()) == {"rebuilt"}
+    return folder
+
+
+def rebuilt(result) -> set[str]:
+    return {name for name, how in result.stages.items() if how == "rebuilt"}
+
+
+def test_a_build_without_changes_renders_nothing(project):
+    result = build(project, Options())
+    assert rebuilt(result) == set() and result.rendered == []
+    assert all(path.is_file() for path in result.outputs.values())
+
+
+def test_one_score_rebuilds_only_what_uses_it(project):
+    scores = project / "data/bedomningar.csv"
+    scores.write_text(scores.read_text("utf-8").replace("alt4;innovation;4,5;3;5;", "alt4;innovation;5;3;5;"),
+                      "utf-8")
+    result = build(project, Options(formats=("html",)))
+    figures = {name.split(":", 1)[1] for name in rebuilt(result) if name.startswith("figure:")}
+    assert figures == {"analys-matris", "analys-summor", "analys-vaxling", "analys-rangordning"}
+    assert result.rendered == ["format:beslutsunderlag.html"]
+    assert "tidslinje" not in figures and "risk-matris" not in figures
+
+
+def test_a_chapter_edit_rerenders_formats_but_no_figure(project):
+    chapter = project / "chapters/10-fortsatt-arbete.qmd"
+    chapter.write_text(chapter.read_text("utf-8") + "\nEn ny mening om arbetet.\n", "utf-8")
+    result = build(project, Options(formats=("html",)))
+    assert not any(name.startswith("figure:") for name in rebuilt(result))
+    assert result.rendered == ["format:beslutsunderlag.html"]
+    assert "En ny mening om arbetet." in html_tree(result.outputs["html"]).text_content()
+
+
+def test_a_deleted_or_edited_output_is_rebuilt_not_trusted(project):
+    (project / "figures/tidslinje.svg").unlink()
+    (project / "report/beslutsunderlag.html").write_text("förstörd", "utf-8")
+    result = build(project, Options(formats=("html",)))
+    assert "figure:tidslinje" in rebuilt(result) and result.rendered == ["format:beslutsunderlag.html"]
+    assert (project / "figures/tidslinje.svg").is_file()
+    assert "Sammanfattning" in html_tree(result.outputs["html"]).text_content()
+
+
+def test_a_corrupt_cache_index_means_a_full_rebuild(project):
+    index = project / ".underlag-cache/index.json"
+    index.write_text("{ inte json", "utf-8")
+    result = build(project, Options(formats=("html",)))
+    assert "figure:tidslinje" in rebuilt(result) and result.rendered
+    assert json.loads(index.read_text("utf-8"))["version"] == 1
