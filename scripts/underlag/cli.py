@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     for verb in (build, check, publish):
         verb.add_argument("--profile", help="Quarto profile(s), comma-separated: merges _quarto-<name>.yml")
+    lint = verbs.add_parser("lint", help="Swedish spelling, readability (LIX), typography, headings, references")
+    lint.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    lint.add_argument("--profile", help="Quarto profile(s), comma-separated")
     schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
     schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     return parser
@@ -73,6 +76,14 @@ def _run(args: argparse.Namespace) -> int:
         for path in write_schemas(project):
             console.print(f"wrote {path.relative_to(project)}")
         return 0
+    if args.verb == "lint":
+        from .lint import lint
+
+        findings = lint(project, args.profile)
+        for finding in findings:
+            print(finding)
+        console.print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}." if findings else "Lint is clean.")
+        return EXIT_INPUT if findings else 0
     if args.verb == "publish":
         from .publish import publish
 

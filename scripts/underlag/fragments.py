@@ -91,6 +91,10 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
             changed.append(target)
     if problems:
         raise InputError(problems)
+    written = {name.removesuffix(".j2") for name in env.list_templates(extensions=["j2"])}
+    for stale in out_dir.glob("*.md"):  # a part whose template is gone must not linger
+        if stale.name not in written:
+            stale.unlink()
     return changed
 
 
