@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     lint = verbs.add_parser("lint", help="Swedish spelling, readability (LIX), typography, headings, references")
     lint.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     lint.add_argument("--profile", help="Quarto profile(s), comma-separated")
+    preview = verbs.add_parser("preview", help="serve the HTML on 127.0.0.1 and rebuild it when sources change")
+    preview.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    preview.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    preview.add_argument("--profile", help="Quarto profile(s), comma-separated")
     schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
     schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     return parser
@@ -75,6 +79,14 @@ def _run(args: argparse.Namespace) -> int:
 
         for path in write_schemas(project):
             console.print(f"wrote {path.relative_to(project)}")
+        return 0
+    if args.verb == "preview":
+        from .preview import serve
+
+        try:
+            serve(project, args.port, args.profile, lambda text: print(text, flush=True))
+        except KeyboardInterrupt:
+            print("förhandsvisningen stoppad", flush=True)
         return 0
     if args.verb == "lint":
         from .lint import lint
