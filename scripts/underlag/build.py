@@ -89,6 +89,20 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     return BuildResult(outputs, warnings, seconds, stages)
 
 
+def data_stage_key(root: Path, options: Options) -> str:
+    """Everything the data stages read: data files, fragment templates, writers' prose files, the
+    published versions (the change log compares with them), the version asked for, and our code."""
+    package = Path(__file__).resolve().parent
+    files = sorted((root / "data").rglob("*")) + sorted((root / "templates/fragments").rglob("*"))
+    return digest(
+        [(str(p.relative_to(root)), file_hash(p)) for p in files if p.is_file()],
+        sorted(p.name for p in (root / "chapters/alternativ").glob("*.qmd")),
+        [(p.parent.name, file_hash(p)) for p in sorted((root / "report/versions").glob("*/manifest.json"))],
+        options.version,
+        [(p.name, file_hash(p)) for p in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lua"))],
+    )
+
+
 def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
     """Everything a format's file is made from: sources, templates, filters, images, tools."""
     from importlib import metadata
@@ -119,7 +133,9 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
         book = read_book(root, options.profile)
     except InputError as exc:
         problems += exc.problems
-    if (root / "data").is_dir():
+    data_key = data_stage_key(root, options) if (root / "data").is_dir() else None
+    cached = cache.lookup("stage:data", data_key) if cache and data_key else None
+    if data_key and cached is None:
         progress("läser och kontrollerar data")
         from .load import load_report
 
@@ -127,11 +143,13 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
             report, warnings = load_report(root)
         except InputError as exc:
             problems += exc.problems
+    elif cached is not None:  # the same data, templates and code as last time: all of it is still valid
+        warnings = [Problem(**w) for w in cached["warnings"]]
     from .privacy import scan_project
 
-    warnings = warnings + scan_project(root)
-    if problems or (options.strict and warnings):
-        raise InputError(problems + warnings)
+    scanned = scan_project(root)
+    if problems or (options.strict and warnings + scanned):
+        raise InputError(problems + warnings + scanned)
     if report is not None:
         from .analysis import analyse
         from .changes import changes_since_previous
@@ -144,6 +162,11 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
         specs = draw_figures(report, root / "figures", result, cache)
         progress("skriver genererade avsnitt")
         write_fragments(report, specs, root, result, changes_since_previous(root, report, options.version))
+        if cache:
+            produced = sorted((root / "chapters/_generated").glob("*.md")) + \
+                [root / "figures" / f"{spec.stem}.{ext}" for spec in specs for ext in ("svg", "png")]
+            cache.store("stage:data", data_key, produced, {"warnings": [asdict(w) for w in warnings]})
+    warnings = warnings + scanned
     return book, warnings
 
 
