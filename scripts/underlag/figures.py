@@ -100,13 +100,13 @@ def _setup_matplotlib() -> None:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"svg.hashsalt": "underlag", "font.family": "DejaVu Sans", "font.size": 9,
-                         "svg.fonttype": "path"})
+                         "svg.fonttype": "none"})
 
 
 def save(fig, out_dir: Path, stem: str) -> None:
     import matplotlib.pyplot as plt
 
-    for ext, options in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 200, "metadata": {"Software": None}})):
+    for ext, options in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 150, "metadata": {"Software": None}})):
         buffer = io.BytesIO()
         fig.savefig(buffer, format=ext, bbox_inches="tight", **options)
         write_if_changed(out_dir / f"{stem}.{ext}", buffer.getvalue())
