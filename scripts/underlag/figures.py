@@ -100,7 +100,7 @@ def _setup_matplotlib() -> None:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"svg.hashsalt": "underlag", "font.family": "DejaVu Sans", "font.size": 9,
-                         "svg.fonttype": "none"})
+                         "svg.fonttype": "path"})  # glyphs as paths: no font needed where the SVG is shown
 
 
 def save(fig, out_dir: Path, stem: str) -> None:
