@@ -103,7 +103,7 @@ def test_unsupported_syntax_is_named_with_its_line(source, tmp_path, capsys):
     chapter.write_text("# Kapitel\n\nText.\n\n" + source + "\n", "utf-8")
     assert main(["build", "--project", str(folder)]) == 2
     message = capsys.readouterr().err
-    assert f"index.qmd:5:" in message and UNSUPPORTED[source] in message, message
+    assert "index.qmd:5:" in message and UNSUPPORTED[source] in message, message
 
 
 def test_quarto_engine_says_clearly_when_quarto_is_missing(tmp_path, capsys):

@@ -183,10 +183,7 @@ def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, format
         fmt_work = work / fmt
         fmt_work.mkdir()
         output = fmt_work / (book.output_name + EXTENSIONS[fmt])
-        if fmt == "pdf":
-            render_pdf(book, source, info, fmt_work, output, images)
-        else:
-            renderers[fmt](book, source, info, fmt_work, output)
+        renderers[fmt](book, source, info, fmt_work, output, images)
         seconds[fmt] = time.perf_counter() - started
         return output
 

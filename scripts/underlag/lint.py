@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from .assemble import FENCE, SHORTCODE, _Assembler, _read_lines, assemble
-from .book import Book, read_book
+from .book import Book
 from .errors import InputError, Problem, relative
 
 DICTIONARY = "/usr/share/hunspell/sv_SE"  # Debian's hunspell-sv

@@ -9,7 +9,9 @@ from .pandoc import DocumentInfo, metadata_args, run_pandoc
 from .reference_docx import build_reference_docx
 
 
-def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
+def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
+                images: list[Path] = ()) -> None:
+    """`images` is unused: pandoc reads the images from the project itself."""
     reference = work / "reference.docx"
     build_reference_docx(book.root, info, reference)
     contents = [] if info.brief else ["--toc", "--toc-depth=2"]

@@ -11,7 +11,9 @@ from .pandoc import DocumentInfo, metadata_args, run_pandoc, template
 STYLESHEET = "html/style.css"
 
 
-def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path) -> None:
+def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
+                images: list[Path] = ()) -> None:
+    """`images` is unused: pandoc reads the images from the project itself."""
     banner = work / "banner.html"
     banner.write_text(_banner(info), encoding="utf-8")
     footer = work / "footer.html"
