@@ -50,6 +50,23 @@ def apply(step: dict, project: Path) -> None:
         raise AssertionError(f"unknown step {kind}")
 
 
+def check_snapshot(snapshot: Path, message: str, update: bool = UPDATE) -> None:
+    """The message must equal its snapshot. A missing snapshot fails (a new case would otherwise
+    check nothing until someone reads it); UPDATE_SNAPSHOTS=1 writes it."""
+    if update:
+        snapshot.write_text(message, "utf-8")
+    assert snapshot.exists(), f"{snapshot.name} is missing; run with UPDATE_SNAPSHOTS=1 and read the message"
+    assert message == snapshot.read_text("utf-8")
+
+
+def test_a_missing_snapshot_fails(tmp_path):
+    with pytest.raises(AssertionError, match="missing"):
+        check_snapshot(tmp_path / "new-case.expected", "data/x.yaml:1: fel\n")
+    assert not (tmp_path / "new-case.expected").exists()
+    check_snapshot(tmp_path / "new-case.expected", "data/x.yaml:1: fel\n", update=True)
+    check_snapshot(tmp_path / "new-case.expected", "data/x.yaml:1: fel\n")
+
+
 CASES = sorted(p.stem for p in CORPUS.glob("*.yaml"))
 
 
@@ -74,10 +91,7 @@ def test_bad_data_gives_its_message(case, tmp_path, capsys):
     assert "Traceback" not in message
     problems = message.splitlines()[:-1]
     assert problems and all(PLACE.match(line) for line in problems), message
-    snapshot = CORPUS / f"{case}.expected"
-    if UPDATE or not snapshot.exists():
-        snapshot.write_text(message, "utf-8")
-    assert message == snapshot.read_text("utf-8")
+    check_snapshot(CORPUS / f"{case}.expected", message)
     assert sorted(p.name for p in (project / "report").iterdir()) == sorted(PREVIOUS)
     assert all((project / "report" / n).read_bytes() == c for n, c in PREVIOUS.items())
 
