@@ -106,23 +106,44 @@ def test_unsupported_syntax_is_named_with_its_line(source, tmp_path, capsys):
     assert "index.qmd:5:" in message and UNSUPPORTED[source] in message, message
 
 
-def test_quarto_engine_says_clearly_when_quarto_is_missing(tmp_path, capsys):
+def test_quarto_engine_says_clearly_when_quarto_is_missing(tmp_path, capsys, monkeypatch):
     from underlag.cli import main
 
-    if shutil.which("quarto"):
-        pytest.skip("quarto is installed here; the message is for machines without it")
+    # a PATH without quarto (but with git) stands for a machine without it, installed here or not
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "git").symlink_to(shutil.which("git"))
+    monkeypatch.setenv("PATH", str(tools))
     folder, _ = make_book("footnotes", tmp_path / "book")
     assert main(["build", "--engine", "quarto", "--project", str(folder)]) == 2
     assert "--engine quarto needs the quarto command on PATH" in capsys.readouterr().err
 
 
+def structure(html_file: Path) -> dict[str, list[str]]:
+    """What must agree between engines: heading texts, figure and table captions, and the text of
+    every cross-reference link (the numbers a reader follows)."""
+    tree = html_tree(html_file)
+    text = lambda element: words(element.text_content())  # noqa: E731
+    return {
+        "headings": [text(h) for h in tree.iter("h1", "h2", "h3") if not h.get("id", "").startswith("toc")],
+        "captions": [text(c) for c in tree.iter("figcaption", "caption")],
+        "references": [text(a) for a in tree.iter("a") if a.get("href", "").startswith(("#fig-", "#tbl-", "#sec-"))],
+    }
+
+
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="real Quarto is not installable here (no PyPI or "
                                                            "Debian package that works offline)")
-def test_quarto_engine_renders_the_same_case(tmp_path):
+@pytest.mark.parametrize("name", ["crossref-figure", "crossref-table", "numbering-per-chapter"])
+def test_quarto_engine_renders_the_same_structure(name, tmp_path):
     from underlag.cli import main
 
-    folder, _ = make_book("crossref-figure", tmp_path / "book")
-    assert main(["build", "--engine", "quarto", "--project", str(folder)]) == 0
+    embedded, _ = make_book(name, tmp_path / "embedded")
+    quarto, _ = make_book(name, tmp_path / "quarto")
+    assert main(["build", "--format", "html", "--project", str(embedded)]) == 0
+    assert main(["build", "--engine", "quarto", "--format", "html", "--project", str(quarto)]) == 0
+    ours = structure(embedded / "report/beslutsunderlag.html")
+    theirs = structure(next((quarto / "report").rglob("*.html")))
+    assert ours == theirs
 
 
 def test_a_profile_is_merged_over_the_book(tmp_path, monkeypatch):
