@@ -135,10 +135,26 @@ def _milestones(old: model.Report, new: model.Report) -> list[Change]:
     return changes
 
 
+RISK_FIELDS = {"description": "beskrivningen", "alternatives": "berörda alternativ", "mitigation": "åtgärden",
+               "owner": "ansvarig", "status": "status", "source": "källan"}
+
+
 def _risks(old: model.Report, new: model.Report) -> list[Change]:
-    before, after = {r.id for r in old.risks}, {r.id for r in new.risks}
-    return ([Change("added", f"Risken ”{r.title}” har lagts till.") for r in new.risks if r.id not in before]
-            + [Change("removed", f"Risken ”{r.title}” har tagits bort.") for r in old.risks if r.id not in after])
+    before, after = {r.id: r for r in old.risks}, {r.id: r for r in new.risks}
+    changes = [Change("added", f"Risken ”{r.title}” har lagts till.") for r in new.risks if r.id not in before]
+    changes += [Change("removed", f"Risken ”{r.title}” har tagits bort.") for r in old.risks if r.id not in after]
+    for risk in new.risks:
+        previous = before.get(risk.id)
+        if previous is None:
+            continue
+        said = [f"rubriken var ”{previous.title}”"] if previous.title != risk.title else []
+        said += [f"{label} från {getattr(previous, key)} till {getattr(risk, key)}"
+                 for key, label in (("probability", "sannolikhet"), ("consequence", "konsekvens"))
+                 if getattr(previous, key) != getattr(risk, key)]
+        said += [f"{label} har ändrats" for key, label in RISK_FIELDS.items() if getattr(previous, key) != getattr(risk, key)]
+        if said:
+            changes.append(Change("changed", f"Risken ”{risk.title}” har ändrats: {', '.join(said)}."))
+    return changes
 
 
 def _decision(old: model.Report, new: model.Report) -> list[Change]:

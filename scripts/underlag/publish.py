@@ -161,7 +161,7 @@ def status_problems(root: Path, status: str) -> list[Problem]:
         return list(exc.problems)
     problems = []
     for record in iter_records(report):
-        for name in ("status", "colour_status", "weights_status"):
+        for name in _item_status_fields(type(record)):
             value = getattr(record, name, None)
             if value is not None and SETTLED.get(value, 0) < required:
                 problems.append(_unsettled(record, f"'{_short(_label(record))}' är {value}", status))
@@ -169,6 +169,17 @@ def status_problems(root: Path, status: str) -> list[Problem]:
         for part in alt.saknas if SETTLED["saknas"] < required else []:
             problems.append(_unsettled(alt, f"alternativ '{alt.id}' saknar fortfarande {part}", status))
     return problems
+
+
+def _item_status_fields(record_type) -> list[str]:
+    """The fields typed as an item's status (model.Status), whatever they are called; the document's
+    own status and a source's state (planerad, finns) are other vocabularies."""
+    from typing import get_args
+
+    from . import model
+
+    return [name for name, info in record_type.model_fields.items()
+            if info.annotation == model.Status or model.Status in get_args(info.annotation)]
 
 
 def _unsettled(record, what: str, status: str) -> Problem:
