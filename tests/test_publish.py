@@ -405,3 +405,26 @@ def test_a_plain_build_waits_for_nobody_but_refuses_during_a_publish(tmp_path):
         assert result.returncode == 1 and LOCKED in result.stderr
     finally:
         holder.kill()
+
+
+def test_the_changelog_names_only_what_changed(tmp_path):
+    """The same data gives no change; one point and one rationale give exactly those two."""
+    from underlag.changes import compare
+    from underlag.load import load_report
+
+    before = copy_project(tmp_path / "before")
+    after = copy_project(tmp_path / "after")
+    old, _ = load_report(before)
+    assert compare(old, load_report(after)[0]) == []
+    alternative = after / "data/alternativ/alt1-uppdaterad-millennium.yaml"
+    alternative.write_text(alternative.read_text("utf-8").replace(
+        "Implementeringen kan ha nuvarande, eller en minskad omfattning.",
+        "Implementeringen kan ha nuvarande omfattning."), "utf-8")
+    scores = after / "data/bedomningar.csv"
+    scores.write_text(scores.read_text("utf-8").replace(OLD_REASON, OLD_REASON.replace("störningar", "avbrott")),
+                      "utf-8")
+    assert [c.text for c in compare(old, load_report(after)[0])] == [
+        "Alternativ 1, Uppdaterad Millennium: beskrivningen har ändrats.",
+        "Motiveringen för alternativ 1 på kvalitet och (patient)säkerhet har ändrats: Bygger på ett system som "
+        "redan används men där införandet har gett avbrott.",
+    ]

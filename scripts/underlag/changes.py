@@ -83,11 +83,22 @@ def _alternatives(old: model.Report, new: model.Report) -> list[Change]:
                for a in new.alternatives if a.id not in before]
     changes += [Change("removed", f"Alternativ {a.order}, {a.short_title}, har tagits bort.")
                 for a in old.alternatives if a.id not in after]
-    for alt_id in before.keys() & after.keys():
-        a, b = before[alt_id], after[alt_id]
-        if a.model_dump(exclude={"order"}) != b.model_dump(exclude={"order"}):
-            changes.append(Change("changed", f"Beskrivningen av alternativ {b.order}, {b.short_title}, har ändrats."))
+    for b in new.alternatives:  # in the report's order: the same text from every run
+        a = before.get(b.id)
+        parts = [label for key, label in ALTERNATIVE_PARTS.items() if a and getattr(a, key) != getattr(b, key)]
+        if parts:
+            changes.append(Change("changed", f"Alternativ {b.order}, {b.short_title}: {_and(parts)} har ändrats."))
     return changes
+
+
+ALTERNATIVE_PARTS = {"title": "rubriken", "early_title": "rubriken i det tidiga förslaget", "short_title": "kortnamnet",
+                     "subtitle": "underrubriken", "points": "beskrivningen", "consequences": "konsekvenserna",
+                     "rollout_variants": "utrullningsvarianterna", "swot": "styrkor, svagheter, möjligheter och hot",
+                     "saknas": "det som ännu saknas"}
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " och " + parts[-1]
 
 
 def _scores(old: model.Report, new: model.Report) -> list[Change]:

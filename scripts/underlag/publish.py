@@ -34,7 +34,8 @@ from .history import (BRANCH, REMOTE, History, commit_version, copy_tracked, ext
 from .privacy import scan_project
 
 # What a version is built from, as Git pathspecs relative to the project folder
-INPUTS = ("_quarto*.yml", "_variables.yml", "data", "chapters", "templates", "figures/static")
+INPUTS = ("_quarto*.yml", "_variables.yml", "data", "chapters", "templates", "figures/static",
+          ":(exclude)chapters/_generated")  # written by every build, even where no .gitignore says so
 PACKAGES = ("underlag", "pydantic", "PyYAML", "Jinja2", "matplotlib", "numpy", "pandas", "python-docx",
             "pypandoc-binary", "typst", "rich")
 # How settled an item is. A version's status asks every item to reach a rank; a status the
