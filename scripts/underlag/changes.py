@@ -63,7 +63,8 @@ def changes_since_previous(root: Path, report: model.Report, version: str | None
         try:
             old, _ = load_report(old_root)
         except InputError:
-            return Changes(since, [Change("changed", f"Underlaget i version {since} går inte att jämföra automatiskt.")])
+            return Changes(since, [Change("changed", f"Underlaget i version {since} går inte att jämföra "
+                                                     "automatiskt.")])
         return Changes(since, compare(old, report) + compare_chapters(old_root, root))
 
 
@@ -91,8 +92,8 @@ def _alternatives(old: model.Report, new: model.Report) -> list[Change]:
     return changes
 
 
-ALTERNATIVE_PARTS = {"title": "rubriken", "early_title": "rubriken i det tidiga förslaget", "short_title": "kortnamnet",
-                     "subtitle": "underrubriken", "points": "beskrivningen", "consequences": "konsekvenserna",
+ALTERNATIVE_PARTS = {"title": "rubriken", "early_title": "rubriken i det tidiga förslaget",
+                     "short_title": "kortnamnet", "subtitle": "underrubriken", "points": "beskrivningen", "consequences": "konsekvenserna",
                      "rollout_variants": "utrullningsvarianterna", "swot": "styrkor, svagheter, möjligheter och hot",
                      "saknas": "det som ännu saknas"}
 
@@ -162,7 +163,8 @@ def _risks(old: model.Report, new: model.Report) -> list[Change]:
         said += [f"{label} från {getattr(previous, key)} till {getattr(risk, key)}"
                  for key, label in (("probability", "sannolikhet"), ("consequence", "konsekvens"))
                  if getattr(previous, key) != getattr(risk, key)]
-        said += [f"{label} har ändrats" for key, label in RISK_FIELDS.items() if getattr(previous, key) != getattr(risk, key)]
+        said += [f"{label} har ändrats" for key, label in RISK_FIELDS.items()
+                 if getattr(previous, key) != getattr(risk, key)]
         if said:
             changes.append(Change("changed", f"Risken ”{risk.title}” har ändrats: {', '.join(said)}."))
     return changes

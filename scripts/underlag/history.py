@@ -30,7 +30,6 @@ REMOTE = f"refs/remotes/origin/{BRANCH}"
 NO_COMMIT = "0" * 40  # update-ref's old value meaning "the branch must not exist yet"
 REGULAR = ("100644", "100755")  # plain and executable files; links (120000) and submodules (160000) are refused
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-PUSH = f"git push origin {BRANCH}"
 
 
 class GitError(UnderlagError):
@@ -126,7 +125,8 @@ class Entry:
 
 def _tree_entries(root: Path, treeish: str) -> list[Entry]:
     entries = []
-    for record in git(root, "ls-tree", "-r", "-z", "--full-tree", treeish).decode("utf-8", "surrogateescape").split("\0"):
+    listing = git(root, "ls-tree", "-r", "-z", "--full-tree", treeish).decode("utf-8", "surrogateescape")
+    for record in listing.split("\0"):
         if record:
             meta, path = record.split("\t", 1)
             mode, kind, sha = meta.split()
