@@ -264,8 +264,15 @@ def test_changelog_of_a_prepared_pair(fork):
     chapter.write_text(chapter.read_text("utf-8").replace("den 31 mars 2025", "den 14 april 2025"), "utf-8")
     git(fork, "add", "-A")
     git(fork, "commit", "-q", "-m", "Förberedda ändringar")
+    legacy = fork / "report/versions/0.1.0"  # published by an older underlag, only on this disk
+    legacy.mkdir(parents=True)
+    (legacy / "manifest.json").write_text("{}", "utf-8")
     result = run(fork, "publish", "--version", "1.1.0")
     assert result.returncode == 0, result.stderr
+    assert (fork / "report/lokala-versioner/0.1.0/manifest.json").is_file()  # kept, not deleted with the old view
+    assert "report/versions/0.1.0 fanns bara på den här datorn" in result.stderr
+    assert sorted(p.name for p in (fork / "report/versions").iterdir()) == [".nojekyll", "0.2.0", "0.3.0", "1.1.0",
+                                                                            "index.html"]
     log = on_branch(fork, "1.1.0/CHANGELOG.md").decode("utf-8")
     found = entries(log, "1.1.0")
     assert found[0] == "Alternativ 5, Regional samverkan, har lagts till."

@@ -44,6 +44,7 @@ SETTLED = {"exempel": 0, "saknas": 0, "preliminär": 1, "förslag": 2, "faststä
 REQUIRED = {"fastställd": 3, "förslag": 1}  # utkast: anything may still be open
 FORMAT_NAMES = {"pdf": "PDF", "docx": "Word", "html": "HTML"}
 MAIN_EDITION = "Fullständig rapport"
+LOCAL_ONLY = "report/lokala-versioner"  # versions an older underlag kept only on this disk
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
                                     {"index.html": index, ".nojekyll": b""}, published)
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
-        refresh_view(root, commit)
+        warnings += [f"{VERSIONS_DIR}/{name} fanns bara på den här datorn, inte på grenen '{BRANCH}'; den är flyttad "
+                     f"till {LOCAL_ONLY}/{name}" for name in refresh_view(root, commit)]
     return Publication(version, target, sorted(p.name for p in target.iterdir()), False, commit, warnings)
 
 
@@ -313,17 +315,27 @@ def _index_row(version: str, manifest: dict) -> str:
             f'<td><a href="{v}/CHANGELOG.md">Ändringar</a> <a href="{v}/manifest.json">Manifest</a></td></tr>')
 
 
-def refresh_view(root: Path, commit: str) -> Path:
-    """report/versions/ rewritten as a copy of the branch: a local view, never a second truth."""
+def refresh_view(root: Path, commit: str) -> list[str]:
+    """report/versions/ rewritten as a copy of the branch: a local view, never a second truth.
+
+    A version folder the branch does not hold (published by an older underlag, before versions
+    lived in Git) is moved to report/lokala-versioner/ rather than deleted; returns what moved."""
     view = root / VERSIONS_DIR
     fresh = root / OUTPUT_DIR / f".build-versions-{os.getpid()}"
     old = root / OUTPUT_DIR / f".build-versions-old-{os.getpid()}"
     shutil.rmtree(fresh, ignore_errors=True)
     extract(root, commit, fresh)
+    moved = []
     if view.is_symlink() or view.is_file():
         view.unlink()
     elif view.exists():
+        for folder in sorted(view.iterdir()):
+            if SEMVER.match(folder.name) and folder.is_dir() and not (fresh / folder.name).exists():
+                keep = root / LOCAL_ONLY / folder.name
+                keep.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(folder, keep if not keep.exists() else keep.with_name(f"{folder.name}-{os.getpid()}"))
+                moved.append(folder.name)
         os.rename(view, old)
     os.rename(fresh, view)
     shutil.rmtree(old, ignore_errors=True)
-    return view
+    return moved
