@@ -438,3 +438,21 @@ def test_the_changelog_names_only_what_changed(tmp_path):
         "Motiveringen för alternativ 1 på kvalitet och (patient)säkerhet har ändrats: Bygger på ett system som "
         "redan används men där införandet har gett avbrott.",
     ]
+
+
+def test_history_is_the_newer_of_the_local_branch_and_origins(fork):
+    """A local `versioner` left behind by an earlier run continues from origin's; diverged ones are told."""
+    from underlag.errors import UsageError
+    from underlag.history import LOCAL, REMOTE, published_versions, read_history
+
+    git(fork, "branch", "versioner", "origin/versioner~1")  # this clone last saw 0.2.0
+    history = read_history(fork)
+    assert history.source == REMOTE and published_versions(fork, history) == ["0.2.0", "0.3.0"]
+    assert history.local == git(fork, "rev-parse", "versioner")  # the value the branch must still have to move
+    empty_tree = git(fork, "hash-object", "-t", "tree", "/dev/null")
+    git(fork, "update-ref", "refs/heads/versioner",
+        git(fork, "commit-tree", empty_tree, "-p", "origin/versioner~1", "-m", "En annan 0.3.0"))
+    with pytest.raises(UsageError, match="har gått isär"):
+        read_history(fork)
+    git(fork, "update-ref", "refs/heads/versioner", git(fork, "rev-parse", "origin/versioner"))
+    assert read_history(fork).source == LOCAL

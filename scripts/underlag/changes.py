@@ -17,7 +17,7 @@ from typing import Literal
 
 from . import model
 from .errors import InputError
-from .history import SEMVER, History, extract, published_versions, read_history
+from .history import SEMVER, GitError, History, extract, published_versions, read_history
 from .text import iso_date, number
 
 VERSIONS_DIR = "report/versions"  # a local view of the branch, rewritten after every publish
@@ -59,10 +59,10 @@ def changes_since_previous(root: Path, report: model.Report, version: str | None
         return Changes(None)
     with tempfile.TemporaryDirectory(prefix="underlag-previous-") as temporary:
         old_root = Path(temporary)
-        extract(root, f"{history.commit}:{since}/{INPUTS_DIR}", old_root)
         try:
+            extract(root, f"{history.commit}:{since}/{INPUTS_DIR}", old_root)
             old, _ = load_report(old_root)
-        except InputError:
+        except (InputError, GitError):  # a version without inputs, or with data this code no longer reads
             return Changes(since, [Change("changed", f"Underlaget i version {since} går inte att jämföra "
                                                      "automatiskt.")])
         return Changes(since, compare(old, report) + compare_chapters(old_root, root))
