@@ -456,3 +456,34 @@ def test_history_is_the_newer_of_the_local_branch_and_origins(fork):
         read_history(fork)
     git(fork, "update-ref", "refs/heads/versioner", git(fork, "rev-parse", "origin/versioner"))
     assert read_history(fork).source == LOCAL
+
+
+def _github_filter(pattern: str) -> str:
+    """GitHub's tag filter syntax as a regular expression: `.` is literal, `+` and `[...]` as in regex,
+    `*` any run of characters but `/`."""
+    return "".join({".": r"\.", "*": "[^/]*"}.get(char, char) for char in pattern)
+
+
+def test_the_pipeline_tests_with_ci_run_and_publishes_only_vxyz_tags_with_pinned_actions():
+    import re
+
+    import yaml
+    from conftest import PROJECT
+
+    workflow = yaml.safe_load((PROJECT / ".github/workflows/publish.yml").read_text("utf-8"))
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    tags = [re.compile(_github_filter(p)) for p in triggers["push"]["tags"]]
+    accepted = [tag for tag in ("v1.2.0", "v10.20.30", "v1.2.0-rc1", "v1.2", "version-1", "1.2.0", "vx.y.z")
+                if any(p.fullmatch(tag) for p in tags)]
+    assert accepted == ["v1.2.0", "v10.20.30"]
+    assert workflow["permissions"] == {"contents": "read"} and workflow["concurrency"]["group"]
+    jobs = workflow["jobs"]
+    steps = [step for job in jobs.values() for step in job["steps"]]
+    assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]) for step in steps if "uses" in step)
+    assert all(job["timeout-minutes"] for job in jobs.values())
+    runs = {name: "\n".join(step.get("run", "") for step in job["steps"]) for name, job in jobs.items()}
+    assert ".ci/run\n" in runs["test"] + "\n" and "pytest" not in "".join(runs.values())  # one test command
+    assert "underlag publish" in runs["publish"] and "git push origin versioner" in runs["publish"]
+    assert jobs["publish"]["permissions"] == {"contents": "write"} and "permissions" not in jobs["test"]
+    assert any(step.get("with", {}).get("path") == ".underlag-cache" for step in jobs["test"]["steps"])
+    assert all(step.get("with", {}).get("cache") == "pip" for step in steps if "setup-python" in step.get("uses", ""))
