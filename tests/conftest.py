@@ -27,6 +27,28 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+                "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+
+
+def git(cwd: Path, *args: str) -> str:
+    import os
+
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def git_project(dest: Path) -> Path:
+    """A copy of the project committed to a Git repository of its own (publish needs Git)."""
+    copy_project(dest)
+    shutil.copy2(PROJECT / ".gitignore", dest / ".gitignore")
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "Projektet")
+    return dest
+
+
 def underlag(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "underlag.cli", *args], cwd=cwd, capture_output=True, text=True)
 

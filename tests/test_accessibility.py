@@ -11,7 +11,7 @@ import zipfile
 import docx
 import pikepdf
 import pytest
-from conftest import copy_project
+from conftest import git_project
 
 from underlag import analysis_figures, figures
 
@@ -45,7 +45,7 @@ def test_report_html_has_no_wcag_violations(report):
 def test_versions_index_has_no_wcag_violations(tmp_path):
     from underlag.cli import main
 
-    project = copy_project(tmp_path / "project")
+    project = git_project(tmp_path / "project")
     assert main(["publish", "--version", "1.0.0", "--project", str(project)]) == 0
     violations = axe_violations(project / "report/versions/index.html")
     assert not violations, [(v["id"], v["help"]) for v in violations]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_project, docx_text, html_tree, pdf_text, underlag
+from conftest import copy_project, docx_text, git_project, html_tree, pdf_text, underlag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,7 +128,7 @@ PERSONAL = "Patienten 19121212-1212 ringde från 031-123 45 67 och skrev till an
 
 
 def test_personal_data_warns_in_build_and_stops_publish(tmp_path):
-    project = copy_project(tmp_path / "project")
+    project = git_project(tmp_path / "project")
     chapter = project / "chapters/10-fortsatt-arbete.qmd"
     chapter.write_text(chapter.read_text("utf-8") + "\n" + PERSONAL + "\n", "utf-8")
     build = underlag("build", "--format", "html", cwd=project)

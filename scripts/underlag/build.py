@@ -91,13 +91,15 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
 
 def data_stage_key(root: Path, options: Options) -> str:
     """Everything the data stages read: data files, fragment templates, writers' prose files, the
-    published versions (the change log compares with them), the version asked for, and our code."""
+    versions branch (the change log compares with it), the version asked for, and our code."""
+    from .history import read_history
+
     package = Path(__file__).resolve().parent
     files = sorted((root / "data").rglob("*")) + sorted((root / "templates/fragments").rglob("*"))
     return digest(
         [(str(p.relative_to(root)), file_hash(p)) for p in files if p.is_file()],
         sorted(p.name for p in (root / "chapters/alternativ").glob("*.qmd")),
-        [(p.parent.name, file_hash(p)) for p in sorted((root / "report/versions").glob("*/manifest.json"))],
+        read_history(root).commit,
         options.version,
         [(p.name, file_hash(p)) for p in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lua"))],
     )

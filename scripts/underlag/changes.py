@@ -1,23 +1,27 @@
 """What changed since the previous published version, in sentences a reader cares about.
 
-Each published version keeps a copy of its inputs (`report/versions/X.Y.Z/inputs/`); the
-current data is compared with the newest version older than the one being built.
+Every published version keeps a copy of its inputs on the Git branch `versioner`
+(`<version>/inputs/`, see history.py); the current data is compared with the inputs of the
+newest version older than the one being built, as the branch holds them, so a fresh clone on a
+build server computes the same changes as the writer's own machine.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from . import model
 from .errors import InputError
+from .history import SEMVER, GitError, History, extract, published_versions, read_history
 from .text import iso_date, number
 
-VERSIONS_DIR = "report/versions"
+VERSIONS_DIR = "report/versions"  # a local view of the branch, rewritten after every publish
 INPUTS_DIR = "inputs"
-SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -39,30 +43,29 @@ def version_key(version: str) -> tuple[int, int, int]:
     return tuple(int(part) for part in match.groups())  # type: ignore[return-value]
 
 
-def published_versions(root: Path) -> list[str]:
-    """Versions with a manifest, oldest first."""
-    folder = root / VERSIONS_DIR
-    found = [p.name for p in folder.glob("*") if SEMVER.match(p.name) and (p / "manifest.json").is_file()]
-    return sorted(found, key=version_key)
-
-
-def previous_version(root: Path, version: str | None) -> str | None:
-    older = [v for v in published_versions(root) if version is None or version_key(v) < version_key(version)]
+def previous_version(root: Path, version: str | None, history: History | None = None) -> str | None:
+    history = history or read_history(root)
+    older = [v for v in published_versions(root, history) if version is None or version_key(v) < version_key(version)]
     return older[-1] if older else None
 
 
-def changes_since_previous(root: Path, report: model.Report, version: str | None) -> Changes:
+def changes_since_previous(root: Path, report: model.Report, version: str | None,
+                           history: History | None = None) -> Changes:
     from .load import load_report
 
-    since = previous_version(root, version)
+    history = history or read_history(root)
+    since = previous_version(root, version, history)
     if since is None:
         return Changes(None)
-    old_root = root / VERSIONS_DIR / since / INPUTS_DIR
-    try:
-        old, _ = load_report(old_root)
-    except InputError:
-        return Changes(since, [Change("changed", f"Underlaget i version {since} går inte att jämföra automatiskt.")])
-    return Changes(since, compare(old, report) + compare_chapters(old_root, root))
+    with tempfile.TemporaryDirectory(prefix="underlag-previous-") as temporary:
+        old_root = Path(temporary)
+        try:
+            extract(root, f"{history.commit}:{since}/{INPUTS_DIR}", old_root)
+            old, _ = load_report(old_root)
+        except (InputError, GitError):  # a version without inputs, or with data this code no longer reads
+            return Changes(since, [Change("changed", f"Underlaget i version {since} går inte att jämföra "
+                                                     "automatiskt.")])
+        return Changes(since, compare(old, report) + compare_chapters(old_root, root))
 
 
 def _score(value: float) -> str:
@@ -81,11 +84,22 @@ def _alternatives(old: model.Report, new: model.Report) -> list[Change]:
                for a in new.alternatives if a.id not in before]
     changes += [Change("removed", f"Alternativ {a.order}, {a.short_title}, har tagits bort.")
                 for a in old.alternatives if a.id not in after]
-    for alt_id in before.keys() & after.keys():
-        a, b = before[alt_id], after[alt_id]
-        if a.model_dump(exclude={"order"}) != b.model_dump(exclude={"order"}):
-            changes.append(Change("changed", f"Beskrivningen av alternativ {b.order}, {b.short_title}, har ändrats."))
+    for b in new.alternatives:  # in the report's order: the same text from every run
+        a = before.get(b.id)
+        parts = [label for key, label in ALTERNATIVE_PARTS.items() if a and getattr(a, key) != getattr(b, key)]
+        if parts:
+            changes.append(Change("changed", f"Alternativ {b.order}, {b.short_title}: {_and(parts)} har ändrats."))
     return changes
+
+
+ALTERNATIVE_PARTS = {"title": "rubriken", "early_title": "rubriken i det tidiga förslaget",
+                     "short_title": "kortnamnet", "subtitle": "underrubriken", "points": "beskrivningen", "consequences": "konsekvenserna",
+                     "rollout_variants": "utrullningsvarianterna", "swot": "styrkor, svagheter, möjligheter och hot",
+                     "saknas": "det som ännu saknas"}
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " och " + parts[-1]
 
 
 def _scores(old: model.Report, new: model.Report) -> list[Change]:
@@ -95,11 +109,15 @@ def _scores(old: model.Report, new: model.Report) -> list[Change]:
     changes = []
     for a in new.assessments:
         previous = before.get((a.alternative, a.criterion))
-        if previous is not None and previous.score != a.score and a.alternative in orders:
-            changes.append(Change("changed", f"Poängen för alternativ {orders[a.alternative]} på "
-                                             f"{names.get(a.criterion, a.criterion)} har ändrats från "
-                                             f"{_score(previous.score)} till {_score(a.score)}. "
-                                             f"Ny motivering: {a.rationale.rstrip('.')}."))
+        if previous is None or a.alternative not in orders:
+            continue
+        where = f"alternativ {orders[a.alternative]} på {names.get(a.criterion, a.criterion)}"
+        rationale = f" Ny motivering: {a.rationale.rstrip('.')}." if previous.rationale != a.rationale else ""
+        if previous.score != a.score:
+            changes.append(Change("changed", f"Poängen för {where} har ändrats från {_score(previous.score)} "
+                                             f"till {_score(a.score)}.{rationale}"))
+        elif rationale:
+            changes.append(Change("changed", f"Motiveringen för {where} har ändrats: {a.rationale.rstrip('.')}."))
     return changes
 
 
@@ -129,10 +147,27 @@ def _milestones(old: model.Report, new: model.Report) -> list[Change]:
     return changes
 
 
+RISK_FIELDS = {"description": "beskrivningen", "alternatives": "berörda alternativ", "mitigation": "åtgärden",
+               "owner": "ansvarig", "status": "status", "source": "källan"}
+
+
 def _risks(old: model.Report, new: model.Report) -> list[Change]:
-    before, after = {r.id for r in old.risks}, {r.id for r in new.risks}
-    return ([Change("added", f"Risken ”{r.title}” har lagts till.") for r in new.risks if r.id not in before]
-            + [Change("removed", f"Risken ”{r.title}” har tagits bort.") for r in old.risks if r.id not in after])
+    before, after = {r.id: r for r in old.risks}, {r.id: r for r in new.risks}
+    changes = [Change("added", f"Risken ”{r.title}” har lagts till.") for r in new.risks if r.id not in before]
+    changes += [Change("removed", f"Risken ”{r.title}” har tagits bort.") for r in old.risks if r.id not in after]
+    for risk in new.risks:
+        previous = before.get(risk.id)
+        if previous is None:
+            continue
+        said = [f"rubriken var ”{previous.title}”"] if previous.title != risk.title else []
+        said += [f"{label} från {getattr(previous, key)} till {getattr(risk, key)}"
+                 for key, label in (("probability", "sannolikhet"), ("consequence", "konsekvens"))
+                 if getattr(previous, key) != getattr(risk, key)]
+        said += [f"{label} har ändrats" for key, label in RISK_FIELDS.items()
+                 if getattr(previous, key) != getattr(risk, key)]
+        if said:
+            changes.append(Change("changed", f"Risken ”{risk.title}” har ändrats: {', '.join(said)}."))
+    return changes
 
 
 def _decision(old: model.Report, new: model.Report) -> list[Change]:
@@ -148,7 +183,8 @@ def compare_chapters(old_root: Path, new_root: Path) -> list[Change]:
                 for p in folder.rglob("*.qmd") if "_generated" not in p.parts}
 
     before, after = chapters(old_root), chapters(new_root)
-    changes = [Change("changed", f"Texten i kapitlet ”{_title(text, name)}” har ändrats.")
+    changes = [Change("changed", f"Texten i kapitlet ”{_title(text, name)}” har ändrats: "
+                                 f"{word_diff(before[name], text)}")
                for name, text in sorted(after.items()) if name in before and before[name] != text]
     changes += [Change("added", f"Kapitlet ”{_title(text, name)}” har lagts till.")
                 for name, text in sorted(after.items()) if name not in before]
@@ -162,19 +198,68 @@ def _title(text: str, fallback: str) -> str:
     return match.group(1) if match else fallback
 
 
-KEEP_A_CHANGELOG = {"added": "Added", "changed": "Changed", "removed": "Removed"}
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]
+
+
+def _quote(words: list[str], limit: int = 12) -> str:
+    text = " ".join(words[:limit]) + (" …" if len(words) > limit else "")
+    return f"”{text}”"
+
+
+def word_diff(old: str, new: str, most: int = 4) -> str:
+    """The changed words of the changed paragraphs, in a sentence: what a reader must re-read."""
+    said: list[str] = []
+    before, after = _paragraphs(old), _paragraphs(new)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if tag == "insert":
+            said += [f"nytt stycke {_quote(p.split())}" for p in after[j1:j2]]
+        elif tag == "delete":
+            said += [f"stycket {_quote(p.split())} har tagits bort" for p in before[i1:i2]]
+        elif tag == "replace":
+            old_words = " ".join(before[i1:i2]).split()
+            new_words = " ".join(after[j1:j2]).split()
+            said += _changed_words(old_words, new_words)
+    if not said:
+        return "bara radbrytningar och mellanrum."
+    extra = f" och {len(said) - most} ändringar till" if len(said) > most else ""
+    return "; ".join(said[:most]) + extra + "."
+
+
+def _changed_words(old: list[str], new: list[str]) -> list[str]:
+    said = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "replace":
+            said.append(f"{_quote(old[i1:i2])} har blivit {_quote(new[j1:j2])}")
+        elif tag == "insert":
+            said.append(f"{_quote(new[j1:j2])} har lagts till")
+        elif tag == "delete":
+            said.append(f"{_quote(old[i1:i2])} har tagits bort")
+    return said
+
+
+SECTIONS = {"added": "Tillagt", "changed": "Ändrat", "removed": "Borttaget"}
+# What makes Markdown inside a list item (GitHub's math too); a backslash keeps each one text, `<img onerror>` too
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~&$])")
+
+
+def changelog_text(text: str) -> str:
+    """Data or prose as literal text in a Markdown list item: one line, every active character escaped."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", " ".join(text.split()))
 
 
 def changelog(version: str, date: str, changes: Changes, previous_log: str = "") -> str:
-    """CHANGELOG.md in Keep a Changelog form, newest version first."""
-    head = ("# Ändringslogg\n\nÄndringar i beslutsunderlaget mellan publicerade versioner.\n"
-            "Formatet följer Keep a Changelog (https://keepachangelog.com/sv/1.1.0/).\n")
+    """CHANGELOG.md in Keep a Changelog's form, in Swedish, newest version first."""
+    head = ("# Ändringslogg\n\nÄndringar i beslutsunderlaget mellan publicerade versioner, den senaste först.\n"
+            "Formen följer Keep a Changelog (https://keepachangelog.com/sv/1.1.0/).\n")
     section = [f"## [{version}] - {date}"]
     if changes.since is None:
-        section.append("\n### Added\n\n- Första publicerade versionen.")
-    for kind, title in KEEP_A_CHANGELOG.items():
+        section.append("\n### Tillagt\n\n- Första publicerade versionen.")
+    elif not changes.items:
+        section.append(f"\nInget i underlaget har ändrats sedan version {changes.since}.")
+    for kind, title in SECTIONS.items():
         items = [c.text for c in changes.items if c.kind == kind]
         if items:
-            section.append(f"\n### {title}\n\n" + "\n".join(f"- {text}" for text in items))
+            section.append(f"\n### {title}\n\n" + "\n".join(f"- {changelog_text(text)}" for text in items))
     older = previous_log.split("\n## ", 1)[1] if "\n## " in previous_log else ""
     return head + "\n" + "\n".join(section) + "\n" + (f"\n## {older}" if older else "")

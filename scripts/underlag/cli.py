@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     for verb in (build, check):
         verb.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
         verb.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    publish = verbs.add_parser("publish", help="publish a numbered version into report/versions/")
+    publish = verbs.add_parser("publish", help="publish a numbered version onto the Git branch versioner")
     publish.add_argument("--version", required=True, help="semantic version, e.g. 1.2.0")
     publish.add_argument("--status", choices=["utkast", "förslag", "fastställd"],
                          help="the version's status; fastställd is refused while anything is preliminary")
@@ -102,10 +102,17 @@ def _run(args: argparse.Namespace) -> int:
         with console.status("publicerar…") as status:
             result = publish(project, args.version, args.status, args.dry_run,
                              progress=lambda text: status.update(text + "…"), profile=args.profile)
-        verb = "would publish" if result.dry_run else "published"
-        console.print(f"{verb} version {result.version} in {result.folder.relative_to(project)}:")
+        for warning in result.warnings:
+            print(f"varning: {warning}", file=sys.stderr)
+        if result.dry_run:
+            console.print(f"would publish version {result.version} on the branch versioner:")
+        else:
+            console.print(f"published version {result.version} on the branch versioner (commit {result.commit[:12]}); "
+                          f"local view in {result.folder.relative_to(project)}:")
         for name in result.files:
             console.print(f"  {name}")
+        if not result.dry_run:
+            console.print("push it to the server with: git push origin versioner")
         return 0
     if args.verb == "check":
         from .assemble import assemble
