@@ -112,7 +112,10 @@ def _run(args: argparse.Namespace) -> int:
         from .build import Options, prepare
 
         book, warnings = prepare(project, Options(strict=args.strict, profile=args.profile))
-        assemble(book)
+        removed = assemble(book).warnings  # active content the HTML would lose
+        if args.strict and removed:
+            raise InputError(removed)
+        warnings = warnings + removed
         _print_warnings(warnings)
         console.print(f"No errors{f', {len(warnings)} warnings' if warnings else ''}.")
         return 0
