@@ -92,8 +92,9 @@ def test_hostile_strings_in_every_text_field_render_as_text(tmp_path):
 
 @pytest.mark.parametrize("source, message", [
     ("{{< include ../../../../../../etc/passwd >}}", "points outside the project"),
-    ("![Karta](../../../../../../etc/hosts.png)", "is outside the project"),
-    ("![Karta](https://example.org/karta.png)", "is on the network, and a build never fetches anything"),
+    ("![Karta](../../../../../../etc/hosts.png)", "ligger utanför projektet"),
+    ("![Karta](https://example.org/karta.png)", "hämtas från nätverket (https://example.org/karta.png), och ett "
+                                                "bygge hämtar aldrig något"),
 ])
 def test_paths_outside_the_project_are_refused(tmp_path, capsys, source, message):
     project = copy_project(tmp_path / "project")
@@ -133,10 +134,10 @@ def test_personal_data_warns_in_build_and_stops_publish(tmp_path):
     chapter.write_text(chapter.read_text("utf-8") + "\n" + PERSONAL + "\n", "utf-8")
     build = underlag("build", "--format", "html", cwd=project)
     assert build.returncode == 0
-    found = [line for line in build.stderr.splitlines() if "personal data must not be in the report" in line]
+    found = [line for line in build.stderr.splitlines() if "personuppgifter får inte finnas i rapporten" in line]
     assert len(found) == 3 and all(line.startswith("chapters/10-fortsatt-arbete.qmd:") for line in found)
     publish = underlag("publish", "--version", "1.0.0", cwd=project)
-    assert publish.returncode == 2 and "identity or coordination number" in publish.stderr
+    assert publish.returncode == 2 and "personnummer eller samordningsnummer" in publish.stderr
     assert not (project / "report/versions/1.0.0").exists()
 
 

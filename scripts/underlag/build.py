@@ -152,6 +152,8 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
     from .privacy import scan_project
 
     scanned = scan_project(root)
+    problems += [p for p in scanned if p.severity == "error"]  # a broken allow-list stops the build
+    scanned = [p for p in scanned if p.severity != "error"]
     if problems or (options.strict and warnings + scanned):
         raise InputError(problems + warnings + scanned)
     if report is not None:
