@@ -40,7 +40,7 @@ IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in 
 # base, link, svg, math), plus the attributes our pages and screen readers use.
 ALLOWED_TAGS = set(nh3.ALLOWED_TAGS)
 ALLOWED_ATTRIBUTES = {**{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
-                      "*": {"class", "id", "lang", "dir", "title", "role", "style"}}
+                      "details": {"open"}, "*": {"class", "id", "lang", "dir", "title", "role", "style"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}  # links only: resources are checked before this
 STYLE_PROPERTIES = {"color", "background-color", "text-align", "vertical-align", "font-weight", "font-style",
                     "text-decoration", "white-space", "width", "height", "margin", "padding"}
@@ -128,15 +128,16 @@ class _Inspector:
         self.warnings: list[Problem] = []
 
     # -- locating -------------------------------------------------------------------------------
-    def locate(self, needle: str) -> tuple[str, int | None, int | None]:
-        """file, line, column of the next occurrence of `needle` in the current chapter's lines."""
+    def locate(self, *needles: str) -> tuple[str, int | None, int | None]:
+        """file, line, column of the next occurrence of a needle (the first found) in the current
+        chapter's lines."""
         start = self.chapters[self.chapter] if self.chapter >= 0 else 0
         end = self.chapters[self.chapter + 1] if self.chapter + 1 < len(self.chapters) else len(self.lines)
-        needle = next((part.strip() for part in needle.splitlines() if part.strip()), "")
+        firsts = [next((part.strip() for part in needle.splitlines() if part.strip()), "") for needle in needles]
         # the walk follows the source's order: search on from the last place found
         begin, after = self.cursor if start <= self.cursor[0] < end else (start, 0)
         places = [(begin, after), *((i, 0) for i in range(begin + 1, end)), *((i, 0) for i in range(start, begin + 1))]
-        for candidate in (needle, unquote(needle)):
+        for candidate in [c for first in firsts for c in (first, unquote(first))]:
             for index, offset in places:
                 column = self.lines[index].text.find(candidate, offset) if candidate else -1
                 if column >= 0:
@@ -149,8 +150,8 @@ class _Inspector:
     def error(self, needle: str, message: str) -> None:
         self.errors.append(Problem(*self.locate(needle), message))
 
-    def warn(self, needle: str, message: str) -> None:
-        self.warnings.append(Problem(*self.locate(needle), message, "warning"))
+    def warn(self, message: str, *needles: str) -> None:
+        self.warnings.append(Problem(*self.locate(*needles), message, "warning"))
 
     # -- walking the document -------------------------------------------------------------------
     def walk(self, node):
@@ -183,8 +184,8 @@ class _Inspector:
     def active_target(self, url: str, what: str) -> bool:
         scheme = SCHEME.match(url)
         if scheme and scheme.group(1).lower() in ACTIVE_SCHEMES:
-            self.warn(url, f"{what} går till en {scheme.group(1).lower()}:-adress, som kan köra kod eller läsa "
-                           "filer; adressen togs bort. Länka till en webbsida (https://) i stället")
+            self.warn(f"{what} går till en {scheme.group(1).lower()}:-adress, som kan köra kod eller läsa filer; "
+                      "adressen togs bort. Länka till en webbsida (https://) i stället", url)
             return True
         return False
 
@@ -195,15 +196,15 @@ class _Inspector:
         for key, value in pairs:
             name = key.lower()
             if name.startswith("on"):
-                self.warn(key, f"attributet '{key}' kör kod i webbläsaren och togs bort; ta bort det")
+                self.warn(f"attributet '{key}' kör kod i webbläsaren och togs bort; ta bort det", value, key)
             elif name in RESOURCE_ATTRIBUTES:
                 self.resource(value, f"attributet '{key}'", image=False)
-                self.warn(key, f"attributet '{key}' hämtar en resurs och togs bort; använd en bild i projektet, "
-                               "![text](fil.png)")
+                self.warn(f"attributet '{key}' hämtar en resurs och togs bort; använd en bild i projektet, "
+                          "![text](fil.png)", value, key)
             elif name == "style" and CSS_REFERENCE.search(value):
                 for match in CSS_REFERENCE.finditer(value):
                     self.resource(match.group(2) or match.group(4), "CSS-hänvisningen", image=False)
-                self.warn(key, "attributet 'style' hämtar en resurs (url() eller @import) och togs bort")
+                self.warn("attributet 'style' hämtar en resurs (url() eller @import) och togs bort", value, key)
             else:
                 kept.append([key, value])
         return [identifier, classes, kept]
@@ -259,8 +260,8 @@ class _Inspector:
                                            "bygge läser bara projektets egna källor: ta bort det")
             return [element]
         if fmt in ("openxml", "docx", "ooxml", "rtf", "latex", "tex", "context", "ms"):
-            self.warn(text, f"rått {fmt}-innehåll kan bära fält och länkar som hämtar filer och togs bort; "
-                            "skriv innehållet i Markdown")
+            self.warn(f"rått {fmt}-innehåll kan bära fält och länkar som hämtar filer och togs bort; "
+                      "skriv innehållet i Markdown", text)
             return []
         return [element]
 
@@ -283,15 +284,17 @@ class _Inspector:
                     self.resource(match.group(2) or match.group(4), "CSS-hänvisningen i <style>", image=False)
         cleaned = _sanitize(text, self.root_relative)
         for what in _removed(text, cleaned):
-            self.warn(text, f"{what} är aktivt eller hämtar innehåll och togs bort ur HTML-koden; ta bort det "
-                            "ur källan")
+            self.warn(f"{what} är inte tillåtet i HTML-kod i källorna och togs bort (skript, händelseattribut, "
+                      "inbäddade sidor, formulär och resurser utifrån tas bort); ta bort det ur källan", text)
         return cleaned
 
     def root_relative(self, tag: str, attribute: str, value: str) -> str | None:
-        """pandoc embeds <img src> from the project root: rewrite a chapter-relative path to it."""
-        if tag == "img" and attribute == "src" and not SCHEME.match(value) and not value.startswith("/"):
-            return (self.chapter_dir / unquote(value)).resolve().relative_to(self.root).as_posix() \
-                if (self.chapter_dir / unquote(value)).resolve().is_relative_to(self.root) else None
+        """pandoc embeds <img src> as a path from where it runs (the project root; "/x" from the
+        file system's root): rewrite it to the project file the check resolved, or drop it."""
+        if tag == "img" and attribute == "src" and not SCHEME.match(value):
+            path = unquote(value.split("#")[0].split("?")[0])
+            target = (self.root / path.lstrip("/") if path.startswith("/") else self.chapter_dir / path).resolve()
+            return target.relative_to(self.root).as_posix() if target.is_relative_to(self.root) else None
         return value
 
     def check_front_matter(self) -> None:
@@ -360,14 +363,14 @@ def _sanitize(text: str, rewrite) -> str:
 def _removed(original: str, cleaned: str) -> list[str]:
     """What the sanitizer took away, as Swedish phrases: elements, attributes, changed values."""
     def inventory(text: str) -> tuple[Counter, Counter]:
-        tags, attributes = Counter(), Counter()
+        # tags as written (a parser may drop a <body> or <html> silently), attributes as parsed
+        tags = Counter(name.lower() for name in re.findall(r"<([a-zA-Z][\w:-]*)", text))
+        attributes = Counter()
         for element in _parse_fragment(text).iter():
             if isinstance(element.tag, str):
-                tags[element.tag] += 1
                 # a style nh3 filtered counts as removed: the value is part of the key
                 attributes.update((element.tag, name.lower(), value if name.lower() == "style" else "")
                                   for name, value in element.attrib.items())
-        tags["div"] -= 1  # the parent lxml adds
         return tags, attributes
 
     before_tags, before_attributes = inventory(original)
