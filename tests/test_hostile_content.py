@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import SpyServer
 
 from underlag.cli import main
 
@@ -26,39 +27,9 @@ CANARY = "KANARIEFAGEL-UTANFOR-PROJEKTET"
 CHAPTER = "chapters/tva.qmd"
 
 
-class Spy:
-    """An HTTP server that answers everything and remembers every request it got."""
-
-    def __init__(self):
-        self.requests: list[str] = []
-        spy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (the http.server API)
-                spy.requests.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(b"spy")
-
-            do_POST = do_HEAD = do_CONNECT = do_GET  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
 def spy():
-    server = Spy()
+    server = SpyServer()
     yield server
     server.close()
 
@@ -136,8 +107,8 @@ REFUSED = [
 ]
 
 
-def fill(text: str, spy: Spy, outside: Path) -> str:
-    return text.format(spy=spy.url, outside=outside, port=spy.server.server_port)
+def fill(text: str, spy: SpyServer, outside: Path) -> str:
+    return text.format(spy=spy.url, outside=outside, port=spy.port)
 
 
 @pytest.mark.parametrize("case, text, needle, message", REFUSED, ids=[c[0] for c in REFUSED])
@@ -191,8 +162,8 @@ def test_every_network_reference_at_once_gets_no_request(tmp_path, capsys, spy, 
     project = book(tmp_path)
     for _, text, _, _ in REFUSED:
         add(project, fill(text, spy, outside))
-    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(variable, spy.url)
+    for variable, value in spy.proxy_environment().items():
+        monkeypatch.setenv(variable, value)
     before = len(spy.requests)
     assert main(["build", "--project", str(project)]) == 2
     errors = capsys.readouterr().err
@@ -280,7 +251,7 @@ def test_cleaned_html_keeps_harmless_markup_and_fetches_nothing(cleaned):
     assert images and all(src.startswith("data:image/") for src in images)  # our own embedded images only
 
 
-def _open(path_or_url: str, spy: Spy | None = None):
+def _open(path_or_url: str, spy: SpyServer | None = None):
     """(window.pwned, document.title, CSP violations) after loading the page in Chromium."""
     from playwright.sync_api import sync_playwright
 

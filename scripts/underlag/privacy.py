@@ -185,9 +185,10 @@ def _problem(path: str, line: int, column: int | None, what: str) -> Problem:
 
 
 def _source_files(root: Path, expanded: list) -> list[Path]:
-    """Data, the book's YAML, chapters, and every file the chapters include (wherever it lies)."""
+    """Data, the book's YAML, chapters, and every file the chapters include (wherever it lies);
+    not the writers' guides (README.md), which no output holds unless a chapter includes one."""
     files = {path for folder, patterns in SCANNED for pattern in patterns for path in (root / folder).rglob(pattern)
-             if "_generated" not in path.parts and "schemas" not in path.parts}
+             if "_generated" not in path.parts and "schemas" not in path.parts and path.name != "README.md"}
     files |= {path for pattern in BOOK_FILES for path in root.glob(pattern)}
     files |= {path for path in _metadata_files(root)}
     files |= {line.path for line in expanded if "_generated" not in line.path.parts}
