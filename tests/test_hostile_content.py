@@ -62,10 +62,17 @@ def line_of(project: Path, name: str, needle: str) -> int:
 
 
 def outputs_text(project: Path) -> str:
-    """Everything in report/, decoded as far as an attacker would: text and base64 of each file."""
+    """Everything in report/ as text (bytes as latin-1)."""
     report = project / "report"
     return "".join(p.read_bytes().decode("latin-1") for p in report.rglob("*") if p.is_file()) \
         if report.is_dir() else ""
+
+
+def leaked(project: Path) -> bool:
+    """Whether the canary or /etc/passwd reached an output, as text or embedded as base64."""
+    text = outputs_text(project)
+    secrets = [CANARY.encode(), b"root:x:0:0"]
+    return any(s.decode() in text or base64.b64encode(s)[:12].decode() in text for s in secrets)
 
 
 # -- refused: a local file outside the project or a network address (items 4 and 6) ---------------
@@ -124,7 +131,7 @@ def test_outside_and_network_references_are_refused_before_any_tool_runs(tmp_pat
     assert "Traceback" not in errors
     assert spy.requests[before:] == []
     assert not (project / "report").exists() or not any((project / "report").glob("*.*"))
-    assert CANARY not in outputs_text(project)
+    assert not leaked(project)
 
 
 @pytest.mark.parametrize("where, text, needle", [
@@ -323,9 +330,7 @@ def test_the_cleaned_book_still_builds_docx_and_pdf_without_outside_content(clea
     project = cleaned["project"]
     for name in ("beslutsunderlag.docx", "beslutsunderlag.pdf"):
         assert (project / "report" / name).is_file()
-    text = outputs_text(project)
-    assert CANARY not in text and "root:x:0" not in text
-    assert base64.b64encode(b"root:x:0").decode()[:8] not in text
+    assert not leaked(project)
 
 
 # -- the personal-data guard (item 8) --------------------------------------------------------------

@@ -240,8 +240,10 @@ class _Inspector:
             return None
         missing = [c for c in candidates if not c.is_file()]
         if missing:
+            start = "projektmappen (en sökväg som börjar med / räknas därifrån)" if url.startswith("/") \
+                else "kapitlets mapp"
             self.error(url, f"{what} finns inte ({relative(missing[0], self.root)}); kontrollera sökvägen, "
-                            "räknad från kapitlets mapp")
+                            f"räknad från {start}")
             return None
         if image:
             self.images.update(c.resolve() for c in candidates)
@@ -273,7 +275,7 @@ class _Inspector:
             for name, value in element.attrib.items():
                 if name.lower() in RESOURCE_ATTRIBUTES and not (name.lower() == "href" and element.tag in NAVIGATION):
                     for address in _addresses(name.lower(), value):
-                        local = self.resource(address, f"<{element.tag} {name}>", image=element.tag == "img")
+                        local = self.resource(address, f"<{element.tag} {name}>", image=False)
                         if local is not None and element.tag == "img" and name.lower() == "src":
                             self.images.add(local)
                 if name.lower() == "style":
