@@ -13,6 +13,7 @@ import base64
 import re
 import shutil
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -204,6 +205,7 @@ CLEANED = [
     ("object-embed", '<embed src="javascript:window.pwned=18">', "pwned=18"),
     ("vbscript-link", '<a href="vbscript:msgbox(pwned=19)">x</a>', "pwned=19"),
     ("base-href", '<base href="javascript:window.pwned=20//">', "pwned=20"),
+    ("openxml-field", '```{=openxml}\n<w:p><w:fldSimple w:instr="INCLUDETEXT pwned=21"/></w:p>\n```', "pwned=21"),
 ]
 WARNED = "togs bort"
 
@@ -234,8 +236,9 @@ def test_active_content_is_removed_with_a_located_warning(cleaned, case, text, n
     warnings = [line for line in result.stderr.splitlines() if line.startswith(place) and "warning:" in line]
     assert warnings and all(WARNED in line for line in warnings), result.stderr
     page = (project / "report/beslutsunderlag.html").read_text("utf-8")
+    word = zipfile.ZipFile(project / "report/beslutsunderlag.docx").read("word/document.xml").decode()
     number = re.search(r"pwned=(\d+)", text).group(1)
-    assert f"pwned={number}" not in page
+    assert f"pwned={number}" not in page and f"pwned={number}" not in word
     strict = cleaned["strict"]
     assert strict.returncode == 2 and any(line.startswith(place) for line in strict.stderr.splitlines())
 

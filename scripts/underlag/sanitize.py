@@ -66,6 +66,10 @@ SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 TYPST_LOADS = re.compile(r"#(import|include)\b|\b(read|image|csv|json|yaml|toml|xml|cbor|plugin|bibliography)"
                          r"(\.\w+)?\s*\(|@(preview|local)/")
 TYPST_PACKAGE = re.compile(r"@(preview|local)/\S*")
+# Raw Word XML may format text; fields (INCLUDETEXT, INCLUDEPICTURE …), linked or embedded objects
+# and sub-documents make Word fetch or run something when the DOCX is opened.
+WORD_ACTIVE = re.compile(r"fldSimple|instrText|fldChar|altChunk|subDoc|r:link|TargetMode|OLEObject|w:object|"
+                         r"imagedata|w:control|binData|w:pict|attachedTemplate", re.I)
 FRONT_MATTER_RESOURCES = re.compile(r"^\s*(bibliography|csl|css|include-in-header|include-before-body|"
                                     r"include-after-body|template|reference-doc|metadata-files|image|logo)\s*:")
 NETWORK = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w:])//[\w.-]")
@@ -261,11 +265,11 @@ class _Inspector:
                 self.error(match.group(0), f"rå Typst-kod laddar filer eller paket ('{match.group(0)}'); ett "
                                            "bygge läser bara projektets egna källor: ta bort det")
             return [element]
-        if fmt in ("openxml", "docx", "ooxml", "rtf", "latex", "tex", "context", "ms"):
-            self.warn(f"rått {fmt}-innehåll kan bära fält och länkar som hämtar filer och togs bort; "
-                      "skriv innehållet i Markdown", text)
+        if fmt == "openxml" and WORD_ACTIVE.search(text):
+            self.warn(f"rå Word-XML med '{WORD_ACTIVE.search(text).group(0)}' (fält, länkade eller inbäddade "
+                      "objekt hämtar filer när dokumentet öppnas) togs bort; skriv innehållet i Markdown", text)
             return []
-        return [element]
+        return [element]  # other raw formats (latex …) are dropped by our writers
 
     def clean_html(self, text: str) -> str:
         """`text` cleaned by nh3, with a located warning per removed element or attribute."""
