@@ -72,7 +72,7 @@ WORD_ACTIVE = re.compile(r"fldSimple|instrText|fldChar|altChunk|subDoc|r:link|Ta
                          r"imagedata|w:control|binData|w:pict|attachedTemplate", re.I)
 FRONT_MATTER_RESOURCES = re.compile(r"^\s*(bibliography|csl|css|include-in-header|include-before-body|"
                                     r"include-after-body|template|reference-doc|metadata-files|image|logo)\s*:")
-NETWORK = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w:])//[\w.-]")
+NETWORK = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 @dataclass
@@ -102,21 +102,30 @@ def inspect(lines, root: Path, pandoc: str, reader: str) -> Inspection:
 
 
 def check_templates(root: Path, stylesheet: Path, typst_template: Path) -> list[Problem]:
-    """The project's stylesheet and Typst template may not fetch anything either: no remote CSS
-    url()/@import, no Typst package (`@preview/…` comes from a package server) or address."""
+    """The project's stylesheet and Typst template may not fetch or read anything outside either:
+    no CSS url()/@import of an address or an outside file (pandoc embeds them), no Typst package
+    (`@preview/…` comes from a package server)."""
+    root = root.resolve()
     problems = []
     for path in (stylesheet, typst_template):
-        if not path.is_file() or not path.resolve().is_relative_to(root.resolve()):
+        if not path.is_file() or not path.resolve().is_relative_to(root):
             continue  # the templates this tool ships are held by its own tests
+        shown = relative(path, root)
         for number, text in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if path == stylesheet:
-                found = [(m.start(), m.group(2) or m.group(4)) for m in CSS_REFERENCE.finditer(text)
-                         if _remote(m.group(2) or m.group(4) or "")]
-            else:
-                found = [(m.start(), m.group(0)) for m in (*TYPST_PACKAGE.finditer(text), *NETWORK.finditer(text))]
-            problems += [Problem(relative(path, root), number, column + 1,
-                                 f"mallen hämtar '{address}' från nätverket, och ett bygge hämtar aldrig något; "
-                                 "ta bort hänvisningen eller lägg filen i projektet") for column, address in found]
+            if path == typst_template:
+                problems += [Problem(shown, number, m.start() + 1, f"mallen hämtar paketet '{m.group(0)}' från "
+                                     "nätverket, och ett bygge hämtar aldrig något; ta bort importen")
+                             for m in TYPST_PACKAGE.finditer(text)]
+                continue
+            for match in CSS_REFERENCE.finditer(text):
+                address = (match.group(2) or match.group(4) or "").strip()
+                if _remote(address):
+                    problems.append(Problem(shown, number, match.start() + 1, f"mallen hämtar '{address}' från "
+                                            "nätverket, och ett bygge hämtar aldrig något; lägg filen i projektet"))
+                elif address and not SCHEME.match(address) and not address.startswith("#") \
+                        and not (path.parent / address).resolve().is_relative_to(root):
+                    problems.append(Problem(shown, number, match.start() + 1, f"mallen läser '{address}' utanför "
+                                            "projektet; kopiera filen in i projektet"))
     return problems
 
 
