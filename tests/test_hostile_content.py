@@ -444,3 +444,14 @@ def test_an_allow_list_entry_must_say_why(tmp_path):
     assert _scan(project) == []
     allow.write_text("- 010-123 45 67\n", "utf-8")  # a list instead of allowed: located, not a traceback
     assert any(f.startswith("data/tillatna-uppgifter.yaml:1:") for f in _scan(project))
+
+
+def test_a_cached_check_is_not_trusted_once_a_named_file_changes(tmp_path, capsys):
+    """The checked document is cached; an image deleted after a good build is refused at file:line
+    again, not handed to pandoc."""
+    project = book(tmp_path)
+    add(project, '<img src="../bilder/stapel.png" alt="Staplar">')
+    assert main(["build", "--format", "html", "--project", str(project)]) == 0
+    (project / "bilder/stapel.png").unlink()
+    assert main(["build", "--format", "html", "--project", str(project)]) == 2
+    assert f"{CHAPTER}:{line_of(project, CHAPTER, '<img')}:" in capsys.readouterr().err

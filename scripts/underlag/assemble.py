@@ -150,17 +150,19 @@ class _Assembler:
         return str(value)
 
 
-def assemble(book: Book) -> Assembled:
-    """All chapters as one text; raises InputError with every problem found."""
+def assemble(book: Book, cache=None) -> Assembled:
+    """All chapters as one text; raises InputError with every problem found.
+
+    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run)."""
     from .render.html import STYLESHEET
-    from .render.pandoc import MARKDOWN, pandoc_path, template
+    from .render.pandoc import template
     from .render.pdf import TEMPLATE as TYPST_TEMPLATE
-    from .sanitize import check_templates, inspect
+    from .sanitize import check_templates, inspect_cached
 
     assembler = _Assembler(book)
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
-    inspection = inspect(lines, book.root, pandoc_path(), MARKDOWN)
+    inspection = inspect_cached(lines, book.root, cache)
     problems = (assembler.problems + check_references(lines, book.root) + inspection.errors
                 + check_citations(lines, book) + check_unsupported(lines, book.root)
                 + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))

@@ -68,7 +68,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     book, warnings = prepare(root, options, progress, cache)
     seconds["data, figures, fragments"] = time.perf_counter() - started
     progress("sammanställer kapitlen")
-    assembled = assemble(book)
+    assembled = assemble(book, cache)
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings

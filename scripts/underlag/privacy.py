@@ -46,6 +46,7 @@ SPACES = "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u
 INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
 # an HTML entity, a Markdown backslash escape, or one character
 TOKEN = re.compile(r"&#?\w+;|\\[^\w\s]|.", re.S)
+SPECIAL = re.compile("[&\\\\" + DASHES + SPACES + INVISIBLE + "]")
 
 IDENTITY = re.compile(r"(?<![\d-])(\d{2})?(\d{2}) ?(\d{2}) ?(\d{2}) ?([-+])? ?(\d{4})(?![\d-])")
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -75,6 +76,8 @@ class Allowed:
 def normalise(text: str) -> tuple[str, list[int]]:
     """The text with look-alike dashes and spaces made plain, invisible characters, Markdown escapes
     and HTML entities resolved; and for each character of it, its column in the original."""
+    if not SPECIAL.search(text):  # the common case, kept fast: nothing to make plain
+        return text, list(range(len(text)))
     plain, origin = [], []
     for token in TOKEN.finditer(text):
         value = token.group(0)
@@ -125,6 +128,8 @@ def _national(text: str) -> str:
 
 def find(line: str) -> list[tuple[int, str, str, str]]:
     """(column, kind, text, canonical) for each likely personal datum in one line."""
+    if not re.search(r"[\d@]", line):
+        return []
     plain, origin = normalise(line)
     found, identities = [], []
     for match in IDENTITY.finditer(plain):

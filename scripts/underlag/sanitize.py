@@ -101,6 +101,34 @@ def inspect(lines, root: Path, pandoc: str, reader: str) -> Inspection:
     return Inspection(document, inspector.images, inspector.errors, inspector.warnings)
 
 
+def inspect_cached(lines, root: Path, cache=None) -> Inspection:
+    """`inspect`, reused from the cache while the sources, their files, the images they name and
+    this code are unchanged (a failed inspection is never stored: its errors come back each time)."""
+    from dataclasses import asdict
+
+    from .cache import digest, file_hash
+    from .render.pandoc import MARKDOWN, pandoc_path
+
+    if cache is None:
+        return inspect(lines, root, pandoc_path(), MARKDOWN)
+    sources = sorted({line.path for line in lines if line.path.is_file()})
+    key = digest("inspect", [line.text for line in lines], [(relative(p, root), file_hash(p)) for p in sources],
+                 Path(__file__).read_bytes(), nh3.__version__ if hasattr(nh3, "__version__") else "", pandoc_path())
+    stored = cache.lookup("stage:inspect", key)
+    document_file = root / ".underlag-cache" / "document.json"
+    if stored is not None:
+        document = json.loads(document_file.read_text("utf-8"))
+        return Inspection(document, {Path(p) for p in stored["images"]}, [],
+                          [Problem(**w) for w in stored["warnings"]])
+    inspection = inspect(lines, root, pandoc_path(), MARKDOWN)
+    if not inspection.errors:
+        document_file.parent.mkdir(parents=True, exist_ok=True)
+        document_file.write_text(json.dumps(inspection.document, ensure_ascii=False), "utf-8")
+        cache.store("stage:inspect", key, [document_file, *sorted(inspection.images)],
+                    {"images": sorted(map(str, inspection.images)), "warnings": [asdict(w) for w in inspection.warnings]})
+    return inspection
+
+
 def check_templates(root: Path, stylesheet: Path, typst_template: Path) -> list[Problem]:
     """The project's stylesheet and Typst template may not fetch or read anything outside either:
     no CSS url()/@import of an address or an outside file (pandoc embeds them), no Typst package
