@@ -9,9 +9,11 @@ sees it (reference-style images `![x][r]`, attributes `{onclick=…}`, raw HTML,
   is resolved inside the project or refused with file:line: an error, nothing is fetched or
   read from outside;
 - active content is removed with a located warning (an error under `--strict`): raw HTML is
-  cleaned to an allow-list by nh3 (the Python binding of the Rust sanitizer ammonia),
-  event-handler and resource attributes are dropped, links with `javascript:`, `vbscript:`,
-  `data:` or `file:` targets lose their target.
+  cleaned to an allow-list by nh3 (the Python binding of the Rust sanitizer ammonia: an
+  html5ever parse, maintained, fast; bleach is deprecated since 2023 and its html5lib base
+  unmaintained; lxml's Cleaner was moved out to lxml_html_clean with a warning that it is hard
+  to keep secure), event-handler and resource attributes are dropped, links with `javascript:`,
+  `vbscript:`, `data:` or `file:` targets lose their target.
 
 The renderers read the cleaned document (pandoc JSON), so all three formats get the same,
 checked content. Lines come from the assembled text: each finding is located by searching its
