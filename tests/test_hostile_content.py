@@ -382,6 +382,9 @@ PRIVACY = [
     ("phone-international", {CHAPTER: "Ring +46 70 123 45 67."}, CHAPTER, "Ring", "telefonnummer (+46 70 123 45 67)"),
     ("phone-short-area", {CHAPTER: "Ring 031-12 34 56."}, CHAPTER, "Ring", "telefonnummer (031-12 34 56)"),
     ("phone-no-break-hyphen", {CHAPTER: "Ring 031\u2011123\u00a045\u00a067."}, CHAPTER, "Ring", "telefonnummer"),
+    ("data-yaml-folded", {"data/handelser.yaml": f"handelser:\n  - text: >\n      Patienten med nummer\n"
+                                                  f"      19121212-\n      1212 ringde.\n"},
+     "data/handelser.yaml", "text: >", "personnummer"),
     ("data-csv-cell", {"data/personer.csv": f"namn;nummer\nAnna;{PNR}\n"}, "data/personer.csv", "Anna", "personnummer"),
     ("email", {CHAPTER: "Skriv till anna.andersson@example.se."}, CHAPTER, "Skriv", "e-postadress"),
 ]

@@ -173,6 +173,12 @@ def scan_project(root: Path) -> list[Problem]:
                 seen.add(canonical)
                 if MARKER not in line and (text, canonical) not in allowed:
                     problems.append(_problem(relative(path, root), number, column, describe(kind, text)))
+    for path in _source_files(root, expanded):  # a YAML value folded over several lines
+        if path.suffix in (".yaml", ".yml"):
+            for line, column, kind, text, canonical in _folded_values(path, root):
+                if canonical not in seen and (text, canonical) not in allowed:
+                    seen.add(canonical)
+                    problems.append(_problem(relative(path, root), line, column, describe(kind, text)))
     for source in expanded:  # the last net: what only the expansion puts together
         for column, kind, text, canonical in find(source.text):
             if canonical not in seen and (text, canonical) not in allowed and not _marked(source):
@@ -181,6 +187,34 @@ def scan_project(root: Path) -> list[Problem]:
                                          describe(kind, text) + " (när {{< var >}}, {{< meta >}} och "
                                                                 "{{< include >}} är ersatta)"))
     return problems
+
+
+def _folded_values(path: Path, root: Path):
+    """(line, column, kind, text, canonical) found in YAML string values that span lines, at the
+    value's first line (a value on one line is the line scan's)."""
+    from .load import read_yaml
+
+    try:
+        data, positions = read_yaml(path, root)
+    except (InputError, OSError):
+        return  # the loader reports a broken file
+    lines = path.read_text("utf-8", errors="replace").splitlines()
+
+    def walk(value, loc):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, (*loc, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, (*loc, index))
+        elif isinstance(value, str):
+            line, column = positions.get(loc, (1, 1))
+            source = lines[line - 1] if 0 < line <= len(lines) else ""
+            if value.strip() and value.strip() not in source and MARKER not in source:
+                for _, kind, text, canonical in find(" ".join(value.split())):
+                    yield line, column, kind, text, canonical
+
+    yield from walk(data, ())
 
 
 def _problem(path: str, line: int, column: int | None, what: str) -> Problem:
