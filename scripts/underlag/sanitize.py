@@ -33,7 +33,7 @@ from urllib.parse import unquote
 import nh3
 from lxml import html as lxml_html
 
-from .errors import InputError, Problem, ToolError, relative
+from .errors import Problem, ToolError, relative
 
 CHAPTER_OPENING = ":" * 12 + " {.chapter"
 IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in both
@@ -221,7 +221,7 @@ class _Inspector:
             self.image(content[2][0])
         position = {"Header": 1}.get(kind, 0)
         if kind in ("Code", "Link", "Image", "Span", "CodeBlock", "Header", "Div", "Table", "Figure"):
-            content[position] = self.attributes(content[position], kind)
+            content[position] = self.attributes(content[position])
         return [{**element, "c": self.walk(content)} if content is not None else element]
 
     def active_target(self, url: str, what: str) -> bool:
@@ -232,7 +232,7 @@ class _Inspector:
             return True
         return False
 
-    def attributes(self, attr: list, kind: str) -> list:
+    def attributes(self, attr: list) -> list:
         """Drop event handlers, resource attributes and style with url()/@import from {…} attributes."""
         identifier, classes, pairs = attr
         kept = []
@@ -425,7 +425,3 @@ def _removed(original: str, cleaned: str) -> list[str]:
               if tag not in (before_tags - after_tags)]
     return found
 
-
-def raise_for(inspection: Inspection) -> None:
-    if inspection.errors:
-        raise InputError(inspection.errors)
