@@ -336,10 +336,16 @@ class _Inspector:
     def root_relative(self, tag: str, attribute: str, value: str) -> str | None:
         """pandoc embeds <img src> as a path from where it runs (the project root; "/x" from the
         file system's root): rewrite it to the project file the check resolved, or drop it."""
-        if tag == "img" and attribute == "src" and not SCHEME.match(value):
+        if tag == "img" and attribute == "src":
+            if SCHEME.match(value) or value.strip().startswith(("//", "\\\\")):
+                # html5ever may read an address lxml missed (`<img/src=…>`): never let it through
+                self.resource(value, "<img src>", image=False)
+                return None
             path = unquote(value.split("#")[0].split("?")[0])
             target = (self.root / path.lstrip("/") if path.startswith("/") else self.chapter_dir / path).resolve()
             return target.relative_to(self.root).as_posix() if target.is_relative_to(self.root) else None
+        if attribute == "style" and re.search(r"url\(|@import|expression\(|\\", value, re.I):
+            return None  # a kept property with a url() value (or a CSS escape hiding one) is dropped too
         return value
 
     def check_front_matter(self) -> None:
