@@ -49,6 +49,47 @@ def git_project(dest: Path) -> Path:
     return dest
 
 
+class SpyServer:
+    """An HTTP server on 127.0.0.1 (a free port) that answers everything and records each request:
+    a build that names it, or uses it as its proxy, must leave `requests` empty."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server API)
+                requests.append(f"{self.command} {self.path}")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"spy")
+
+            do_POST = do_HEAD = do_CONNECT = do_GET  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def proxy_environment(self) -> dict[str, str]:
+        """Every HTTP client's proxy variables pointed at the spy."""
+        import os
+
+        names = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy")
+        return {**os.environ, **{name: self.url for name in names}, "NO_PROXY": "", "no_proxy": ""}
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def underlag(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "underlag.cli", *args], cwd=cwd, capture_output=True, text=True)
 

@@ -33,8 +33,8 @@ CASES = {
     ),
     "missing image": (
         lambda p: replace(p / "chapters/03-bakgrund.qmd", "## Bakgrund\n", "## Bakgrund\n\n![Karta](bilder/karta.png)\n"),
-        "chapters/03-bakgrund.qmd:5:1:",
-        "image 'bilder/karta.png' does not exist",
+        "chapters/03-bakgrund.qmd:5:10:",
+        "bilden 'bilder/karta.png' finns inte",
     ),
     "missing variable": (
         lambda p: replace(p / "chapters/01-sammanfattning.qmd", "var system.nuvarande", "var system.gammalt"),

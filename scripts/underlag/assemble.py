@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -38,8 +38,6 @@ UNSUPPORTED = [
     (re.compile(r"\{[^}]*#(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)-"), "this kind of cross-reference target is not "
                                                                        "supported by the embedded engine; use fig-, tbl- or sec-"),
 ]
-IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\(<?([^)\s>]+)")
-IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in both
 CHAPTER_FENCE = ":" * 12
 
 
@@ -54,6 +52,8 @@ class SourceLine:
 class Assembled:
     lines: list[SourceLine]
     images: list[Path]  # every image file the book uses, all inside the project
+    document: dict | None = None  # pandoc's JSON of the text, checked and cleaned (sanitize.py)
+    warnings: list[Problem] = field(default_factory=list)  # active content the cleaning removed
 
     @property
     def text(self) -> str:
@@ -150,16 +150,25 @@ class _Assembler:
         return str(value)
 
 
-def assemble(book: Book) -> Assembled:
-    """All chapters as one text; raises InputError with every problem found."""
+def assemble(book: Book, cache=None) -> Assembled:
+    """All chapters as one text; raises InputError with every problem found.
+
+    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run)."""
+    from .render.html import STYLESHEET
+    from .render.pandoc import template
+    from .render.pdf import TEMPLATE as TYPST_TEMPLATE
+    from .sanitize import check_templates, inspect_cached
+
     assembler = _Assembler(book)
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
-    image_problems, images = check_images(lines, book)
-    problems = (assembler.problems + check_references(lines, book.root) + image_problems
-                + check_citations(lines, book) + check_unsupported(lines, book.root))
+    # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
+    inspection = inspect_cached(lines, book.root, cache)
+    problems = (assembler.problems + check_references(lines, book.root) + inspection.errors
+                + check_citations(lines, book) + check_unsupported(lines, book.root)
+                + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))
     if problems:
         raise InputError(problems)
-    return Assembled(lines, images)
+    return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings)
 
 
 def _read_lines(path: Path, root: Path) -> list[SourceLine]:
@@ -235,36 +244,6 @@ def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
 def inside(path: Path, root: Path) -> bool:
     """Whether a path, symlinks followed, stays inside the project folder."""
     return path.resolve().is_relative_to(root.resolve())
-
-
-def check_images(lines: list[SourceLine], book: Book) -> tuple[list[Problem], list[Path]]:
-    """Problems with the book's images, and the image files (inside the project) it uses."""
-    problems, files = [], []
-    chapter_dir = book.root
-    for line in _outside_code(lines):
-        if line.text.startswith(CHAPTER_FENCE + " "):
-            chapter_dir = line.path.parent
-        for match in IMAGE.finditer(line.text):
-            target = match.group(1)
-            where = (relative(line.path, book.root), line.line, match.start() + 1)
-            if "://" in target:
-                problems.append(Problem(*where, f"image '{target}' is on the network, and a build never fetches "
-                                                "anything; save the image in the project and point to the file"))
-                continue
-            if target.startswith("data:"):
-                continue
-            path = book.root / target.lstrip("/") if target.startswith("/") else chapter_dir / target
-            candidates = [path] if path.suffix else [path.with_suffix(ext) for ext in IMAGE_EXTENSIONS]
-            if not all(inside(c, book.root) for c in candidates):
-                problems.append(Problem(*where, f"image '{target}' is outside the project; copy it into the "
-                                                "project folder"))
-                continue
-            missing = [c for c in candidates if not c.is_file()]
-            if missing:
-                problems.append(Problem(*where, f"image '{target}' does not exist ({relative(missing[0], book.root)}); "
-                                                "check the path, relative to the chapter"))
-            files += [c.resolve() for c in candidates if c.is_file()]
-    return problems, sorted(set(files))
 
 
 def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:

@@ -73,8 +73,9 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     chapters = _chapters(root, book_section, positions, problems, chapters_file)
     metadata = _metadata(root, config, problems)
     variables = _variables(root)
-    bibliography = tuple(root / str(b) for b in _as_list(metadata.get("bibliography")))
-    csl = root / str(metadata["csl"]) if metadata.get("csl") else None
+    problems += _network_addresses(metadata, positions)
+    bibliography = tuple(root / str(b) for b in _as_list(metadata.get("bibliography")) if not _remote(b))
+    csl = root / str(metadata["csl"]) if metadata.get("csl") and not _remote(metadata["csl"]) else None
     for path in [*bibliography, *([csl] if csl else [])]:
         if not path.resolve().is_relative_to(root.resolve()):
             problems.append(Problem("_quarto.yml", None, None, f"'{path}' (bibliography or csl) is outside the "
@@ -95,6 +96,24 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
         profiles=names,
         editions=tuple((str(name), tuple(formats)) for name, formats in (metadata.get("editions") or {}).items()),
     )
+
+
+def _remote(value: Any) -> bool:
+    return bool(re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]+:|//)", str(value)))
+
+
+def _network_addresses(metadata: dict, positions) -> list[Problem]:
+    """A bibliography or citation style given as an address would be fetched: refuse it, located."""
+    problems = []
+    for key in ("bibliography", "csl"):
+        values = metadata.get(key)
+        for index, value in enumerate(_as_list(values)):
+            if _remote(value):
+                line, column = positions.get((key, index) if isinstance(values, list) else (key,), (None, None))
+                problems.append(Problem("_quarto.yml", line, column,
+                                        f"{key} '{value}' är en nätverksadress, och ett bygge hämtar aldrig något; "
+                                        "spara filen i projektet och ange sökvägen dit"))
+    return problems
 
 
 def merge(base: Any, overlay: Any) -> Any:

@@ -7,6 +7,7 @@ A lock on the project serialises builds and publishes.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -67,7 +68,10 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     book, warnings = prepare(root, options, progress, cache)
     seconds["data, figures, fragments"] = time.perf_counter() - started
     progress("sammanställer kapitlen")
-    assembled = assemble(book)
+    assembled = assemble(book, cache)
+    if options.strict and assembled.warnings:  # active content removed from a source is an error then
+        raise InputError(assembled.warnings)
+    warnings = warnings + assembled.warnings
     out_dir.mkdir(parents=True, exist_ok=True)
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
@@ -78,8 +82,8 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     if stale:
         with tempfile.TemporaryDirectory(dir=root / OUTPUT_DIR, prefix=".build-") as temporary:
             work = Path(temporary)
-            source = work / "book.md"
-            source.write_text(assembled.text, encoding="utf-8")
+            source = work / "book.json"  # the document sanitize.py checked and cleaned, not the raw text
+            source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
             built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
             for fmt, path in built.items():
                 os.replace(path, targets[fmt])
@@ -150,6 +154,8 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
     from .privacy import scan_project
 
     scanned = scan_project(root)
+    problems += [p for p in scanned if p.severity == "error"]  # a broken allow-list stops the build
+    scanned = [p for p in scanned if p.severity != "error"]
     if problems or (options.strict and warnings + scanned):
         raise InputError(problems + warnings + scanned)
     if report is not None:

@@ -119,7 +119,10 @@ def _run(args: argparse.Namespace) -> int:
         from .build import Options, prepare
 
         book, warnings = prepare(project, Options(strict=args.strict, profile=args.profile))
-        assemble(book)
+        removed = assemble(book).warnings  # active content the HTML would lose
+        if args.strict and removed:
+            raise InputError(removed)
+        warnings = warnings + removed
         _print_warnings(warnings)
         console.print(f"No errors{f', {len(warnings)} warnings' if warnings else ''}.")
         return 0
@@ -150,13 +153,19 @@ def _print_summary(console, result) -> None:
 
 
 def _build_with_quarto(project: Path, options, console) -> int:
+    from dataclasses import replace
+
+    from .assemble import assemble
     from .build import prepare
     from .files import project_lock
     from .render.quarto import quarto_binary, render_with_quarto
 
     quarto_binary()  # fail before any work when it is missing
     with project_lock(project), console.status("bygger med Quarto…") as status:
-        _, warnings = prepare(project, options)
+        book, warnings = prepare(project, options)
+        removed = assemble(book).warnings  # addresses are refused before Quarto runs, as for our engine;
+        if removed:  # Quarto renders the sources as they are, so active content cannot be cleaned: refuse it
+            raise InputError([replace(problem, severity="error") for problem in removed])
         render_with_quarto(project, options.formats, options.profile, lambda text: status.update(text + "…"))
     _print_warnings(warnings)
     console.print(f"Quarto rendered {', '.join(options.formats)} into report/")

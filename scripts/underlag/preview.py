@@ -9,9 +9,11 @@ the server for the build number and reloads when it changes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,11 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from .errors import InputError, UnderlagError
+from .render.html import CONTENT_SECURITY_POLICY
 
 WATCHED = ("chapters", "data", "templates")
 VERSION_PATH = "/__underlag/version"
-RELOAD = """<script>(function(){var v=%d;setInterval(function(){fetch('%s').then(function(r){return r.json()})
-.then(function(j){if(j.version!==v){location.reload()}}).catch(function(){})},700)})();</script>"""
+RELOAD = """(function(){var v=%d;setInterval(function(){fetch('%s').then(function(r){return r.json()})
+.then(function(j){if(j.version!==v){location.reload()}}).catch(function(){})},700)})();"""
 
 
 @dataclass
@@ -76,7 +79,19 @@ def render_page(state: State) -> bytes:
                   f'padding:1rem;margin:1rem 0"><strong>Byggfel</strong> – sidan visar den senaste fungerande '
                   f'versionen.<ul>{items}</ul></div>')
         page = page.replace("<body>", "<body>" + banner, 1) if "<body>" in page else banner + page
-    return page.replace("</body>", RELOAD % (version, VERSION_PATH) + "</body>", 1).encode("utf-8")
+    script = RELOAD % (version, VERSION_PATH)
+    page = _allow_script(page, script)
+    return page.replace("</body>", f"<script>{script}</script></body>", 1).encode("utf-8")
+
+
+def _allow_script(page: str, script: str) -> str:
+    """The page's Content-Security-Policy, widened for exactly our reload script (by its hash) and
+    its requests to this server: any other script in the page still does not run."""
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    policy = f"{CONTENT_SECURITY_POLICY}; script-src 'sha256-{digest}'; connect-src 'self'"
+    meta = re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>')
+    tag = f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy)}">'
+    return meta.sub(lambda _: tag, page, count=1) if meta.search(page) else page.replace("<head>", "<head>" + tag, 1)
 
 
 def make_handler(state: State):

@@ -9,6 +9,10 @@ from ..book import Book
 from .pandoc import DocumentInfo, metadata_args, run_pandoc, template
 
 STYLESHEET = "html/style.css"
+# No script and nothing from outside: images and fonts only as the page's own data: URLs, styles
+# only inline (pandoc embeds the stylesheet and figures). The preview widens it for its one script.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; "
+                           "base-uri 'none'; form-action 'none'")
 
 
 def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
@@ -18,11 +22,14 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
     banner.write_text(_banner(info), encoding="utf-8")
     footer = work / "footer.html"
     footer.write_text(_footer(info), encoding="utf-8")
+    policy = work / "policy.html"
+    policy.write_text(f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n',
+                      encoding="utf-8")
     run_pandoc(
         book, source, "html5", output,
         "--standalone", "--embed-resources", "--toc", "--toc-depth=2",
         "--css", str(template(book.root, STYLESHEET)),
-        "--include-before-body", str(banner), "--include-after-body", str(footer),
+        "--include-in-header", str(policy), "--include-before-body", str(banner), "--include-after-body", str(footer),
         *_metadata_args(info), epoch=info.epoch,
     )
 

@@ -85,7 +85,8 @@ def metadata_args(pairs: dict[str, str]) -> list[str]:
 def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: str, epoch: int | None = None) -> str:
     """Convert the assembled Markdown; raise ToolError with pandoc's own message on failure."""
     # --wrap=none: Typst ends a list item at a wrapped line that is not indented (in table cells)
-    args = [pandoc_path(), str(source), "--from", MARKDOWN, "--to", to, "--wrap=none",
+    reader = "json" if source.suffix == ".json" else MARKDOWN  # JSON: the checked, cleaned document
+    args = [pandoc_path(), str(source), "--from", reader, "--to", to, "--wrap=none",
             "--metadata", f"lang={book.lang}"]
     for name in FILTERS:
         args += ["--lua-filter", str(FILTER_DIR / name)]
