@@ -154,7 +154,8 @@ class _Reviewer:
 
     def _groups(self) -> list[tuple[Paragraph, str | None]]:
         """Each paragraph with its anchor; one without (a paragraph the reviewer added, a
-        callout's default title) belongs to the anchor before it, or else the next one."""
+        callout's default title) belongs to the anchor before it, a figure's image to its
+        caption after it, and one before any anchor to the next, unless data/ holds its text."""
         result, previous = [], None
         for paragraph in self.returned.paragraphs:
             if paragraph.anchor in self.anchors:
@@ -165,7 +166,7 @@ class _Reviewer:
             paragraph, name = result[index]
             if paragraph.anchor in self.anchors:
                 following = paragraph.anchor
-            elif name is None and not self.data.find(paragraph.before):
+            elif paragraph.image or name is None and not self.data.find(paragraph.before):
                 result[index] = (paragraph, following)
         return result
 

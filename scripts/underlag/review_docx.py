@@ -53,6 +53,7 @@ class Paragraph:
     before: str  # the text with tracked changes rejected
     after: str  # the text with tracked changes accepted
     cell: tuple[int, int] | None  # (table, row) for a paragraph in a table
+    image: bool = False  # a figure's image: it belongs to the caption after it
     events: list[Comment | Change] = field(default_factory=list)
 
 
@@ -147,7 +148,8 @@ def _walk(body, comments: dict[str, Comment]) -> tuple[list[Paragraph], set[str]
         tag = element.tag
         if tag == f"{W}p":
             current = Paragraph(len(paragraphs), _own_anchor(element), paragraph_text(element, False, True),
-                                paragraph_text(element, True, False), _cell(element, tables))
+                                paragraph_text(element, True, False), _cell(element, tables),
+                                image=next(element.iter(f"{W}drawing"), None) is not None)
             paragraphs.append(current)
             last_change = None
         elif tag in (f"{W}commentRangeStart", f"{W}commentReference"):

@@ -1,8 +1,9 @@
 -- Source anchors for the DOCX review round trip (render/anchors.py writes them into the Markdown).
 -- Blocks carry an empty span `[]{#underlag_N}` that the DOCX writer makes a zero-width bookmark.
 -- A table is preceded by a marker paragraph `[]{#underlag_N .underlag-table}`: it is removed here
--- and every paragraph in the table's cells gets its own anchor `underlag_N_K`; a figure's image
--- gets `underlag_N_0` from its caption's anchor. Other formats never see the markers.
+-- and every paragraph in the table's cells gets its own anchor `underlag_N_K`. A figure's image
+-- gets none: anything but the bare image turns pandoc's figure into a table (review reads an
+-- image as belonging to the caption after it). Other formats never see the markers.
 if FORMAT ~= "docx" then
   return {}
 end
@@ -62,17 +63,4 @@ local function blocks(list)
   return out
 end
 
-local function figure(fig)
-  local name
-  pandoc.Blocks(fig.caption.long):walk({
-    Span = function(span)
-      name = name or (span.identifier:match("^underlag_%d+$") and span.identifier)
-    end,
-  })
-  if name and fig.content[1] and (fig.content[1].t == "Plain" or fig.content[1].t == "Para") then
-    fig.content[1].content:insert(1, anchor(name .. "_0"))
-  end
-  return fig
-end
-
-return { { Blocks = blocks, Figure = figure } }
+return { { Blocks = blocks } }

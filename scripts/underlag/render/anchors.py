@@ -26,7 +26,7 @@ from ..cache import file_hash
 from ..errors import relative
 
 PREFIX = "underlag_"
-NAME = re.compile(r"^underlag_(\d+)(?:_(\d+))?$")  # underlag_N: a block; underlag_N_K: a cell or figure image
+NAME = re.compile(r"^underlag_(\d+)(?:_(\d+))?$")  # underlag_N: a block; underlag_N_K: a paragraph in a table cell
 MAP_PART = "customXml/item1.xml"  # the form LibreOffice keeps: itemN.xml with its properties part
 MAP_NAMESPACE = "urn:underlag:review:1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
