@@ -313,6 +313,8 @@ def test_a_docx_from_older_sources_is_placed_by_anchor(built, returned, tmp_path
     lines[at:at] = ["Ett nytt stycke.", "", "Ännu ett.", ""]
     lines[heading_line - 1] = lines[heading_line - 1].replace(HEADING, "Bakgrund")
     chapter.write_text("\n".join(lines) + "\n", "utf-8")
+    milestones = project / "data/milstolpar.yaml"  # and the commented milestone renamed in the data
+    milestones.write_text(milestones.read_text("utf-8").replace(CELL, "Uppdraget startar"), "utf-8")
     result = review(project, returned["word"])
     assert result.returncode == 0, result.stderr
     moved = line_of(chapter, PROSE)
@@ -320,6 +322,8 @@ def test_a_docx_from_older_sources_is_placed_by_anchor(built, returned, tmp_path
                      result.stdout, re.M), result.stdout
     assert re.search(rf"^chapters/03-bakgrund\.qmd:{heading_line}: {EDITOR}: kommentar .*Rubriken är för lång\..*"
                      r"den ankrade texten finns inte längre", result.stdout, re.M), result.stdout
+    assert re.search(r"^chapters/09-tidplan\.qmd:\d+: Cilla Jurist: kommentar .*regiondirektören.*"
+                     r"texten finns inte i data/", result.stdout, re.M), result.stdout
 
 
 # --- bad input --------------------------------------------------------------------------
@@ -334,10 +338,13 @@ def test_bad_input_gives_one_swedish_line_and_changes_nothing(built, returned, t
     corrupt.write_bytes(source.read_bytes()[:5000])
     not_zip = tmp_path / "text.docx"
     not_zip.write_text("det här är ingen docx", "utf-8")
+    old_word = tmp_path / "gammal.docx"  # an old .doc (a compound file, not encrypted) under a .docx name
+    old_word.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4088))
     locked = tmp_path / "last.docx"
     with open(returned["word"], "rb") as plain, open(locked, "wb") as out:
         OOXMLFile(plain).encrypt("hemligt", out)
     cases = {corrupt: "inte en läsbar DOCX", not_zip: "inte en läsbar DOCX", locked: "lösenordsskyddad",
+             old_word: "äldre Word-dokument (.doc)",
              tmp_path / "saknas.docx": "filen finns inte"}
     for path, message in cases.items():
         for extra in ((), ("--apply",)):

@@ -21,7 +21,8 @@ W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
 W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
 CORE = "{http://purl.org/dc/elements/1.1/}"
 CP = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted (password-protected) Office file
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an encrypted DOCX, or an old .doc
+ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # the stream an encrypted DOCX keeps its content in
 MAX_PART_BYTES = 200_000_000  # a part bigger than this is not a document someone reviewed
 PARSER = dict(resolve_entities=False, no_network=True, huge_tree=True)
 CHANGES = {f"{W}ins": "ins", f"{W}moveTo": "ins", f"{W}del": "del", f"{W}moveFrom": "del"}
@@ -74,9 +75,12 @@ def read_returned(path: Path) -> Returned:
         raise UsageError(f"{name}: filen finns inte; ange sökvägen till den granskade DOCX-filen")
     with open(path, "rb") as handle:
         head = handle.read(8)
-    if head == OLE_SIGNATURE:
+    if head == OLE_SIGNATURE and ENCRYPTED in path.read_bytes()[:MAX_PART_BYTES]:
         raise UsageError(f"{name}: filen är lösenordsskyddad (krypterad); spara en kopia utan lösenord i Word "
                          "(Arkiv > Info > Skydda dokument) och kör igen")
+    if head == OLE_SIGNATURE:
+        raise UsageError(f"{name}: filen är ett äldre Word-dokument (.doc), inte en DOCX; be granskaren spara den "
+                         "som Word-dokument (.docx)")
     try:
         with zipfile.ZipFile(path) as archive:
             return _read(path, archive)
