@@ -165,6 +165,8 @@ def embed_anchors(docx: Path, source: Path, root: Path, title: str) -> None:
     anchors = [Anchor(**a) for a in built["anchors"]]
     with zipfile.ZipFile(docx) as archive:
         body = etree.fromstring(archive.read("word/document.xml")).find(f"{W}body")
+    if body is None:
+        return
     entries: dict[str, dict] = {}
     sources = _Sources(root)
     last_line: dict[int, int] = {}
@@ -172,6 +174,8 @@ def embed_anchors(docx: Path, source: Path, root: Path, title: str) -> None:
         text = paragraph_text(paragraph, inserted=True, deleted=False)
         for name in bookmark_names(paragraph):
             block, part = NAME.match(name).groups()
+            if int(block) >= len(anchors):
+                continue  # a writer's own label that happens to look like ours
             anchor = anchors[int(block)]
             line = anchor.line
             if part is not None and anchor.kind == "table":
