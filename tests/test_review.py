@@ -174,10 +174,6 @@ def line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if text in line)
 
 
-def yaml_line(path: Path, key_value: str) -> int:
-    return line_of(path, key_value)
-
-
 def chapters_digest(project: Path) -> str:
     return hashlib.sha256(b"".join(p.read_bytes() for p in sorted((project / "chapters").rglob("*.qmd")))).hexdigest()
 

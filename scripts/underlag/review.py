@@ -60,6 +60,7 @@ class Review:
     edits: list[Edit]
     not_applied: list[Finding]  # tracked changes --apply leaves to the writer
     ours: bool
+    sources: dict[str, str] | None = None  # file -> sha256 when the DOCX was built
 
 
 def review(root: Path, docx: Path) -> Review:
@@ -103,9 +104,8 @@ def _describe(event: Comment | Change, place: Place, returned: Returned) -> list
     on = f" om ”{_short(event.focus)}”" if event.focus.strip() else ""
     done = " (markerad som klar)" if event.done else ""
     findings = [Finding(place, event.author, f"kommentar{_when(event.date)}{on}{done}: {event.text}")]
-    for reply in returned.comments.values():
-        if reply.parent == event.id:
-            findings.append(Finding(place, reply.author, f"svar till {event.author}{_when(reply.date)}: {reply.text}"))
+    for reply in returned.replies.get(event.id, []):
+        findings.append(Finding(place, reply.author, f"svar till {event.author}{_when(reply.date)}: {reply.text}"))
     return findings
 
 
@@ -148,7 +148,7 @@ class _Reviewer:
                 applied, refused = self._edits(name, paragraphs)
                 edits += applied
                 not_applied += refused
-        return Review(findings, edits, not_applied, ours=True)
+        return Review(findings, edits, not_applied, ours=True, sources=self.sources)
 
     # --- which anchor each paragraph belongs to ---------------------------------------
 
@@ -418,7 +418,7 @@ def run_review(root: Path, docx: Path, apply: bool, notes: str | None, echo) -> 
     for finding in result.findings:
         echo(str(finding))
     if apply:
-        _apply(root, docx, result, echo)
+        _apply(root, result, echo)
     if notes is not None:
         target = Path(notes) if notes else root / NOTES_DIR / f"{docx.stem}.md"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -428,11 +428,8 @@ def run_review(root: Path, docx: Path, apply: bool, notes: str | None, echo) -> 
     echo(f"{len(result.findings)} kommentarer och ändringar, {placed} placerade i källfilerna.")
 
 
-def _apply(root: Path, docx: Path, result: Review, echo) -> None:
-    from .review_docx import read_returned
-
-    sources = read_returned(docx).anchors.get("sources", {})
-    changed = check_unchanged(root, sources, result.edits)
+def _apply(root: Path, result: Review, echo) -> None:
+    changed = check_unchanged(root, result.sources or {}, result.edits)
     if changed:
         raise UsageError(f"{', '.join(changed)}: har ändrats sedan DOCX:en byggdes, så ändringarna förs inte in "
                          "(inget har skrivits); bygg en ny DOCX till granskarna eller för in ändringarna för hand")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
@@ -66,6 +67,15 @@ class Returned:
     comments: dict[str, Comment]
     placed: set[str]  # comments found in the document body
     saved_by: str
+
+    @cached_property
+    def replies(self) -> dict[str, list[Comment]]:
+        """The replies to each comment, oldest first."""
+        result: dict[str, list[Comment]] = {}
+        for comment in self.comments.values():
+            if comment.parent:
+                result.setdefault(comment.parent, []).append(comment)
+        return result
 
 
 def read_returned(path: Path) -> Returned:
