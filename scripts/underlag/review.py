@@ -132,14 +132,14 @@ class _Reviewer:
     def run(self) -> Review:
         findings, edits, not_applied = [], [], []
         groups = self._groups()
-        present = {p.anchor for p in self.returned.paragraphs if p.anchor}
+        removed = self._removed({p.anchor for p in self.returned.paragraphs if p.anchor})
+        findings += removed.pop(None, [])
         for paragraph, name in groups:
             for event in paragraph.events:
                 place = self._place(name, paragraph, event.focus if isinstance(event, Comment) else event.text)
                 findings += _describe(event, place, self.returned)
             if paragraph.anchor and paragraph.anchor in self.anchors:
-                findings += self._untracked(paragraph)
-        findings += self._removed(present)
+                findings += self._untracked(paragraph) + removed.pop(paragraph.anchor, [])
         findings += [f for c in self.returned.comments.values() if c.id not in self.returned.placed and not c.parent
                      for f in _describe(c, Place(self.returned.path.name, None, "kommentaren saknar plats i texten"),
                                         self.returned)]
@@ -244,13 +244,18 @@ class _Reviewer:
         author = self.returned.saved_by or "okänd"
         return [Finding(place, author, f"ändrat utan spårade ändringar: {_difference(built, paragraph.before)}")]
 
-    def _removed(self, present: set[str]) -> list[Finding]:
-        findings = []
+    def _removed(self, present: set[str]) -> dict[str | None, list[Finding]]:
+        """Paragraphs deleted without tracking, keyed by the anchor still there before them."""
+        findings: dict[str | None, list[Finding]] = {}
+        before = None
         for name, entry in self.anchors.items():
-            if name not in present and entry["text"]:
+            if name in present:
+                before = name
+            elif entry["text"]:
                 line, note = self._locate(entry) if GENERATED not in "/" + entry["file"] else (entry["line"], "")
-                findings.append(Finding(Place(entry["file"], line, note), self.returned.saved_by or "okänd",
-                                        f"stycket är borttaget utan spårade ändringar: ”{_short(entry['text'])}”"))
+                findings.setdefault(before, []).append(Finding(
+                    Place(entry["file"], line, note), self.returned.saved_by or "okänd",
+                    f"stycket är borttaget utan spårade ändringar: ”{_short(entry['text'])}”"))
         return findings
 
     # --- tracked changes as edits of the chapter ---------------------------------------
