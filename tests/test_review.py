@@ -31,6 +31,7 @@ HEADING = "Bakgrund och uppdrag"
 CELL = "Beslut att starta uppdrag"  # milestone MS1's name, a generated table cell
 DELETED, INSERTED = "nu", "sedan hösten 2024"
 UNTRACKED = ("Arbetet delas in i två faser.", "Arbetet delas in i tre faser.")  # edited with tracking off
+REMOVED = "Vid sidan av faserna pågår"  # a paragraph deleted with tracking off
 
 
 # --- editing a DOCX the way reviewers do --------------------------------------------------
@@ -139,6 +140,8 @@ def reviewed(built: Path, target: Path) -> Path:
     add_comment(document, cell, CELL, "Var det regiondirektören som beslutade?", author=EDITOR)
     track_replace(cell, "starta", "inleda", author=EDITOR, number=910)
     isolate(paragraph_with(document, UNTRACKED[0]), UNTRACKED[0]).text = UNTRACKED[1]
+    removed = paragraph_with(document, REMOVED)._p
+    removed.getparent().remove(removed)
     document.save(str(target))
     add_reply(target, "Heter systemet", "Ja, Oracle Millennium.")
     return target
@@ -202,11 +205,11 @@ def test_anchors_are_invisible_and_survive_libreoffice(built, returned, tmp_path
         if re.match(r"Heading\d|Compact|TableCaption|ImageCaption|FirstParagraph|BodyText", style):
             names = [m.get(f"{W}name") for m in paragraph.iter(f"{W}bookmarkStart")]
             assert any(NAME.match(n or "") for n in names), (style, "".join(paragraph.itertext())[:80])
-    # LibreOffice keeps every anchor and the map
+    # LibreOffice keeps the map and every anchor but the one of the paragraph the reviewer deleted
     with zipfile.ZipFile(returned["libreoffice"]) as archive:
         assert read_map(archive)["anchors"] == anchors
         kept = {m.get(f"{W}name") for m in etree.fromstring(archive.read("word/document.xml")).iter(f"{W}bookmarkStart")}
-    assert set(anchors) <= kept
+    assert set(anchors) - kept == {name for name, entry in anchors.items() if entry["text"].startswith(REMOVED)}
     # a reader sees none of them: not in the DOCX text, not in a PDF made by LibreOffice
     subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True,
@@ -261,7 +264,10 @@ def test_comments_and_changes_land_at_file_and_line(built, returned, editor):
     assert lines.index(comment) < lines.index(generated)
     untracked = one(f"chapters/03-bakgrund.qmd:{line_of(chapter, UNTRACKED[0])}: ", "ändrat utan spårade ändringar")
     assert "två faser" in untracked and "tre faser" in untracked
-    assert sum("utan spårade ändringar" in line for line in lines) == 1, lines
+    gone = one(f"chapters/03-bakgrund.qmd:{line_of(chapter, REMOVED)}: ", "stycket är borttaget utan spårade ändringar")
+    assert REMOVED in gone
+    assert sum("utan spårade ändringar" in line for line in lines) == 2, lines
+    assert lines.index(comment) < lines.index(untracked) < lines.index(gone) < lines.index(generated)
     assert chapters_digest(built) == before  # nothing changes without --apply
 
 
