@@ -20,8 +20,9 @@ from pathlib import Path
 from .assemble import assemble
 from .book import FORMATS, Book, read_book
 from .cache import Cache, digest, file_hash
-from .errors import InputError, Problem
+from .errors import InputError, Problem, relative
 from .files import project_lock
+from .render.anchors import write_anchored_source
 from .render.pandoc import DocumentInfo
 
 OUTPUT_DIR = "report"
@@ -84,6 +85,8 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             work = Path(temporary)
             source = work / "book.json"  # the document sanitize.py checked and cleaned, not the raw text
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
+            if "docx" in stale:  # source anchors for the review round trip (underlag review)
+                write_anchored_source(root, assembled.lines, source)
             built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
             for fmt, path in built.items():
                 os.replace(path, targets[fmt])
@@ -123,6 +126,9 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
         *(file_hash(path) for path in assembled.images),
         *(file_hash(path) for path in [*book.bibliography, *([book.csl] if book.csl else [])]),
         metadata.version("pypandoc-binary"), metadata.version("typst"), metadata.version("underlag"),
+        # the DOCX records its sources' hashes (review --apply): a changed shortcode must rebuild it
+        [(relative(path, book.root), file_hash(path)) for path in dict.fromkeys(l.path for l in assembled.lines)]
+        if fmt == "docx" else None,
     )
 
 

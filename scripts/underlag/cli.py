@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--profile", help="Quarto profile(s), comma-separated")
     schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
     schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    review = verbs.add_parser("review", help="comments and tracked changes of a reviewed DOCX, at file:line")
+    review.add_argument("docx", type=Path, help="the DOCX the reviewers returned")
+    review.add_argument("--apply", action="store_true", help="write tracked changes to prose into the chapters")
+    review.add_argument("--notes", nargs="?", const="", metavar="FILE",
+                        help="also write the list as Markdown review notes (default: granskning/<docx>.md)")
+    review.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     return parser
 
 
@@ -87,6 +93,11 @@ def _run(args: argparse.Namespace) -> int:
             serve(project, args.port, args.profile, lambda text: print(text, flush=True))
         except KeyboardInterrupt:
             print("förhandsvisningen stoppad", flush=True)
+        return 0
+    if args.verb == "review":
+        from .review import run_review
+
+        run_review(project, args.docx.resolve(), args.apply, args.notes, print)
         return 0
     if args.verb == "lint":
         from .lint import lint

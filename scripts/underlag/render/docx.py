@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..book import Book
+from .anchors import anchored_paths, embed_anchors
 from .pandoc import DocumentInfo, metadata_args, run_pandoc
 from .reference_docx import build_reference_docx
 
@@ -15,8 +16,11 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
     reference = work / "reference.docx"
     build_reference_docx(book.root, info, reference)
     contents = [] if info.brief else ["--toc", "--toc-depth=2"]
-    run_pandoc(book, source, "docx", output, "--reference-doc", str(reference), *contents,
-               *_metadata_args(info), epoch=info.epoch)
+    anchored = anchored_paths(source)[0]  # the build writes it: every block carries its file and line
+    run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
+               *contents, *_metadata_args(info), epoch=info.epoch)
+    if anchored.is_file():
+        embed_anchors(output, source, book.root, book.title)
 
 
 def _metadata_args(info: DocumentInfo) -> list[str]:

@@ -15,8 +15,9 @@ from ..errors import ToolError
 FILTER_DIR = Path(__file__).resolve().parent.parent / "filters"
 # The templates of this source tree: used by a project (e.g. a plain Quarto book) without its own.
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
-# Order matters: chapters are unwrapped first, callouts take their headings before numbering.
-FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "blocks.lua")
+# Order matters: chapters are unwrapped first, callouts take their headings before numbering;
+# the DOCX's source anchors come last, when figures have their final shape.
+FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "blocks.lua", "anchors.lua")
 MARKDOWN = "markdown-implicit_header_references"
 STATUS_LABELS = {"utkast": "UTKAST", "förslag": "FÖRSLAG"}
 
