@@ -33,7 +33,8 @@ def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) 
     jobs = [
         FigureJob("analys-matris", [frame(result.scores), criteria, names, marked],
                   lambda: _matrix(report, result, names, out_dir)),
-        FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked],
+        FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked,
+                                    result.baseline],
                   lambda: _totals(result, names, out_dir)),
         FigureJob("analys-vaxling", [[asdict(s) for s in result.switches], frame(result.totals.to_frame()),
                                      criteria, names, marked],
@@ -128,6 +129,10 @@ def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
         ax.text(high[alt] + 0.04, row, number(result.totals[alt], 2), va="center", fontsize=8, color=INK)
     ax.set_yticks(list(y), [names[a] for a in order], fontsize=8)
     ax.set_xlim(1, 5)
+    if result.baseline is not None:  # the nollalternativ is the yardstick
+        ax.axvline(result.baseline, color=INK, linestyle="--", linewidth=1)
+        ax.text(result.baseline, len(order) - 0.45, f" Nollalternativet {number(result.baseline, 2)}", fontsize=7.5,
+                color=INK, va="bottom")
     ax.set_xlabel("Viktad poäng 1–5 (strecken visar 5–95 % av dragningarna)")
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
@@ -225,12 +230,9 @@ def _production(result: Analysis, names, out_dir: Path) -> FigureSpec:
     ax.bar([i - 0.2 for i in x], hours.hours_short, width=0.38, color="white", edgecolor="#D55E00", hatch="///",
            label="Kort sikt")
     ax.bar([i + 0.2 for i in x], hours.hours_long, width=0.38, color="#0072B2", label="Lång sikt")
-    ax.axhline(now, color=INK, linestyle=":", linewidth=1)
-    ax.text(len(hours) - 0.5, now, f" i dag {number(now)}", va="bottom", ha="right", fontsize=7.5, color=INK)
+    ax.axhline(now, color=INK, linestyle=":", linewidth=1, label=f"I dag ({number(now)})")
     if base is not None:
-        ax.axhline(base, color=INK, linestyle="--", linewidth=1)
-        ax.text(-0.5, base, f"nollalternativet, lång sikt {number(base)} ", va="bottom", ha="left", fontsize=7.5,
-                color=INK)
+        ax.axhline(base, color=INK, linestyle="--", linewidth=1, label=f"Nollalternativet, lång sikt ({number(base)})")
     ax.set_xticks(list(x), [names[a] for a in hours.index], fontsize=8)
     ax.set_ylabel("Tusen timmar per år")
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
@@ -287,7 +289,7 @@ def _cumulative_costs(costs, names, out_dir: Path) -> FigureSpec:
 
     from .text import MINUS
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
     styles = ["--", "-", "-", "-", "-", "-"]
     markers = ["", "o", "s", "D", "^", "v"]
     ends = []
@@ -301,7 +303,7 @@ def _cumulative_costs(costs, names, out_dir: Path) -> FigureSpec:
         ends.append((cumulative["expected"].iloc[-1], names[alt], colour))
     # direct labels at the right end, pushed apart so they never overlap
     ends.sort()
-    gap = (max(e[0] for e in ends) - min(0, min(e[0] for e in ends))) * 0.06 or 1
+    gap = (max(e[0] for e in ends) - min(0, min(e[0] for e in ends))) * 0.075 or 1
     placed = []
     for value, label, colour in ends:
         y = max(value, placed[-1] + gap) if placed else value

@@ -422,3 +422,18 @@ def check_prose_counts(report: model.Report, root: Path) -> list[Problem]:
                                             f"texten säger {match.group(0)} men data har {NUMBER_WORDS[actual] if actual < len(NUMBER_WORDS) else actual}; "
                                             "låt ett genererat avsnitt skriva antalet eller rätta texten", "warning"))
     return problems
+
+
+def review_listing(report: model.Report) -> list[str]:
+    """What `underlag check` lists for writers: the notes in data/anteckningar.yaml and how much is not final."""
+    lines = []
+    for note in report.notes.notes:
+        path, line = note.origin or ("data/anteckningar.yaml", None)
+        lines.append(f"{path}:{line}: anteckning om {note.about}: {note.text}")
+    counts = Counter(status for _, _, status in non_final_items(report))
+    if counts:
+        parts = [f"{counts[s]} {name}" for s, name in (("exempel", "exempel"), ("preliminär", "preliminära"),
+                                                         ("förslag", "förslag")) if counts[s]]
+        lines.append(f"{sum(counts.values())} uppgifter är inte fastställda: {', '.join(parts)}. Exempel måste "
+                     "bytas mot bedömningar innan rapporten publiceras som förslag eller fastställd.")
+    return lines
