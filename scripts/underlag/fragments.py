@@ -121,7 +121,7 @@ def decision_points(report: model.Report, root: Path, brief: bool = False) -> li
     proposed = next((a for a in report.alternatives if a.id == d.proposed_alternative), None)
     values = {
         "antal_alternativ": markdown(number_word(len(report.alternatives), neuter=True)),
-        "metodavsnitt": "beslutsunderlagets avsnitt om analysmetod" if brief else f"@{METHOD_LABEL}",
+        "metodavsnitt": "den stora rapporten" if brief else f"@{METHOD_LABEL}",
         "slutdatum": f"den {swedish_date(day)}" if day else "när datumet är satt",
         "alternativ": markdown(f"alternativ {proposed.order}, {proposed.short_title},") if proposed else "",
         "alternativ_kort": markdown(f"alternativ {proposed.order}") if proposed else "",
