@@ -24,6 +24,7 @@ WRITERS_NOTES = ["Källan säger", "Källans färger går inte att läsa ut", "a
 
 def words(text: str) -> str:
     text = text.replace("\u00ad\n", "").replace("\u00ad", "-").replace("\u00a0", " ")
+    text = re.sub(r"(?<=[a-zåäö])-\n(?=[a-zåäö])", "", text)  # a hyphenation break, whichever glyph it got
     return re.sub(r"\s+", " ", text)
 
 
