@@ -310,6 +310,7 @@ class SourceEntry(Record):
     kind: str
     group: str | None = None
     status: Literal["finns", "planerad", "pågår"]
+    method: bool = Field(default=True, description="listed among the underlag of the evaluation method")
 
 
 class Stakeholder(Record):
