@@ -145,7 +145,8 @@ def writers_prose(report: model.Report, root: Path) -> dict[str, Markup]:
 
 
 def figure_markdown(spec: FigureSpec) -> Markup:
-    alt = re.sub(r'([\\"{}<>@`])', r"\\\1", spec.alt)  # pandoc unescapes these inside the attribute
+    # pandoc unescapes these inside the attribute; '#' too, so "{#sec-x}" in data is never read as a label
+    alt = re.sub(r'([\\"{}<>@`#])', r"\\\1", spec.alt)
     return Markup(f'![{markdown(spec.caption)}]({FIGURE_PATH}/{spec.stem}){{#fig-{spec.id} fig-alt="{alt}"}}')
 
 

@@ -32,7 +32,7 @@ from .privacy import scan_project
 INPUTS = ("_variables.yml", "data", "chapters", "templates")  # plus every _quarto*.yml
 PACKAGES = ("underlag", "pydantic", "PyYAML", "Jinja2", "matplotlib", "numpy", "pandas", "python-docx",
             "pypandoc-binary", "typst", "rich")
-UNSETTLED = ("preliminär", "förslag")
+UNSETTLED = ("exempel", "preliminär", "förslag")
 
 
 @dataclass(frozen=True)
