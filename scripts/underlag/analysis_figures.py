@@ -142,6 +142,8 @@ def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
                           f"{number(result.total_range.at[a, 'p95'], 2)})" for a, v in ranked.items())
     return FigureSpec("analys-summor", "analys-summor", f"Viktad poäng per alternativ med osäkerhet{_suffix(result)}",
                       f"Stapeldiagram över viktad poäng, från högst till lägst: {described}."
+                      + (f" Nollalternativet, som alternativen jämförs med, får {number(result.baseline, 2)}."
+                         if result.baseline is not None else "")
                       + _note(result))
 
 
