@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
-# matrix, totals, switching values, rank acceptability, production impact, risk matrix
-ANALYSIS_FIGURES = 6
-PROJECT_FILES = ("_quarto.yml", "_quarto-kortversion.yml", "_variables.yml", "chapters", "data", "templates")
+# matrix, totals, switching values, rank acceptability, production impact, risk matrix, cumulative costs
+ANALYSIS_FIGURES = 7
+PROJECT_FILES = ("_quarto.yml", "_quarto-kortversion.yml", "_quarto-granskning.yml", "_variables.yml", "chapters", "data",
+                 "templates")
 
 
 def copy_project(dest: Path) -> Path:

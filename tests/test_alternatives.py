@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import docx
-from conftest import ANALYSIS_FIGURES, build_project, copy_project, docx_text, html_tree, pdf_text
+from conftest import ANALYSIS_FIGURES, build_project, copy_project, docx_text, html_tree, pdf_text, underlag
 
 HOSTILE = 'Femte <script>alert(1)</script> *vägen* #read("/etc/passwd") {{< meta title >}} $x$ [länk](http://x)'
 
@@ -66,5 +66,13 @@ def test_a_fifth_alternative_file_appears_in_every_output(tmp_path):
     pages = PdfReader(outputs["pdf"]).pages
     assert all("RS 2025-00123" in page.extract_text() for page in pages[:3])
     assert "RS 2025-00123" in word
-    # timeline, milestones, one rollout plan per alternative and the six analysis figures
+    # timeline, milestones, one rollout plan per alternative and the analysis figures
     assert len(html.findall(".//img")) == 2 + 5 + ANALYSIS_FIGURES
+    # counts come from the data: with five alternatives no output says "fyra", the brief included
+    result = underlag("build", "--profile", "kortversion", "--format", "pdf", "--format", "docx", cwd=project)
+    assert result.returncode == 0, result.stderr
+    brief = [pdf_text(project / "report/kortversion.pdf"), docx_text(project / "report/kortversion.docx")]
+    for text in (html_text, pdf, word, *brief):
+        assert not re.search(r"\bfyra\b", text, re.IGNORECASE)
+        assert re.search(r"\bfem\b", text)
+    assert "De fem handlingsalternativen" in word and "analysera de fem alternativen" in brief[1]

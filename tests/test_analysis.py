@@ -86,22 +86,37 @@ def _fragments(project):
     return {p.name: p.read_text("utf-8") for p in generated.glob("*.md")}
 
 
-def test_preliminary_marking_follows_the_data(tmp_path):
+def test_marking_follows_the_data(tmp_path):
+    """Example numbers say so; preliminary ones say so; settled ones carry no marking."""
     real = _fragments(copy_project(tmp_path / "real"))
-    assert "Preliminärt resultat" in real["analys-resultat.md"]
-    assert "(preliminärt)" in real["analys-resultat.md"] and "(preliminära poäng)" in real["bedomning.md"]
+    for name in ("analys-resultat.md", "bedomning.md", "ekonomi.md", "samlad-bedomning.md", "metod.md",
+                 "utrullning.md"):
+        assert "Exempel – siffrorna är inte bedömningar" in real[name], name
+    assert "(exempel)" in real["analys-resultat.md"] and "(exempel)" in real["bedomning.md"]
+
+    preliminary = copy_project(tmp_path / "preliminary")
+    _set_status(preliminary, "exempel", "preliminär")
+    fragments = _fragments(preliminary)
+    assert "Preliminärt resultat" in fragments["analys-resultat.md"]
+    assert "(preliminärt)" in fragments["analys-resultat.md"] and "(preliminära poäng)" in fragments["bedomning.md"]
+    assert "Exempel – siffrorna" not in fragments["analys-resultat.md"] + fragments["bedomning.md"]
 
     settled = copy_project(tmp_path / "settled")
-    for name in ("kriterier.yaml", "bedomningar.csv", "tidsatgang.csv", "risker.yaml"):
-        path = settled / "data" / name
-        text = path.read_text("utf-8")
-        text = text.replace("weights_status: preliminär", "weights_status: fastställd")
-        text = text.replace(";preliminär", ";fastställd").replace("status: preliminär", "status: fastställd")
-        path.write_text(text, "utf-8")
+    _set_status(settled, "exempel", "fastställd")
+    _set_status(settled, "preliminär", "fastställd")
     fragments = _fragments(settled)
-    for name in ("analys-resultat.md", "bedomning.md"):
-        assert not re.search(r"[Pp]reliminär", fragments[name]), name
+    for name in ("analys-resultat.md", "bedomning.md", "ekonomi.md"):
+        assert not re.search(r"[Pp]reliminär|[Ee]xempel", fragments[name]), name
     assert "(vikterna är" not in fragments["metod.md"]
+
+
+def _set_status(project, old, new):
+    for name in ("kriterier.yaml", "bedomningar.csv", "tidsatgang.csv", "risker.yaml", "kostnader.csv", "kalkyl.yaml"):
+        path = project / "data" / name
+        text = path.read_text("utf-8")
+        text = text.replace(f"weights_status: {old}", f"weights_status: {new}")
+        text = text.replace(f";{old}\n", f";{new}\n").replace(f"status: {old}", f"status: {new}")
+        path.write_text(text, "utf-8")
 
 
 def test_figures_carry_alt_text_from_the_numbers(tmp_path):
@@ -109,4 +124,24 @@ def test_figures_carry_alt_text_from_the_numbers(tmp_path):
     text = fragments["analys-resultat.md"]
     alt = re.search(r'fig-analys-rangordning fig-alt="([^"]+)"', text).group(1)
     assert re.search(r"Alt\. 3 rankas först i \d+ procent av dragningarna", alt)
-    assert "Uppgifterna är preliminära" in alt
+    assert "Siffrorna är exempel" in alt
+    costs = re.search(r'fig-ekonomi-kumulativ fig-alt="([^"]+)"', fragments["ekonomi.md"]).group(1)
+    assert re.search(r"Nollalt\. 3 300 mnkr", costs.replace("\u00a0", " ")) and "Siffrorna är exempel" in costs
+
+
+def test_present_value_and_switching_value_by_hand():
+    import pandas as pd
+
+    from underlag.costs import present_value, switching_value, value_for_money
+
+    yearly = pd.DataFrame({"low": [100.0, 100.0], "expected": [110.0, 121.0], "high": [200.0, 200.0]},
+                          index=pd.RangeIndex(1, 3, name="year"))
+    pv = present_value(yearly, 0.10)
+    assert pv["expected"] == pytest.approx(110 / 1.1 + 121 / 1.21)  # 100 + 100
+    # a costs 100 more than the nollalternativ for 1 point; b 300 more for 2 points
+    present = pd.DataFrame({"expected": [1000.0, 1100.0, 1300.0]}, index=["noll", "a", "b"])
+    value = value_for_money(present, pd.Series({"a": 3.0, "b": 4.0}), baseline=2.0)
+    assert value.at["a", "per_point"] == 100 and value.at["b", "per_point"] == 150
+    best, margin, other = switching_value(value)
+    # a stays the better buy until its extra cost per point reaches b's 150: 1 × 150 − 100 = 50 mnkr
+    assert (best, other) == ("a", "b") and margin == pytest.approx(50)

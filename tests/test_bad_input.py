@@ -38,7 +38,7 @@ CASES = {
     ),
     "missing variable": (
         lambda p: replace(p / "chapters/01-sammanfattning.qmd", "var system.nuvarande", "var system.gammalt"),
-        "chapters/01-sammanfattning.qmd:3:",
+        "chapters/01-sammanfattning.qmd:11:",
         "variable 'system.gammalt' is not defined; add it to _variables.yml",
     ),
     "chapter listed but missing": (

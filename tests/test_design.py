@@ -17,7 +17,8 @@ from pypdf import PdfReader
 
 from underlag.build import Options, build
 
-DECISION = yaml.safe_load((PROJECT / "data/beslut.yaml").read_text("utf-8"))["points"]
+DECISION = yaml.safe_load((PROJECT / "data/beslut.yaml").read_text("utf-8"))["interim_points"]
+CONTACT = yaml.safe_load((PROJECT / "data/arende.yaml").read_text("utf-8"))["contact"]
 
 
 def test_docx_opens_in_libreoffice(report, tmp_path):
@@ -86,12 +87,13 @@ def test_brief_fits_four_pages_and_says_what_a_decision_maker_needs(brief):
     assert len(PdfReader(brief["pdf"]).pages) <= 4
     for fmt, reader in (("pdf", pdf_text), ("docx", docx_text)):
         text = re.sub(r"\s+", " ", reader(brief[fmt]))
-        for heading in ("Förslag till beslut", "Alternativen i korthet", "Jämförelse", "Viktigaste riskerna",
-                        "Tidplan"):
+        # it stands alone: background, what is decided, costs, contact
+        for heading in ("Ärendet i korthet", "Förslag till beslut", "Alternativen i korthet", "Ekonomiska konsekvenser",
+                        "Viktigaste riskerna", "Tidplan", "Kontakt"):
             assert heading in text, heading
         assert DECISION[0] in text  # the decision points, from data/beslut.yaml
         assert "Kortversion för beslutsfattare" in text
-        assert re.search(r"kommer alternativ \d först i \d+ procent av fallen", text)
+        assert CONTACT["email"] in text and "Ärendet har inget diarienummer än" in text
 
 
 def test_brief_docx_has_no_contents_page(brief):

@@ -49,7 +49,8 @@ def poison_project(project: Path) -> int:
             continue
         data = poison(yaml.safe_load(path.read_text("utf-8")), counter)
         if path.name == "beslut.yaml":
-            data["points"] = [f"{HOSTILE[next(counter) % len(HOSTILE)]} {p}" for p in data["points"]]
+            for key in ("interim_points", "final_points"):
+                data[key] = [f"{HOSTILE[next(counter) % len(HOSTILE)]} {p}" for p in data[key]]
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     tasks = {}
     for name in ("bedomningar.csv", "tidsatgang.csv"):
@@ -149,7 +150,8 @@ def test_false_positives_can_be_marked(tmp_path):
     text = chapter.read_text("utf-8")
     chapter.write_text(text + "\nTestnumret 19121212-1212 används i exempel. <!-- pii-ok -->\n"
                               "Frågor till registrator@vgregion.se.\n", "utf-8")
-    (project / "data/tillatna-uppgifter.yaml").write_text("allowed: [registrator@vgregion.se]\n", "utf-8")
+    allowed = project / "data/tillatna-uppgifter.yaml"
+    allowed.write_text(allowed.read_text("utf-8") + "  - registrator@vgregion.se\n", "utf-8")
     assert scan_project(project) == []
     assert scan_project(copy_project(tmp_path / "clean")) == []  # and the real project is clean
 

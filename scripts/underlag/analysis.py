@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import model
+from .costs import Costs, analyse_costs
 
 SEED = 20250128  # the date of the source deck: any fixed number would do
 DRAWS = 10_000
@@ -50,8 +51,11 @@ class Analysis:
     switches: list[Switch]
     acceptability: pd.DataFrame  # alternative x rank (1..n) -> share of draws
     total_range: pd.DataFrame  # alternative -> p05, p50, p95 of simulated totals
-    production: pd.DataFrame  # alternative -> hours_now, hours_short, hours_long per year
+    production: pd.DataFrame  # nollalternativ and alternatives -> hours_now, hours_short, hours_long per year
     preliminary: bool  # any input to the analysis is not settled
+    examples: bool  # weights or scores only show the method: the result is an example, not an assessment
+    baseline: float | None  # the nollalternativ's weighted total, when it is scored
+    costs: "Costs | None" = None
 
 
 def effective_weights(criteria: model.Criteria) -> pd.Series:
@@ -143,6 +147,14 @@ def production_hours(task_times: list[model.TaskTime], alternatives: list[str]) 
     return hours.reindex([a for a in alternatives if a in hours.index])
 
 
+def baseline_total(report: model.Report, weights: pd.Series) -> float | None:
+    """The nollalternativ's weighted total, when every criterion is scored for it."""
+    scores = {a.criterion: a.score for a in report.assessments if a.alternative == model.ZERO_ID}
+    if set(weights.index) - set(scores):
+        return None
+    return float(sum(weights[c] * scores[c] for c in weights.index))
+
+
 def analyse(report: model.Report) -> Analysis:
     weights = effective_weights(report.criteria)
     scores, low, high = score_frames(report)
@@ -150,6 +162,9 @@ def analyse(report: model.Report) -> Analysis:
     acceptability, total_range = rank_acceptability(scores, low, high, weights)
     preliminary = (report.criteria.weights_status != "fastställd"
                    or any(a.status != "fastställd" for a in report.assessments))
+    examples = (report.criteria.weights_status == "exempel"
+                or any(a.status == "exempel" for a in report.assessments))
+    baseline = baseline_total(report, weights)
     return Analysis(
         weights=weights,
         scores=scores,
@@ -158,8 +173,11 @@ def analyse(report: model.Report) -> Analysis:
         switches=switching_values(scores, weights),
         acceptability=acceptability,
         total_range=total_range,
-        production=production_hours(report.task_times, [a.id for a in report.alternatives]),
+        production=production_hours(report.task_times, [model.ZERO_ID] + [a.id for a in report.alternatives]),
         preliminary=preliminary,
+        examples=examples,
+        baseline=baseline,
+        costs=analyse_costs(report, totals, baseline),
     )
 
 

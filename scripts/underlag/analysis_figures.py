@@ -18,20 +18,23 @@ from .text import number, percent
 SERIES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000"]  # ≥ 3:1 on white
 HATCHES = ["", "///", "...", "xx", "\\\\\\"]
 PRELIMINARY_NOTE = " Uppgifterna är preliminära."
+EXAMPLE_NOTE = " Siffrorna är exempel som bara visar metoden, inte bedömningar."
+ZERO_NAME = "Nollalt."
 
 
 def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) -> list[FigureJob]:
     """One job per figure, each keyed on just the numbers it draws."""
     if result.scores.empty:
         return []
-    names = {a.id: f"Alt. {a.order}" for a in report.alternatives}
+    names = {model.ZERO_ID: ZERO_NAME, **{a.id: f"Alt. {a.order}" for a in report.alternatives}}
     criteria = {c.id: c.name for c in report.criteria.all}
     frame = lambda f: f.to_json(orient="split", double_precision=12)  # noqa: E731
-    marked = result.preliminary
+    marked = (result.preliminary, result.examples)
     jobs = [
         FigureJob("analys-matris", [frame(result.scores), criteria, names, marked],
                   lambda: _matrix(report, result, names, out_dir)),
-        FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked],
+        FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked,
+                                    result.baseline],
                   lambda: _totals(result, names, out_dir)),
         FigureJob("analys-vaxling", [[asdict(s) for s in result.switches], frame(result.totals.to_frame()),
                                      criteria, names, marked],
@@ -44,6 +47,11 @@ def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) 
     if not result.production.empty:
         jobs.insert(4, FigureJob("analys-produktion", [frame(result.production), names, marked],
                                  lambda: _production(result, names, out_dir)))
+    costs = result.costs
+    if costs is not None and not costs.empty:
+        jobs.append(FigureJob("ekonomi-kumulativ", [{k: frame(v) for k, v in costs.yearly.items()}, names,
+                                                    costs.examples],
+                              lambda: _cumulative_costs(costs, names, out_dir)))
     return jobs
 
 
@@ -72,7 +80,11 @@ def contrast(first, second) -> float:
 
 
 def _suffix(result: Analysis) -> str:
-    return " (preliminärt)" if result.preliminary else ""
+    return " (exempel)" if result.examples else " (preliminärt)" if result.preliminary else ""
+
+
+def _note(result: Analysis) -> str:
+    return EXAMPLE_NOTE if result.examples else PRELIMINARY_NOTE if result.preliminary else ""
 
 
 def _matrix(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
@@ -99,7 +111,7 @@ def _matrix(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
     return FigureSpec("analys-matris", "analys-matris",
                       f"Poäng per kriterium och alternativ, 1–5{_suffix(result)}",
                       f"Tabellbild med poäng 1–5 för {len(scores.columns)} alternativ och {len(scores)} kriterier. "
-                      f"{described}." + (PRELIMINARY_NOTE if result.preliminary else ""))
+                      f"{described}." + _note(result))
 
 
 def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
@@ -117,6 +129,10 @@ def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
         ax.text(high[alt] + 0.04, row, number(result.totals[alt], 2), va="center", fontsize=8, color=INK)
     ax.set_yticks(list(y), [names[a] for a in order], fontsize=8)
     ax.set_xlim(1, 5)
+    if result.baseline is not None:  # the nollalternativ is the yardstick
+        ax.axvline(result.baseline, color=INK, linestyle="--", linewidth=1)
+        ax.text(result.baseline, len(order) - 0.45, f" Nollalternativet {number(result.baseline, 2)}", fontsize=7.5,
+                color=INK, va="bottom")
     ax.set_xlabel("Viktad poäng 1–5 (strecken visar 5–95 % av dragningarna)")
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
@@ -126,7 +142,9 @@ def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
                           f"{number(result.total_range.at[a, 'p95'], 2)})" for a, v in ranked.items())
     return FigureSpec("analys-summor", "analys-summor", f"Viktad poäng per alternativ med osäkerhet{_suffix(result)}",
                       f"Stapeldiagram över viktad poäng, från högst till lägst: {described}."
-                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+                      + (f" Nollalternativet, som alternativen jämförs med, får {number(result.baseline, 2)}."
+                         if result.baseline is not None else "")
+                      + _note(result))
 
 
 def _switching(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
@@ -157,7 +175,7 @@ def _switching(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
     return FigureSpec("analys-vaxling", "analys-vaxling",
                       f"Brytpunkter: hur långt varje vikt kan ändras innan {leader} tappar första platsen{_suffix(result)}",
                       f"Diagram över brytpunkter för {len(switches)} kriterier. {described}"
-                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+                      + _note(result))
 
 
 def _switch_sentence(s, criteria, names) -> str:
@@ -200,7 +218,7 @@ def _acceptability(result: Analysis, names, out_dir: Path) -> FigureSpec:
     return FigureSpec("analys-rangordning", "analys-rangordning",
                       f"Hur ofta varje alternativ hamnar på varje plats när vikter och poäng varieras{_suffix(result)}",
                       f"Staplat stapeldiagram över placeringar. {described}"
-                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+                      + _note(result))
 
 
 def _production(result: Analysis, names, out_dir: Path) -> FigureSpec:
@@ -208,13 +226,15 @@ def _production(result: Analysis, names, out_dir: Path) -> FigureSpec:
 
     hours = result.production / 1000
     now = hours.hours_now.iloc[0]
+    base = hours.at[model.ZERO_ID, "hours_long"] if model.ZERO_ID in hours.index else None
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
     x = range(len(hours))
     ax.bar([i - 0.2 for i in x], hours.hours_short, width=0.38, color="white", edgecolor="#D55E00", hatch="///",
            label="Kort sikt")
     ax.bar([i + 0.2 for i in x], hours.hours_long, width=0.38, color="#0072B2", label="Lång sikt")
-    ax.axhline(now, color=INK, linestyle="--", linewidth=1)
-    ax.text(len(hours) - 0.5, now, f" i dag {number(now)}", va="bottom", ha="right", fontsize=7.5, color=INK)
+    ax.axhline(now, color=INK, linestyle=":", linewidth=1, label=f"I dag ({number(now)})")
+    if base is not None:
+        ax.axhline(base, color=INK, linestyle="--", linewidth=1, label=f"Nollalternativet, lång sikt ({number(base)})")
     ax.set_xticks(list(x), [names[a] for a in hours.index], fontsize=8)
     ax.set_ylabel("Tusen timmar per år")
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
@@ -225,8 +245,10 @@ def _production(result: Analysis, names, out_dir: Path) -> FigureSpec:
                          f"{number(hours.at[a, 'hours_long'])} lång sikt." for a in hours.index)
     return FigureSpec("analys-produktion", "analys-produktion",
                       f"Tid för vanliga arbetsmoment, tusen timmar per år{_suffix(result)}",
-                      f"Stapeldiagram. I dag {number(now)} tusen timmar per år. {described}"
-                      + (PRELIMINARY_NOTE if result.preliminary else ""))
+                      f"Stapeldiagram. I dag {number(now)} tusen timmar per år"
+                      + (f", i nollalternativet {number(base)} tusen på lång sikt" if base is not None else "")
+                      + f". {described}"
+                      + _note(result))
 
 
 def _risk_matrix(report: model.Report, out_dir: Path) -> FigureSpec:
@@ -261,3 +283,48 @@ def _risk_matrix(report: model.Report, out_dir: Path) -> FigureSpec:
                       "Riskmatris: sannolikhet och konsekvens" + (" (preliminärt)" if preliminary else ""),
                       f"Riskmatris med {len(risks)} risker, de allvarligaste först: {described}."
                       + (PRELIMINARY_NOTE if preliminary else ""))
+
+
+def _cumulative_costs(costs, names, out_dir: Path) -> FigureSpec:
+    """Cumulative cost per alternative over the horizon, expected as a line, low–high as a band."""
+    import matplotlib.pyplot as plt
+
+    from .text import MINUS
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    styles = ["--", "-", "-", "-", "-", "-"]
+    markers = ["", "o", "s", "D", "^", "v"]
+    ends = []
+    for index, alt in enumerate(costs.order):
+        cumulative = costs.yearly[alt].cumsum()
+        colour = INK if alt == model.ZERO_ID else SERIES[(index - 1) % len(SERIES)]
+        years = list(cumulative.index)
+        ax.fill_between(years, cumulative["low"], cumulative["high"], color=colour, alpha=0.10, linewidth=0)
+        ax.plot(years, cumulative["expected"], linestyle=styles[min(index, 1)], marker=markers[index % len(markers)],
+                markersize=3.5, color=colour, linewidth=1.6 if alt != model.ZERO_ID else 1.2)
+        ends.append((cumulative["expected"].iloc[-1], names[alt], colour))
+    # direct labels at the right end, pushed apart so they never overlap
+    ends.sort()
+    gap = (max(e[0] for e in ends) - min(0, min(e[0] for e in ends))) * 0.075 or 1
+    placed = []
+    for value, label, colour in ends:
+        y = max(value, placed[-1] + gap) if placed else value
+        placed.append(y)
+        ax.text(costs.horizon + 0.25, y, label, va="center", fontsize=8, color=colour)
+    ax.set_xlim(1, costs.horizon + 1.6)
+    ax.set_xticks(range(1, costs.horizon + 1))
+    ax.set_xlabel("År efter beslutet")
+    ax.set_ylabel("Kostnad hittills, mnkr")
+    ax.yaxis.set_major_formatter(lambda v, _: number(v).replace("-", MINUS))
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+    save(fig, out_dir, "ekonomi-kumulativ")
+    described = "; ".join(
+        f"{names[alt]} {number(costs.totals.at[alt, 'expected'])} mnkr (mellan {number(costs.totals.at[alt, 'low'])} "
+        f"och {number(costs.totals.at[alt, 'high'])})" for alt in costs.order)
+    note = EXAMPLE_NOTE if costs.examples else ""
+    return FigureSpec("ekonomi-kumulativ", "ekonomi-kumulativ",
+                      "Kostnad hittills år för år, troligt värde med band från lågt till högt"
+                      + (" (exempel)" if costs.examples else ""),
+                      f"Linjediagram över kostnaden summerad år för år under {costs.horizon} år. Nollalternativet är "
+                      f"streckat. Summa efter {costs.horizon} år: {described}.{note}")

@@ -6,12 +6,14 @@ build; warnings are reported and stop it only under `--strict`.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import model
 from .errors import Problem, relative
+from .text import NUMBER_WORDS
 
 ALTERNATIVE_COUNT = (3, 5)  # a decision basis compares this many alternatives
 WEIGHT_TOLERANCE = 0.001
@@ -33,6 +35,11 @@ def check_report(report: model.Report, root: Path) -> list[Problem]:
         *check_order(report),
         *check_timeline(report),
         *check_task_times(report),
+        *check_decision(report),
+        *check_case(report),
+        *check_costs(report),
+        *check_glossary(report, root),
+        *check_prose_counts(report, root),
     ]
 
 
@@ -83,12 +90,21 @@ def check_sources(report: model.Report) -> list[Problem]:
     if report.meta.based_on not in known:
         problems.append(_problem(report.meta, f"based_on '{report.meta.based_on}' is not in data/kallor.yaml; "
                                               "add the source there or fix the id"))
+    planned = {s.id for s in report.sources if s.status == "planerad"}
     for record in iter_records(report):
+        if isinstance(record, model.SourceEntry):
+            continue
         cited = getattr(record, "sources", None) or [getattr(record, "source", None)]
         for source in cited:
             if isinstance(source, str) and source not in known:
                 problems.append(_problem(record, f"source '{source}' is not in data/kallor.yaml; "
                                                  "add it there or fix the id"))
+            elif source in planned:
+                # a source that does not exist yet cannot back a fact
+                problems.append(_problem(record, f"källan '{source}' är planerad och finns inte än, så den kan "
+                                                 "inte anges som källa; ta bort 'source' och sätt 'status: "
+                                                 "preliminär', eller ändra källans status i data/kallor.yaml när "
+                                                 "den finns"))
     return problems
 
 
@@ -111,7 +127,7 @@ def _num(value: float) -> str:
 
 
 def check_assessments(report: model.Report) -> list[Problem]:
-    alternatives = {a.id for a in report.alternatives}
+    alternatives = {a.id for a in report.alternatives} | {model.ZERO_ID}
     criteria = {c.id for c in report.criteria.all}
     problems = []
     for assessment in report.assessments:
@@ -219,7 +235,7 @@ def check_timeline(report: model.Report) -> list[Problem]:
 
 def check_task_times(report: model.Report) -> list[Problem]:
     """Each task has one frequency and one time today, and a row for every alternative."""
-    alternatives = {a.id for a in report.alternatives}
+    alternatives = {a.id for a in report.alternatives} | {model.ZERO_ID}
     problems, first_seen = [], {}
     covered: dict[str, set[tuple[str, str]]] = {}
     for row in report.task_times:
@@ -239,3 +255,185 @@ def check_task_times(report: model.Report) -> list[Problem]:
             problems.append(_problem(alt, f"alternative '{alt.id}' has no rows in data/tidsatgang.csv for "
                                           f"{', '.join(missing)}; add them so the alternatives compare", "warning"))
     return problems
+
+
+PLACEHOLDERS = ("antal_alternativ", "metodavsnitt", "slutdatum", "alternativ", "alternativ_kort")
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def check_decision(report: model.Report) -> list[Problem]:
+    """The proposal fits its stage: a final proposal names an existing alternative; placeholders are known."""
+    d = report.decision
+    problems = []
+    for point in d.interim_points + d.final_points:
+        for name in PLACEHOLDER.findall(point):
+            if name not in PLACEHOLDERS:
+                problems.append(_problem(d, f"okänd platshållare '{{{name}}}' i en beslutspunkt; använd "
+                                            f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}"))
+    alternatives = {a.id for a in report.alternatives}
+    if d.stage == "slutligt" and d.proposed_alternative not in alternatives:
+        problems.append(_problem(d, "stage är slutligt men proposed_alternative "
+                                    f"('{d.proposed_alternative or ''}') är inget alternativ; ange ett av "
+                                    f"{', '.join(sorted(alternatives))}"))
+    elif d.stage == "slutligt" and analysis_inputs_are_examples(report):
+        problems.append(_problem(d, "förslaget väljer ett alternativ, men poäng, vikter eller kostnader är "
+                                    "exempel; byt ut exemplen mot bedömningar innan förslaget går till styrelsen",
+                                 "warning"))
+    if d.final_report_milestone not in {m.id for m in report.milestones.milestones}:
+        problems.append(_problem(d, f"final_report_milestone '{d.final_report_milestone}' finns inte i "
+                                    "data/milstolpar.yaml; ange milstolpen då beslutsunderlaget är klart"))
+    return problems
+
+
+def analysis_inputs_are_examples(report: model.Report) -> bool:
+    """True while any number the ranking or the costs rest on only shows the method."""
+    return (report.criteria.weights_status == "exempel"
+            or any(a.status == "exempel" for a in report.assessments)
+            or report.cost_settings.status == "exempel"
+            or any(c.status == "exempel" for c in report.costs))
+
+
+def check_case(report: model.Report) -> list[Problem]:
+    case = report.case
+    ids = [i.id for i in case.impacts]
+    problems = [_problem(case, f"konsekvensbeskrivningen '{required}' saknas; lägg till den under impacts "
+                               "(utan punkter, med en mening i 'missing', om den inte är gjord)")
+                for required in model.REQUIRED_IMPACTS if required not in ids]
+    problems += [_problem(i, f"konsekvensbeskrivningen '{i.id}' har varken punkter eller 'missing'; skriv en "
+                             "mening om att den inte är gjord än") for i in case.impacts if not i.points and not i.missing]
+    if not case.preparation and not case.preparation_missing:
+        problems.append(_problem(case, "beredningen är tom; lägg till vem som har tillfrågats eller skriv en "
+                                       "mening i preparation_missing"))
+    return problems
+
+
+def check_costs(report: model.Report) -> list[Problem]:
+    known = {a.id for a in report.alternatives} | {model.ZERO_ID}
+    horizon = report.cost_settings.horizon_years
+    problems = []
+    for line in report.costs:
+        if line.alternative not in known:
+            problems.append(_problem(line, f"alternative '{line.alternative}' does not exist; use one of "
+                                           f"{', '.join(sorted(known))}"))
+        if line.last_year > horizon:
+            problems.append(_problem(line, f"last_year {line.last_year} ligger efter kalkylens horisont "
+                                           f"({horizon} år i data/kalkyl.yaml); korta perioden eller ändra horisonten"))
+    costed = {line.alternative for line in report.costs}
+    if report.costs:
+        for alt in [report.zero_alternative, *report.alternatives]:
+            if alt.id not in costed:
+                problems.append(_problem(alt, f"'{alt.id}' har inga rader i data/kostnader.csv; lägg till dem "
+                                              "så att kostnaderna går att jämföra", "warning"))
+    return problems
+
+
+def non_final_items(report: model.Report) -> list[tuple[model.Record, str, str]]:
+    """(record, field, status) for every item that is not fastställd: what stops a final publication."""
+    from .load import iter_records
+
+    found = []
+    for record in iter_records(report):
+        for field in ("status", "colour_status", "weights_status"):
+            value = getattr(record, field, None)
+            if value in model.NON_FINAL and not (isinstance(record, model.Decision) and field == "status"
+                                                 and value == "förslag"):
+                found.append((record, field, value))
+    return found
+
+
+# --- the text: abbreviations and counts ----------------------------------------------------
+
+ABBREVIATION = re.compile(r"(?<![\w/-])([A-ZÅÄÖ]{2,})(-[a-zåäö]+)?(?![a-zåäö])")
+TEXT_FIELDS_SKIPPED = {"id", "source", "sources", "alternative", "criterion", "ref", "predecessor", "item",
+                       "status", "colour", "colour_status", "weights_status", "based_on", "stage", "term",
+                       "explanation", "about", "email", "proposed_alternative", "final_report_milestone", "lang"}
+
+
+def prose_files(root: Path) -> list[Path]:
+    """The text writers and templates put in the report: chapters and fragment templates."""
+    return sorted((root / "chapters").rglob("*.qmd")) + sorted((root / "templates/fragments").glob("*.j2"))
+
+
+def _text_lines(report: model.Report, root: Path) -> Iterator[tuple[str, int, str]]:
+    """(file, line, text) for every line of prose and every text value in the data."""
+    from .load import iter_records
+
+    for path in prose_files(root):
+        if "_generated" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
+            if not line.lstrip().startswith(("{##", "{%", ":::")):
+                yield relative(path, root), number, re.sub(r"\{[#@][^}]*\}|@\w[\w-]*|\{\{.*?\}\}", "", line)
+    for record in iter_records(report):
+        if isinstance(record, (model.Term, model.WriterNote)):
+            continue
+        path, line = record.origin or ("data", None)
+        for name in type(record).model_fields:
+            value = getattr(record, name)
+            if isinstance(value, str) and name not in TEXT_FIELDS_SKIPPED:
+                yield path, line, value
+
+
+def check_glossary(report: model.Report, root: Path) -> list[Problem]:
+    """Every abbreviation used in chapters, templates and data is explained in data/ordlista.yaml."""
+    explained = {t.term for t in report.glossary.terms}
+    first_use: dict[str, tuple[str, int]] = {}
+    for path, line, text in _text_lines(report, root):
+        for match in ABBREVIATION.finditer(text):
+            bare, compound = match.group(1), match.group(0)
+            # 'LM-anmälan' is explained as a whole or by 'LM'; 'IT-stöd' by 'IT'
+            if bare not in explained and compound not in explained:
+                first_use.setdefault(compound if match.group(2) else bare, (path, line))
+    return [Problem(path, line, None, f"förkortningen {abbreviation} förklaras inte; lägg till den i "
+                                      "data/ordlista.yaml", "warning")
+            for abbreviation, (path, line) in sorted(first_use.items())]
+
+
+COUNTED = {  # noun in prose -> what in the data it counts
+    "vägar": "alternatives", "vägarna": "alternatives", "handlingsalternativ": "alternatives",
+    "handlingsalternativen": "alternatives", "alternativ": "alternatives", "alternativen": "alternatives",
+    "milstolpar": "milestones", "perspektiv": "perspectives", "faser": "phases", "mål": "goals",
+}
+WORD_VALUES = {word: value for value, word in enumerate(NUMBER_WORDS) if value >= 2}
+STATED_COUNT = re.compile(r"(?<![\d–-])\b(\d+|" + "|".join(WORD_VALUES) + r")\s+(" + "|".join(COUNTED) + r")\b",
+                          re.IGNORECASE)
+
+
+def data_counts(report: model.Report) -> dict[str, int]:
+    return {"alternatives": len(report.alternatives), "milestones": len(report.milestones.milestones),
+            "perspectives": len(report.criteria.perspectives), "phases": len(report.phases.phases),
+            "goals": len(report.goals.goals)}
+
+
+def check_prose_counts(report: model.Report, root: Path) -> list[Problem]:
+    """A count written in a chapter that the data contradicts ('fyra vägar' with five alternatives)."""
+    counts = data_counts(report)
+    problems = []
+    for path in sorted((root / "chapters").rglob("*.qmd")):
+        if "_generated" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
+            for match in STATED_COUNT.finditer(line):
+                word, noun = match.group(1).lower(), match.group(2).lower()
+                stated = int(word) if word.isdigit() else WORD_VALUES[word]
+                actual = counts[COUNTED[noun]]
+                if stated != actual:
+                    problems.append(Problem(relative(path, root), number, match.start() + 1,
+                                            f"texten säger {match.group(0)} men data har {NUMBER_WORDS[actual] if actual < len(NUMBER_WORDS) else actual}; "
+                                            "låt ett genererat avsnitt skriva antalet eller rätta texten", "warning"))
+    return problems
+
+
+def review_listing(report: model.Report) -> list[str]:
+    """What `underlag check` lists for writers: the notes in data/anteckningar.yaml and how much is not final."""
+    lines = []
+    for note in report.notes.notes:
+        path, line = note.origin or ("data/anteckningar.yaml", None)
+        lines.append(f"{path}:{line}: anteckning om {note.about}: {note.text}")
+    counts = Counter(status for _, _, status in non_final_items(report))
+    if counts:
+        parts = [f"{counts[s]} {name}" for s, name in (("exempel", "exempel"), ("preliminär", "preliminära"),
+                                                         ("förslag", "förslag")) if counts[s]]
+        lines.append(f"{sum(counts.values())} uppgifter är inte fastställda: {', '.join(parts)}. Exempel måste "
+                     "bytas mot bedömningar innan rapporten publiceras som förslag eller fastställd.")
+    return lines

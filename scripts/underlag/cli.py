@@ -135,6 +135,12 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError(removed)
         warnings = warnings + removed
         _print_warnings(warnings)
+        if (project / "data").is_dir():  # writers' notes and what is not final yet
+            from .checks import review_listing
+            from .load import load_report
+
+            for line in review_listing(load_report(project)[0]):
+                print(line)
         console.print(f"No errors{f', {len(warnings)} warnings' if warnings else ''}.")
         return 0
     from .build import Options, build

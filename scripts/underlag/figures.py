@@ -240,7 +240,9 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     ax.set_xticks(range(0, end + 1, 6))
     ax.set_xlim(0, end + 1)
     settled = all(v.status == "fastställd" for v in alternative.rollout_variants)
-    ax.set_xlabel("Månader efter beslut" + ("" if settled else " (preliminärt: streckade staplar)"))
+    examples = any(v.status == "exempel" for v in alternative.rollout_variants)
+    ax.set_xlabel("Månader efter beslut" + ("" if settled else " (exempel: streckade staplar)" if examples
+                                            else " (preliminärt: streckade staplar)"))
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("right", "top"):
@@ -258,6 +260,7 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
         id=stem,
         stem=stem,
         caption=f"Utrullningsalternativ för alternativ {alternative.order}, {alternative.short_title}"
-                + ("" if all(v.status == "fastställd" for v in alternative.rollout_variants) else " (preliminär tidplan)"),
-        alt=f"Tidplan i månader efter beslut för alternativ {alternative.order}. {described}",
+                + ("" if settled else " (exempel på tidplan)" if examples else " (preliminär tidplan)"),
+        alt=f"Tidplan i månader efter beslut för alternativ {alternative.order}. {described}"
+            + (" Månaderna är exempel som bara visar metoden." if examples else ""),
     )

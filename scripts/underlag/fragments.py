@@ -20,13 +20,17 @@ from .figures import FigureSpec
 from .files import write_if_changed
 from .load import iter_records
 from .analysis import CONCENTRATION, DRAWS, SEED, risk_order
-from .text import iso_date, month_name, number, percent, swedish_date
+from .checks import PLACEHOLDER, analysis_inputs_are_examples
+from .costs import ITEM_NAMES
+from .text import iso_date, kronor_text, mnkr, month_name, number, number_word, percent, swedish_date
 
 TEMPLATE_DIR = "templates/fragments"
 OUTPUT_DIR = "chapters/_generated"
 FIGURE_PATH = "../figures"  # as seen from chapters/, where the fragments are included
 PROSE_DIR = "alternativ"  # chapters/alternativ/<id>.qmd: a writer's text about one alternative
-STATUS_MARKS = {"preliminär": "preliminär", "förslag": "förslag"}
+STATUS_MARKS = {"exempel": "exempel", "preliminär": "preliminär", "förslag": "förslag"}
+EXAMPLE_LABEL = "Exempel – siffrorna är inte bedömningar"
+METHOD_LABEL = "sec-analysmetod"  # where {metodavsnitt} in a decision point points
 
 
 def _finalize(value: object) -> str:
@@ -49,7 +53,7 @@ def environment(root: Path) -> jinja2.Environment:
         comment_end_string="##}",
     )
     env.filters.update(iso=iso_date, datum=swedish_date, month=month_name, number=number, raw=Markup,
-                       percent=percent)
+                       percent=percent, mnkr=mnkr, kronor=kronor_text, word=number_word)
     return env
 
 
@@ -74,6 +78,14 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
         "criteria": {c.id: c for c in report.criteria.all},
         "risks": risk_order(report.risks),
         "method": {"draws": DRAWS, "seed": SEED, "concentration": CONCENTRATION},
+        "zero": report.zero_alternative,
+        "all_names": {report.zero_alternative.id: "nollalternativet",
+                      **{a.id: f"alternativ {a.order}" for a in report.alternatives}},
+        "example_label": Markup(EXAMPLE_LABEL),
+        "examples": analysis_inputs_are_examples(report),
+        "item_names": ITEM_NAMES,
+        "decision_points": lambda brief=False: decision_points(report, root, brief),
+        "count": lambda n, neuter=False: number_word(n, neuter),
     }
     out_dir = root / OUTPUT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,6 +110,31 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
     return changed
 
 
+def decision_points(report: model.Report, root: Path, brief: bool = False) -> list[Markup]:
+    """The decision points of the current stage, with counts, section and date filled in from data.
+
+    In the brief, which holds no method chapter, the method is named instead of referenced.
+    """
+    d = report.decision
+    milestone = next((m for m in report.milestones.milestones if m.id == d.final_report_milestone), None)
+    day = milestone and (milestone.forecast or milestone.planned)
+    proposed = next((a for a in report.alternatives if a.id == d.proposed_alternative), None)
+    values = {
+        "antal_alternativ": markdown(number_word(len(report.alternatives), neuter=True)),
+        "metodavsnitt": "den stora rapporten" if brief else f"@{METHOD_LABEL}",
+        "slutdatum": f"den {swedish_date(day)}" if day else "när datumet är satt",
+        "alternativ": markdown(f"alternativ {proposed.order}, {proposed.short_title},") if proposed else "",
+        "alternativ_kort": markdown(f"alternativ {proposed.order}") if proposed else "",
+    }
+    points = []
+    for point in d.points:
+        # the point's own text is escaped; only the filled-in values may hold a cross-reference
+        pieces = PLACEHOLDER.split(point)
+        text = "".join(values.get(piece, "") if i % 2 else markdown(piece) for i, piece in enumerate(pieces))
+        points.append(Markup(re.sub(r" ,", ",", text.replace(",,", ","))))
+    return points
+
+
 def writers_prose(report: model.Report, root: Path) -> dict[str, Markup]:
     """Include lines for `chapters/alternativ/<id>.qmd`, where writers add prose to an alternative."""
     return {
@@ -108,7 +145,8 @@ def writers_prose(report: model.Report, root: Path) -> dict[str, Markup]:
 
 
 def figure_markdown(spec: FigureSpec) -> Markup:
-    alt = re.sub(r'([\\"{}<>@`])', r"\\\1", spec.alt)  # pandoc unescapes these inside the attribute
+    # pandoc unescapes these inside the attribute; '#' too, so "{#sec-x}" in data is never read as a label
+    alt = re.sub(r'([\\"{}<>@`#])', r"\\\1", spec.alt)
     return Markup(f'![{markdown(spec.caption)}]({FIGURE_PATH}/{spec.stem}){{#fig-{spec.id} fig-alt="{alt}"}}')
 
 

@@ -58,12 +58,17 @@ DATA_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "intressenter.yaml": ("stakeholders", StakeholderList),
     "risker.yaml": ("risks", RiskList),
     "beslut.yaml": ("decision", model.Decision),
+    "arende.yaml": ("case", model.Case),
+    "ordlista.yaml": ("glossary", model.Glossary),
+    "anteckningar.yaml": ("notes", model.Notes),
+    "kalkyl.yaml": ("cost_settings", model.CostSettings),
 }
 ALTERNATIVES_DIR = "alternativ"
 # CSV file -> (Report field, model of one row)
 CSV_FILES: dict[str, tuple[str, type[model.Record]]] = {
     "bedomningar.csv": ("assessments", model.Assessment),
     "tidsatgang.csv": ("task_times", model.TaskTime),
+    "kostnader.csv": ("costs", model.CostLine),
 }
 
 

@@ -13,7 +13,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 # How settled a piece of content is. Anything but `fastställd` is shown as such in the report.
-Status = Literal["preliminär", "förslag", "fastställd"]
+# `exempel`: a number that only shows the method (a placeholder, not an assessment);
+# `preliminär`: real but unsettled; `förslag`: proposed, not decided.
+Status = Literal["exempel", "preliminär", "förslag", "fastställd"]
+NON_FINAL: tuple[str, ...] = ("exempel", "preliminär", "förslag")
 DocumentStatus = Literal["utkast", "förslag", "fastställd"]
 Colour = Literal["blå", "röd", "gul", "grön"]
 # Ids become cross-reference labels and file names: lower-case letters, digits and hyphens.
@@ -197,9 +200,14 @@ class Alternative(Record):
     )
 
 
+ZERO_ID = "noll"  # the nollalternativ's id in data/bedomningar.csv, tidsatgang.csv and kostnader.csv
+
+
 class ZeroAlternative(Record):
     """Nollalternativet: what happens if no further action is taken. A reference, not a choice."""
 
+    id: Literal["noll"] = ZERO_ID
+    short_title: str = "Nollalternativ"
     title: str
     description: str
     points: list[Point]
@@ -302,6 +310,7 @@ class SourceEntry(Record):
     kind: str
     group: str | None = None
     status: Literal["finns", "planerad", "pågår"]
+    method: bool = Field(default=True, description="listed among the underlag of the evaluation method")
 
 
 class Stakeholder(Record):
@@ -310,12 +319,139 @@ class Stakeholder(Record):
     involvement: Point
 
 
-class Decision(Record):
-    """Förslag till beslut: the decision points put to the board."""
+DecisionStage = Literal["lägesrapport", "slutligt"]
 
+
+class Decision(Record):
+    """Förslag till beslut, by the stage the work is in.
+
+    While the analysis is not done (`lägesrapport`) the board adopts `interim_points`; when it
+    is done (`slutligt`) it adopts `final_points`, which name `proposed_alternative`. Points may
+    hold placeholders filled from the data: {antal_alternativ}, {metodavsnitt}, {slutdatum},
+    {alternativ}, {alternativ_kort}.
+    """
+
+    stage: DecisionStage
     status: Status
-    points: list[str]
-    choice_to_make: str
+    addressee: str = Field(description="who decides, e.g. 'Regionstyrelsen'")
+    interim_note: str = Field(description="one sentence shown above the points while the stage is lägesrapport")
+    interim_points: list[str] = Field(min_length=1)
+    final_points: list[str] = Field(min_length=1)
+    proposed_alternative: str | None = Field(default=None, description="alternative id; required when stage is slutligt")
+    final_report_milestone: str = Field(description="id of the milestone when the final decision basis is ready")
+
+    @property
+    def points(self) -> list[str]:
+        return self.final_points if self.stage == "slutligt" else self.interim_points
+
+
+class Contact(Record):
+    """Handläggare: who answers questions about the paper."""
+
+    name: str
+    role: str
+    email: str
+    status: Status | None = Field(default=None, description="set while the contact is a placeholder")
+
+
+class Impact(Record):
+    """One konsekvensbeskrivning: patientsäkerhet, arbetsmiljö, juridik, informationssäkerhet, jämlik vård."""
+
+    id: Id
+    title: str
+    points: list[Point] = Field(default_factory=list)
+    missing: str | None = Field(default=None, description="the one sentence shown while there are no points")
+
+
+class Preparation(Record):
+    """Beredning: who was consulted, when."""
+
+    who: str
+    when: dt.date | str = Field(description="a date (YYYY-MM-DD), or text such as 'planerad'")
+    what: str
+    source: str | None = None
+    status: Status | None = None
+
+
+class Attachment(Record):
+    title: str
+    ref: str | None = Field(default=None, description="cross-reference label in the report, e.g. sec-bilaga-intressenter")
+    separate: bool = Field(default=False, description="a document of its own, not part of this report")
+
+
+REQUIRED_IMPACTS = ("patientsakerhet", "arbetsmiljo", "juridik", "informationssakerhet", "jamlik-vard")
+
+
+class Case(Record):
+    """data/arende.yaml: the parts of a tjänsteskrivelse that are not the analysis."""
+
+    contact: Contact
+    in_brief: list[Point] = Field(min_length=1, description="Ärendet i korthet: a few sentences")
+    impacts: list[Impact]
+    preparation: list[Preparation] = Field(default_factory=list)
+    preparation_missing: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    send_to: list[Point] = Field(default_factory=list)
+
+
+class Term(Record):
+    term: str
+    explanation: str
+    status: Status | None = Field(default=None, description="set when the explanation is not certain")
+
+
+class Glossary(Record):
+    """data/ordlista.yaml: every abbreviation and term the text uses, explained."""
+
+    terms: list[Term]
+
+
+class WriterNote(Record):
+    """A note for writers (a doubt about the source): listed by `underlag check`, never printed in the board paper."""
+
+    about: str = Field(description="what the note concerns: a file, an id, a chapter")
+    text: str
+
+
+class Notes(Record):
+    notes: list[WriterNote] = Field(default_factory=list)
+
+
+CostItem = Literal["investering", "licens", "drift", "avveckling", "intern-tid", "produktionsbortfall"]
+
+
+class CostLine(Record):
+    """One row of data/kostnader.csv: a cost item of one alternative, per year over a span of years."""
+
+    alternative: str
+    item: CostItem
+    first_year: int = Field(ge=1)
+    last_year: int = Field(ge=1)
+    low: float = Field(ge=0, description="mnkr per year, lowest plausible")
+    expected: float = Field(ge=0, description="mnkr per year, most likely")
+    high: float = Field(ge=0, description="mnkr per year, highest plausible")
+    sources: list[str] = Field(default_factory=list)
+    status: Status
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low <= self.expected <= self.high:
+            raise ValueError(f"expected {_num(self.expected)} must lie between low {_num(self.low)} and high "
+                             f"{_num(self.high)}")
+        if self.last_year < self.first_year:
+            raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
+        return self
+
+
+class CostSettings(Record):
+    """data/kalkyl.yaml: the horizon and discount rate of the cost model, each with source or status."""
+
+    horizon_years: int = Field(ge=1, le=50)
+    horizon: Point = Field(description="why this horizon: text with source or status")
+    discount_rate: float = Field(ge=0, lt=0.5, description="real discount rate per year, e.g. 0.035")
+    discount: Point = Field(description="why this rate: text with source or status")
+    price_year: int
+    status: Status = Field(description="how settled the cost figures are as a whole")
 
 
 class Report(Record):
@@ -334,3 +470,8 @@ class Report(Record):
     sources: list[SourceEntry]
     stakeholders: list[Stakeholder]
     decision: Decision
+    case: Case
+    glossary: Glossary
+    notes: Notes
+    cost_settings: CostSettings
+    costs: list[CostLine]
