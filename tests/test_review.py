@@ -27,7 +27,7 @@ DATE = "2026-03-02T10:15:00Z"
 # What the reviewers touch: texts that the report's sources hold (each test finds its line itself)
 PROSE = "Införandet är nu pausat."  # chapters/03-bakgrund.qmd
 VARIABLE_TEXT = "Oracle Millennium"  # from {{< var system.nuvarande >}} in the same paragraph
-HEADING = "Bakgrund och uppdrag"
+HEADING = "Fördjupad beskrivning: bakgrund och uppdrag"
 CELL = "Beslut att starta uppdrag"  # milestone MS1's name, a generated table cell
 DELETED, INSERTED = "nu", "sedan hösten 2024"
 UNTRACKED = ("Arbetet delas in i två faser.", "Arbetet delas in i tre faser.")  # edited with tracking off

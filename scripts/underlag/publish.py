@@ -153,6 +153,7 @@ def document_status(root: Path, profile: str | None) -> str:
 
 def status_problems(root: Path, status: str) -> list[Problem]:
     """Every item less settled than the version's status allows, located; none for utkast."""
+    from . import model
     from .load import iter_records, load_report
 
     required = REQUIRED.get(status, 0)
@@ -166,6 +167,8 @@ def status_problems(root: Path, status: str) -> list[Problem]:
     for record in iter_records(report):
         for name in _item_status_fields(type(record)):
             value = getattr(record, name, None)
+            if isinstance(record, model.Decision) and value == "förslag":
+                continue  # the proposal to the board is a förslag by nature, even in a final report
             if value is not None and SETTLED.get(value, 0) < required:
                 problems.append(_unsettled(record, f"'{_short(_label(record))}' är {value}", status))
     for alt in report.alternatives:
