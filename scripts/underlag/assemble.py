@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 
-import yaml
-
 from .book import Book, Chapter
+from .confine import inside
 from .errors import InputError, Problem, relative
 from .escape import markdown
+from .guarded_yaml import expect, parse_yaml, read_text
 
 SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^`]*)")
@@ -147,6 +147,10 @@ class _Assembler:
                              column)
                 return ""
             value = value[part]
+        if isinstance(value, (dict, list)):
+            self.problem(source.path, source.line, f"{what} '{key.strip()}' är en {'mappning' if isinstance(value, dict) else 'lista'}, "
+                         f"inte ett värde; skriv hela namnet på ett enskilt värde, t.ex. {key.strip()}.<namn>", column)
+            return ""
         return str(value)
 
 
@@ -163,11 +167,8 @@ def assemble(book: Book) -> Assembled:
 
 
 def _read_lines(path: Path, root: Path) -> list[SourceLine]:
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(relative(path, root), line, None, "file is not UTF-8 text; save it as UTF-8")]) from None
+    """A chapter's or included file's lines; the guarded reader refuses control characters."""
+    text = read_text(path, root, allow_empty=True)
     return [SourceLine(text, path, number) for number, text in enumerate(text.splitlines(), 1)]
 
 
@@ -178,15 +179,14 @@ def _strip_front_matter(path: Path, root: Path) -> list[SourceLine]:
         return lines
     for end, line in enumerate(lines[1:], 1):
         if line.text.strip() in ("---", "..."):
-            try:
-                front = yaml.safe_load("\n".join(line.text for line in lines[1:end])) or {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                line = mark.line + 2 if mark else 1
-                raise InputError([Problem(relative(path, root), line, None,
-                                          f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-            if not isinstance(front, dict):
-                front = {}
+            shown = relative(path, root)
+            front, positions = parse_yaml("\n".join(line.text for line in lines[1:end]), shown, first_line=2,
+                                          syntax="front matter is not valid YAML")
+            title = front.get("title") if isinstance(front, dict) else None
+            if problems := expect(front, dict, shown, positions, what="front matter") + \
+                    (expect(title, str, shown, positions, ("title",), "title") if isinstance(title, (dict, list)) else []):
+                raise InputError(problems)
+            front = front or {}
             heading = [SourceLine(f"# {front['title']}", path, 2)] if "title" in front else []
             return heading + lines[end + 1:]
     return lines
@@ -230,11 +230,6 @@ def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
                 problems.append(Problem(relative(line.path, root), line.line, match.start() + 1,
                                         f"cross-reference '@{match.group(1)}' has no target; {hint}"))
     return problems
-
-
-def inside(path: Path, root: Path) -> bool:
-    """Whether a path, symlinks followed, stays inside the project folder."""
-    return path.resolve().is_relative_to(root.resolve())
 
 
 def check_images(lines: list[SourceLine], book: Book) -> tuple[list[Problem], list[Path]]:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .assemble import assemble
 from .book import FORMATS, Book, read_book
-from .cache import Cache, digest, file_hash
+from .cache import Cache, digest, file_hash, package_digest
+from .confine import output_path, prepare_area
 from .errors import InputError, Problem
 from .files import project_lock
 from .render.pandoc import DocumentInfo
@@ -68,22 +69,23 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     seconds["data, figures, fragments"] = time.perf_counter() - started
     progress("sammanställer kapitlen")
     assembled = assemble(book)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_path(root, out_dir).mkdir(parents=True, exist_ok=True)
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
     keys = {fmt: format_key(book, assembled, info, fmt) for fmt in options.formats}
-    targets = {fmt: out_dir / (book.output_name + EXTENSIONS[fmt]) for fmt in options.formats}
-    stale = [fmt for fmt in options.formats if cache.lookup(f"format:{targets[fmt]}", keys[fmt]) is None]
+    targets = {fmt: output_path(root, out_dir / (book.output_name + EXTENSIONS[fmt])) for fmt in options.formats}
+    names = {fmt: f"format:{cache.relative(targets[fmt])}" for fmt in options.formats}
+    stale = [fmt for fmt in options.formats if cache.lookup(names[fmt], keys[fmt]) is None]
     outputs = {fmt: targets[fmt] for fmt in options.formats}
     if stale:
-        with tempfile.TemporaryDirectory(dir=root / OUTPUT_DIR, prefix=".build-") as temporary:
+        with tempfile.TemporaryDirectory(dir=prepare_area(root, OUTPUT_DIR), prefix=".build-") as temporary:
             work = Path(temporary)
             source = work / "book.md"
             source.write_text(assembled.text, encoding="utf-8")
             built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
             for fmt, path in built.items():
-                os.replace(path, targets[fmt])
-                cache.store(f"format:{targets[fmt]}", keys[fmt], [targets[fmt]], value=True)
+                os.replace(path, output_path(root, targets[fmt]))
+                cache.store(names[fmt], keys[fmt], [targets[fmt]], value=True)
     cache.save()
     stages = {name.split(":", 1)[0] + ":" + Path(name.split(":", 1)[1]).name: how for name, how in cache.used.items()}
     return BuildResult(outputs, warnings, seconds, stages)
@@ -92,19 +94,19 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
 def data_stage_key(root: Path, options: Options) -> str:
     """Everything the data stages read: data files, fragment templates, writers' prose files, the
     published versions (the change log compares with them), the version asked for, and our code."""
-    package = Path(__file__).resolve().parent
     files = sorted((root / "data").rglob("*")) + sorted((root / "templates/fragments").rglob("*"))
     return digest(
         [(str(p.relative_to(root)), file_hash(p)) for p in files if p.is_file()],
         sorted(p.name for p in (root / "chapters/alternativ").glob("*.qmd")),
         [(p.parent.name, file_hash(p)) for p in sorted((root / "report/versions").glob("*/manifest.json"))],
         options.version,
-        [(p.name, file_hash(p)) for p in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lua"))],
+        package_digest(),
     )
 
 
 def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
-    """Everything a format's file is made from: sources, templates, filters, images, tools."""
+    """Everything a format's file is made from: sources, templates (the project's own or ours, by
+    content), our code and filters (by content, not version), images, tools."""
     from importlib import metadata
 
     from .render.pandoc import FILTER_DIR, template
@@ -116,7 +118,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
         *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
         *(file_hash(path) for path in assembled.images),
         *(file_hash(path) for path in [*book.bibliography, *([book.csl] if book.csl else [])]),
-        metadata.version("pypandoc-binary"), metadata.version("typst"), metadata.version("underlag"),
+        metadata.version("pypandoc-binary"), metadata.version("typst"), package_digest(),
     )
 
 

@@ -1,0 +1,120 @@
+"""Confinement: every path the tool reads must lie inside the project, every path it writes or
+deletes inside one of its own output areas, checked before the operation.
+
+Paths are compared after `Path.resolve()` (links followed) by path components
+(`Path.is_relative_to`), never as strings: `/x/proj-sibling` is not inside `/x/proj`.
+An output area (report/, figures/, chapters/_generated/, .underlag-cache/ and the lock file)
+must be a real folder or file reached without a link: a committed link there would let a
+contributor's branch make the build write or delete outside the project, so it is refused
+with the link's name, before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import InputError, Problem
+
+# The tool's own outputs, relative to the project root.
+OUTPUT_AREAS = ("report", "figures", "chapters/_generated", ".underlag-cache", ".underlag.lock")
+# Folders and files the tool reads; a link in them that leads out of the project is refused.
+SOURCE_AREAS = ("_quarto.yml", "_variables.yml", "chapters", "data", "templates", "figures")
+PACKAGE = Path(__file__).resolve().parent
+# The templates shipped with this source tree (a book without its own templates/ uses them).
+SHIPPED_TEMPLATES = PACKAGE.parents[1] / "templates"
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, lies in `folder` (compared by components, not strings)."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.normpath(path)).relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_read(root: Path, path: Path, where: tuple[str, int | None, int | None] | None = None) -> Path:
+    """`path` if it resolves inside the project (or is one of the tool's own files), else InputError
+    located at `where` (the file and line that named it) or at the path itself."""
+    root = Path(root).resolve()
+    if inside(path, root) or inside(path, PACKAGE) or inside(path, SHIPPED_TEMPLATES):
+        return path
+    place = where or (_shown(path, root), None, None)
+    raise InputError([Problem(*place, f"'{_shown(path, root)}' ligger utanför projektet (eller är en länk dit); "
+                                      "verktyget läser bara filer i projektmappen: kopiera in filen")])
+
+
+def link_leaving(root: Path, path: Path) -> Path | None:
+    """The first link on the way from the project root to `path` (inclusive), if any."""
+    root = Path(root).resolve()
+    current = root
+    for part in Path(os.path.normpath(path)).relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
+def output_path(root: Path, path: Path) -> Path:
+    """`path` if the tool may write or delete it: inside one of its output areas, reached without a
+    link, after resolving. Raise InputError naming the offending path otherwise."""
+    root = Path(root).resolve()
+    normal = Path(os.path.normpath(Path(path).absolute()))
+    area = next((a for a in OUTPUT_AREAS if normal.is_relative_to(root / a)), None)
+    if area is None:
+        raise InputError([Problem(_shown(normal, root), None, None,
+                                  "verktyget skriver bara i sina egna mappar (report/, figures/, "
+                                  "chapters/_generated/, .underlag-cache/); ändra sökvägen så att den ligger där")])
+    link = link_leaving(root, normal)
+    if link is not None or not normal.resolve().is_relative_to(root / area):
+        raise InputError([_link_problem(root, link or normal, area)])
+    return normal
+
+
+def _link_problem(root: Path, link: Path, area: str) -> Problem:
+    return Problem(_shown(link, root), None, None,
+                   f"är en länk (till {os.path.realpath(link)}), men {area} skapas av verktyget och får inte vara "
+                   f"en länk: ta bort länken (git rm {_shown(link, root)}) så skapas en vanlig mapp")
+
+
+def prepare_area(root: Path, area: str) -> Path:
+    """The output area `area` as a real folder inside the project, created if missing (never through
+    a link)."""
+    folder = output_path(root, Path(root).resolve() / area)
+    folder.mkdir(parents=True, exist_ok=True)
+    output_path(root, folder)  # a link could have appeared while we created it
+    return folder
+
+
+def outside_links(root: Path, extra: list[Path] = ()) -> list[Problem]:
+    """Every link among the sources (and `extra` paths) that leads out of the project, and every link
+    where the tool writes: refused when the book is read, before any stage runs."""
+    root = Path(root).resolve()
+    problems = []
+    for area in OUTPUT_AREAS:
+        link = link_leaving(root, root / area)
+        if link is not None:
+            problems.append(_link_problem(root, link, area))
+    for start in [root / name for name in SOURCE_AREAS] + list(extra):
+        for path in _walk(start):
+            if path.is_symlink() and not inside(path, root):
+                problems.append(Problem(_shown(path, root), None, None,
+                                        f"är en länk ut ur projektet (till {os.path.realpath(path)}); verktyget läser "
+                                        "bara filer i projektmappen: ersätt länken med en kopia av filen"))
+    return sorted(set(problems), key=lambda p: p.path)
+
+
+def _walk(start: Path):
+    """`start` and everything below it, without following links to folders."""
+    if start.is_symlink() or not start.is_dir():
+        if start.is_symlink() or start.exists():
+            yield start
+        return
+    yield start
+    for folder, dirs, files in os.walk(start):  # os.walk does not descend into linked folders
+        for name in dirs + files:
+            yield Path(folder) / name
