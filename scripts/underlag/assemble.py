@@ -147,9 +147,14 @@ class _Assembler:
                              column)
                 return ""
             value = value[part]
-        if isinstance(value, (dict, list)):
-            self.problem(source.path, source.line, f"{what} '{key.strip()}' är en {'mappning' if isinstance(value, dict) else 'lista'}, "
-                         f"inte ett värde; skriv hela namnet på ett enskilt värde, t.ex. {key.strip()}.<namn>", column)
+        if isinstance(value, dict):  # printing a Python dict into the report helps nobody
+            example = f"{key.strip()}.{next(iter(value), 'namn')}"
+            self.problem(source.path, source.line, f"'{key.strip()}' i {where} är en grupp av värden, inte ett "
+                                                   f"enskilt värde; ange ett av dem, t.ex. {example}", column)
+            return ""
+        if isinstance(value, list):
+            self.problem(source.path, source.line, f"'{key.strip()}' i {where} är en lista, inte ett enskilt värde; "
+                                                   "skriv värdet som text", column)
             return ""
         return str(value)
 
@@ -258,8 +263,33 @@ def check_images(lines: list[SourceLine], book: Book) -> tuple[list[Problem], li
             if missing:
                 problems.append(Problem(*where, f"image '{target}' does not exist ({relative(missing[0], book.root)}); "
                                                 "check the path, relative to the chapter"))
+            for broken in filter(None, (image_defect(c) for c in candidates if c.is_file())):
+                problems.append(Problem(*where, f"bilden '{target}' går inte att läsa ({broken}); spara om den som "
+                                                "PNG eller SVG och försök igen"))
             files += [c.resolve() for c in candidates if c.is_file()]
     return problems, sorted(set(files))
+
+
+def image_defect(path: Path) -> str | None:
+    """Why an image file cannot be shown, or None. Typst refuses a broken image while pandoc embeds it
+    silently in HTML and DOCX: checked here, so every format says the same, at the chapter's line."""
+    if path.suffix.lower() == ".svg":
+        from lxml import etree
+
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        try:
+            root = etree.parse(str(path), parser).getroot()
+        except etree.XMLSyntaxError as exc:
+            return f"inte giltig SVG: {exc.msg}"
+        return None if etree.QName(root).localname == "svg" else "filen är inte en SVG-bild"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:  # PIL's ways of saying "broken"
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:

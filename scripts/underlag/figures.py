@@ -103,7 +103,9 @@ def _setup_matplotlib() -> None:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"svg.hashsalt": "underlag", "font.family": "DejaVu Sans", "font.size": 9,
-                         "svg.fonttype": "path"})  # glyphs as paths: no font needed where the SVG is shown
+                         "svg.fonttype": "path",
+                         # data is text, never mathtext: "$\\foo$" in an event must print as written
+                         "text.parse_math": False})  # glyphs as paths: no font needed where the SVG is shown
 
 
 def save(fig, out_dir: Path, stem: str) -> None:

@@ -101,7 +101,7 @@ class Loader(yaml.SafeLoader):
             self.depth -= 1
 
     def construct_yaml_int(self, node):
-        value = self.construct_scalar(node).replace("_", "")
+        value = self.construct_scalar(node)
         if value.lstrip("+-").startswith("0o"):
             return int(value.replace("0o", "", 1), 8)
         if value.lstrip("+-").startswith("0x"):
@@ -111,7 +111,7 @@ class Loader(yaml.SafeLoader):
 
 Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                              list("tTfF"))
-Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9_]+|0o[0-7_]+|0x[0-9a-fA-F_]+)$"),
+Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
                              list("-+0123456789"))
 Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),

@@ -13,8 +13,6 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import yaml
-
 from .errors import Problem, relative
 
 ALLOW_FILE = "data/tillatna-uppgifter.yaml"
@@ -81,8 +79,16 @@ def scan_project(root: Path) -> list[Problem]:
 
 
 def _allowed(root: Path) -> set[str]:
+    """The allow-list, read with the guarded loader; a wrong shape is a located error (InputError)."""
+    from .errors import InputError
+    from .guarded_yaml import expect, read_yaml
+
     path = root / ALLOW_FILE
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         return set()
-    data = yaml.safe_load(path.read_text("utf-8")) or {}
-    return {str(item) for item in data.get("allowed", [])}
+    data, positions = read_yaml(path, root, allow_empty=True)
+    problems = expect(data, dict, ALLOW_FILE, positions) or \
+        expect(data.get("allowed") if data else None, list, ALLOW_FILE, positions, ("allowed",))
+    if problems:
+        raise InputError(problems)
+    return {str(item) for item in (data or {}).get("allowed") or []}

@@ -11,8 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-import yaml
-
+from ..guarded_yaml import read_yaml
 from .pandoc import DocumentInfo, pandoc_path, template
 
 STYLE_DEFINITION = "docx/styles.yaml"
@@ -23,7 +22,7 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Cm
 
-    definition = yaml.safe_load(template(root, STYLE_DEFINITION).read_text("utf-8"))
+    definition, _ = read_yaml(template(root, STYLE_DEFINITION), root)
     base = subprocess.run([pandoc_path(), "--print-default-data-file", "reference.docx"],
                           capture_output=True, check=True).stdout
     output.write_bytes(base)
