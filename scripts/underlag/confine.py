@@ -77,8 +77,9 @@ def output_path(root: Path, path: Path) -> Path:
 
 def _link_problem(root: Path, link: Path, area: str) -> Problem:
     return Problem(_shown(link, root), None, None,
-                   f"är en länk (till {os.path.realpath(link)}), men {area} skapas av verktyget och får inte vara "
-                   f"en länk: ta bort länken (git rm {_shown(link, root)}) så skapas en vanlig mapp")
+                   f"är en länk (till {os.path.realpath(link)}); {area} skapas av verktyget och får varken vara "
+                   f"eller innehålla länkar: ta bort länken (git rm {_shown(link, root)}), så skapar verktyget "
+                   "en vanlig mapp eller fil")
 
 
 def prepare_area(root: Path, area: str) -> Path:
@@ -94,27 +95,30 @@ def outside_links(root: Path, extra: list[Path] = ()) -> list[Problem]:
     """Every link among the sources (and `extra` paths) that leads out of the project, and every link
     where the tool writes: refused when the book is read, before any stage runs."""
     root = Path(root).resolve()
-    problems = []
+    problems = {}
     for area in OUTPUT_AREAS:
         link = link_leaving(root, root / area)
         if link is not None:
-            problems.append(_link_problem(root, link, area))
+            problems[link] = _link_problem(root, link, area)
+            continue
+        for path in _walk(root / area):  # a link anywhere the tool writes, even to inside the project
+            if path.is_symlink():
+                problems[path] = _link_problem(root, path, area)
     for start in [root / name for name in SOURCE_AREAS] + list(extra):
         for path in _walk(start):
-            if path.is_symlink() and not inside(path, root):
-                problems.append(Problem(_shown(path, root), None, None,
-                                        f"är en länk ut ur projektet (till {os.path.realpath(path)}); verktyget läser "
-                                        "bara filer i projektmappen: ersätt länken med en kopia av filen"))
-    return sorted(set(problems), key=lambda p: p.path)
+            if path not in problems and path.is_symlink() and not inside(path, root):
+                problems[path] = Problem(_shown(path, root), None, None,
+                                         f"är en länk ut ur projektet (till {os.path.realpath(path)}); verktyget "
+                                         "läser bara filer i projektmappen: ersätt länken med en kopia av filen")
+    return sorted(problems.values(), key=lambda p: p.path)
 
 
 def _walk(start: Path):
     """`start` and everything below it, without following links to folders."""
+    if start.is_symlink() or start.exists():
+        yield start
     if start.is_symlink() or not start.is_dir():
-        if start.is_symlink() or start.exists():
-            yield start
         return
-    yield start
     for folder, dirs, files in os.walk(start):  # os.walk does not descend into linked folders
         for name in dirs + files:
             yield Path(folder) / name
