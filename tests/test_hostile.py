@@ -525,3 +525,23 @@ def test_billion_laughs_fails_fast_and_located():
         parse_yaml(BILLION_LAUGHS + "title: *j\n", "x.yml", first_line=5)
     problem = raised.value.problems[0]
     assert problem.path == "x.yml" and problem.line and problem.line >= 5 and "too many values" in problem.message
+
+
+def test_confinement_compares_components_not_string_prefixes(tmp_path):
+    """Issue 21, item 4: `/x/proj-sibling` starts with the string `/x/proj` but is not inside it."""
+    from underlag.confine import check_read, inside, output_path
+    from underlag.errors import InputError
+
+    project, sibling = tmp_path / "proj", tmp_path / "proj-sibling"
+    for folder in (project / "report", sibling / "report"):
+        folder.mkdir(parents=True)
+    (sibling / "x.md").write_text("grannen\n", "utf-8")
+    assert str(sibling / "x.md").startswith(str(project))
+    assert not inside(sibling / "x.md", project)
+    assert inside(project / "report" / ".." / "x.md", project)
+    with pytest.raises(InputError, match="ligger utanför projektet"):
+        check_read(project, project / ".." / "proj-sibling" / "x.md")
+    with pytest.raises(InputError, match="skriver bara i sina egna mappar"):
+        output_path(project, project / "report" / ".." / ".." / "proj-sibling" / "report" / "x.html")
+    with pytest.raises(InputError, match="skriver bara i sina egna mappar"):
+        output_path(project, project / "reportage" / "x.html")  # a name that starts like an output area

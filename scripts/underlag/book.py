@@ -114,6 +114,13 @@ def _shape_problems(config: dict, positions, shown: str) -> list[Problem]:
     if isinstance(book, dict):
         for key in ("chapters", "appendices"):
             problems += expect(book.get(key), list, shown, positions, ("book", key))
+    for name, formats in (config.get("editions") or {}).items() if isinstance(config.get("editions"), dict) else ():
+        problems += expect(formats, list, shown, positions, ("editions", name))
+        for index, fmt in enumerate(formats if isinstance(formats, list) else []):
+            if fmt not in FORMATS:
+                line, column = positions.get(("editions", name, index), (None, None))
+                problems.append(Problem(shown, line, column, f"okänt format '{fmt}' i editions.{name}; välj bland "
+                                                             f"{', '.join(FORMATS)}"))
     return problems
 
 
