@@ -79,6 +79,11 @@ def read_text(path: Path, root: Path, allow_empty: bool = False) -> str:
 # --- YAML 1.2 core schema ---------------------------------------------------------------------
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark):
+        self.mark = mark
+
+
 class Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema scalars and a nesting limit while composing."""
 
@@ -93,9 +98,7 @@ class Loader(yaml.SafeLoader):
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nästlad för djupt (mer än {MAX_DEPTH} nivåer); förenkla strukturen",
-                    self.peek_event().start_mark)
+                raise _TooDeep(self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -141,6 +144,10 @@ def parse_yaml(text: str, shown: str, first_line: int = 1,
         return value, positions
     except yaml.reader.ReaderError as exc:
         return _reader_error(shown, text, exc, shift)
+    except _TooDeep as exc:
+        raise InputError([Problem(shown, exc.mark.line + 1 + shift, exc.mark.column + 1,
+                                  f"the file is nested too deeply (nästlad för djupt, mer än {MAX_DEPTH} nivåer); "
+                                  "data files need only a few levels of indentation")]) from None
     except RecursionError:
         raise InputError([Problem(shown, first_line, None, "the file is nested too deeply; data files need only a few "
                                                            "levels of indentation")]) from None
