@@ -221,6 +221,12 @@ ATTACKS = [
            "ska vara ett filnamn utan mapp"),
     Attack("output-file-parent", False, _output_file("../../utanfor/beslutsunderlag"), "_quarto.yml:{line}:",
            "ska vara ett filnamn utan mapp"),
+    Attack("quarto-output-dir-outside", False,
+           steps(lambda p, o: replace_in(p / "_quarto.yml", "type: book", "type: book\n  output-dir: ../utanfor"),
+                 line=lambda p, o: line_of(p / "_quarto.yml", "output-dir")),
+           "_quarto.yml:{line}:", "ligger utanför projektet", ("check",)),
+    Attack("profile-file-link", False, lambda p, o: link(p / "_quarto-kort.yml", o / "hemlig.yaml"),
+           "_quarto-kort.yml:", "är en länk ut ur projektet", ("build", "--format", "html", "--profile", "kort")),
     Attack("output-file-subfolder", False, _output_file("a/b"), "_quarto.yml:{line}:", "filnamn utan mapp"),
     # outside files read into outputs (item 7) and links out of the project
     Attack("data-file-link", True, lambda p, o: link(p / "data/mal.yaml", o / "hemlig.yaml"), "data/mal.yaml:",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .confine import check_read, outside_links
+from .confine import check_read, inside, outside_links
 from .errors import InputError, Problem
 from .guarded_yaml import expect, parse_yaml, read_text, read_yaml
 
@@ -79,7 +79,7 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     chapters = _chapters(root, book_section, positions, problems, chapters_file)
     metadata = _metadata(root, config, positions, problems)
     variables = _variables(root, problems)
-    problems += _language_problems(metadata, positions)
+    problems += _language_problems(metadata, positions) + _output_dir_problems(root, config, positions)
     output_name = _output_name(book_section, positions, problems)
     bibliography = tuple(root / str(b) for b in _as_list(metadata.get("bibliography")))
     csl = root / str(metadata["csl"]) if metadata.get("csl") else None
@@ -135,6 +135,18 @@ def _language_problems(metadata: dict, positions) -> list[Problem]:
     line, column = positions.get(("lang",), (None, None))
     return [Problem("_quarto.yml", line, column, f"lang: '{lang}' är ingen språkkod; skriv en BCP 47-kod som "
                                                  "sv-SE (svenska) eller en-GB")]
+
+
+def _output_dir_problems(root: Path, config: dict, positions) -> list[Problem]:
+    """`project: output-dir:` is where real Quarto writes (--engine quarto): it must stay in the project."""
+    project = config.get("project")
+    folder = project.get("output-dir") if isinstance(project, dict) else None
+    if folder is None or (isinstance(folder, str) and folder.strip() and not Path(folder).is_absolute()
+                          and inside(root / folder, root) and root.resolve() != (root / folder).resolve()):
+        return []
+    line, column = positions.get(("project", "output-dir"), (None, None))
+    return [Problem("_quarto.yml", line, column, f"output-dir: '{folder}' ligger utanför projektet; skriv en mapp "
+                                                 "i projektet, t.ex. report")]
 
 
 def _output_name(book_section: dict, positions, problems: list[Problem]) -> str:

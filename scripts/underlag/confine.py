@@ -104,7 +104,8 @@ def outside_links(root: Path, extra: list[Path] = ()) -> list[Problem]:
         for path in _walk(root / area):  # a link anywhere the tool writes, even to inside the project
             if path.is_symlink():
                 problems[path] = _link_problem(root, path, area)
-    for start in [root / name for name in SOURCE_AREAS] + list(extra):
+    profiles = sorted(root.glob("_quarto-*.yml"))
+    for start in [root / name for name in SOURCE_AREAS] + profiles + list(extra):
         for path in _walk(start):
             if path not in problems and path.is_symlink() and not inside(path, root):
                 problems[path] = Problem(_shown(path, root), None, None,
