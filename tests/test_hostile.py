@@ -348,6 +348,65 @@ def test_attack_is_refused_at_its_place(arena, attack):
     assert not secret_in_outputs(project)
 
 
+# --- attacks that come the way they would on a build server: committed on a branch, then cloned ---
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", "-c", "user.name=Angripare", "-c", "user.email=a@example.org", "-c", "init.defaultBranch=main",
+                    *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _commit_generated_link(origin: Path) -> None:  # the issue's own case: `ln -s ../.. chapters/_generated`
+    (origin / "chapters/_generated").symlink_to("../..")
+
+
+def _commit_report(origin: Path) -> None:  # a crafted "previous build" the cache could take for ours
+    (origin / "report").mkdir()
+    (origin / "report/beslutsunderlag.html").write_text("<script>alert(1)</script>\n", "utf-8")
+
+
+def _commit_cache_index(origin: Path) -> None:
+    (origin / ".underlag-cache").mkdir()
+    (origin / ".underlag-cache/index.json").write_text('{"version": 2, "entries": {}}\n', "utf-8")
+
+
+def _commit_lock_link(origin: Path) -> None:
+    (origin / ".underlag.lock").symlink_to("../utanfor/lås.txt")
+
+
+COMMITTED = {
+    "generated-folder-link-up-two": (_commit_generated_link, "chapters/_generated:", "är en länk"),
+    "report-committed": (_commit_report, "report/beslutsunderlag.html:", "är incheckad i Git"),
+    "cache-index-committed": (_commit_cache_index, ".underlag-cache/index.json:", "är incheckad i Git"),
+    "lock-link-committed": (_commit_lock_link, ".underlag.lock:", "är en länk"),
+}
+
+
+@pytest.mark.parametrize("case", COMMITTED)
+def test_attack_committed_to_a_branch_is_refused_in_a_clone(arena, case):
+    tmp_path, outside = arena
+    plant, place, message = COMMITTED[case]
+    (tmp_path / "gammal.md").write_text("Bredvid klonen: en städning av genererade delar skulle ta bort den.\n")
+    origin = copy_project(tmp_path / "origin")
+    git("init", "-q", cwd=origin)
+    plant(origin)
+    git("add", "-A", "-f", cwd=origin)  # -f: past .gitignore, as an attacker would
+    git("commit", "-q", "-m", "Förbättrad text", cwd=origin)
+    git("clone", "-q", str(origin), str(tmp_path / "clone"), cwd=tmp_path)
+
+    def outside_the_clone() -> dict[str, str]:  # the canary, the folder above, and the origin repository
+        return {name: digest for name, digest in tree_digest(tmp_path).items()
+                if not name.startswith("clone/") and name != "clone"}
+
+    before = outside_the_clone()
+    result = run(tmp_path / "clone", "build", "--format", "html")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert any(line.startswith(place) and message in line for line in result.stderr.splitlines()), result.stderr
+    assert outside_the_clone() == before
+    assert not secret_in_outputs(tmp_path / "clone")
+
+
 # --- outcomes other than a refusal ---------------------------------------------------------------
 
 

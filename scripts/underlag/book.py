@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .confine import check_read, inside, outside_links
+from .confine import check_read, confinement_problems, inside
 from .errors import InputError, Problem
 from .guarded_yaml import expect, parse_yaml, read_text, read_yaml
 
@@ -52,7 +52,7 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
 
     Profiles come from `profiles` (comma-separated) or, like Quarto, from QUARTO_PROFILE.
     """
-    if links := outside_links(root):
+    if links := confinement_problems(root):
         raise InputError(links)
     config, positions = read_yaml(root / "_quarto.yml", root)
     if not isinstance(config, dict):

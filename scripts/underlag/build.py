@@ -19,7 +19,7 @@ from pathlib import Path
 from .assemble import assemble
 from .book import FORMATS, Book, read_book
 from .cache import Cache, digest, file_hash, package_digest
-from .confine import output_path, outside_links, prepare_area
+from .confine import confinement_problems, output_path, prepare_area
 from .errors import InputError, Problem
 from .files import project_lock
 from .render.pandoc import DocumentInfo
@@ -131,7 +131,7 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
     problems: list[Problem] = []
     warnings: list[Problem] = []
     book = report = None
-    if links := outside_links(root):  # before anything else is read
+    if links := confinement_problems(root):  # before anything else is read
         raise InputError(links)
     try:
         book = read_book(root, options.profile)

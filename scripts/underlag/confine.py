@@ -19,6 +19,7 @@ from .errors import InputError, Problem
 # The tool's own outputs, relative to the project root.
 OUTPUT_AREAS = ("report", "figures", "chapters/_generated", ".underlag-cache", ".underlag.lock")
 # Folders and files the tool reads; a link in them that leads out of the project is refused.
+STATIC_FIGURES = "figures/static/"  # hand-made figures: committed on purpose
 SOURCE_AREAS = ("_quarto.yml", "_variables.yml", "chapters", "data", "templates", "figures")
 PACKAGE = Path(__file__).resolve().parent
 # The templates shipped with this source tree (a book without its own templates/ uses them).
@@ -112,6 +113,30 @@ def outside_links(root: Path, extra: list[Path] = ()) -> list[Problem]:
                                          f"är en länk ut ur projektet (till {os.path.realpath(path)}); verktyget "
                                          "läser bara filer i projektmappen: ersätt länken med en kopia av filen")
     return sorted(problems.values(), key=lambda p: p.path)
+
+
+def committed_outputs(root: Path) -> list[Problem]:
+    """Files in the tool's output areas that Git tracks: a branch could commit a crafted report or
+    cache index (force-added past .gitignore) that a build would take as its own. Generated files
+    are never committed; hand-made figures live in figures/static/."""
+    import subprocess
+
+    try:
+        result = subprocess.run(["git", "ls-files", "-z", "--", *OUTPUT_AREAS], cwd=root, capture_output=True)
+    except OSError:  # no git: nothing is tracked
+        return []
+    if result.returncode != 0:  # not a repository
+        return []
+    tracked = [name for name in result.stdout.decode("utf-8", "replace").split("\0") if name]
+    return [Problem(name, None, None, "är incheckad i Git, men skapas av verktyget (genererade filer checkas aldrig "
+                                      f"in); ta bort den ur Git: git rm --cached {name}")
+            for name in tracked if not name.startswith(STATIC_FIGURES)]
+
+
+def confinement_problems(root: Path) -> list[Problem]:
+    """What must stop a build before it reads anything: links out of the project, links where the
+    tool writes, and generated files that Git tracks."""
+    return outside_links(root) + committed_outputs(root)
 
 
 def _walk(start: Path):
