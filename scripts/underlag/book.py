@@ -180,12 +180,27 @@ def bibliography_keys(book: Book) -> set[str]:
         text = read_text(path, book.root, allow_empty=True)
         if path.suffix == ".bib":
             keys.update(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", text))
-        elif path.suffix == ".json":
-            keys.update(str(entry.get("id")) for entry in json.loads(text))
         else:
-            data = parse_yaml(text, path.name)[0] or {}
-            keys.update(str(entry.get("id")) for entry in (data.get("references", []) if isinstance(data, dict) else data))
+            keys.update(_csl_ids(path, text, book.root))
     return keys
+
+
+def _csl_ids(path: Path, text: str, root: Path) -> list[str]:
+    """The ids of a CSL JSON or CSL YAML bibliography: a list of entries, each a mapping with an id."""
+    shown = path.relative_to(root.resolve()).as_posix() if path.is_relative_to(root.resolve()) else path.name
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InputError([Problem(shown, getattr(exc, "lineno", None), getattr(exc, "colno", None),
+                                      f"filen är inte giltig JSON ({exc}); rätta den eller exportera den igen")]) from None
+    else:
+        data = parse_yaml(text, shown)[0] or []
+    entries = data.get("references", []) if isinstance(data, dict) else data
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise InputError([Problem(shown, 1, 1, "en CSL-bibliografi ska vara en lista av poster med id; exportera "
+                                               "den igen från referenshanteraren")])
+    return [str(entry.get("id")) for entry in entries]
 
 
 def _chapters(root: Path, book_section: dict, positions, problems: list[Problem], source: str) -> list[Chapter]:
