@@ -114,6 +114,7 @@ def _shape_problems(config: dict, positions, shown: str) -> list[Problem]:
     if isinstance(book, dict):
         for key in ("chapters", "appendices"):
             problems += expect(book.get(key), list, shown, positions, ("book", key))
+    problems += _flag_problems(config, positions, shown)
     for name, formats in (config.get("editions") or {}).items() if isinstance(config.get("editions"), dict) else ():
         problems += expect(formats, list, shown, positions, ("editions", name))
         for index, fmt in enumerate(formats if isinstance(formats, list) else []):
@@ -121,6 +122,23 @@ def _shape_problems(config: dict, positions, shown: str) -> list[Problem]:
                 line, column = positions.get(("editions", name, index), (None, None))
                 problems.append(Problem(shown, line, column, f"okänt format '{fmt}' i editions.{name}; välj bland "
                                                              f"{', '.join(FORMATS)}"))
+    return problems
+
+
+FLAGS = ("brief", "toc", "number-sections")  # yes/no settings the tool reads
+SAYS_YES = ("yes", "y", "on", "ja", "sant")
+
+
+def _flag_problems(config: dict, positions, shown: str) -> list[Problem]:
+    """YAML 1.2 reads `no` as the text "no", which Python would take as true: say what was meant."""
+    problems = []
+    for key in FLAGS:
+        value = config.get(key)
+        if value is not None and not isinstance(value, bool):
+            meant = "true" if str(value).strip().lower() in SAYS_YES else "false"
+            line, column = positions.get((key,), (None, None))
+            problems.append(Problem(shown, line, column, f"{key}: '{value}' läses som text; skriv {key}: {meant} "
+                                                         "(bara true och false är ja och nej i YAML 1.2)"))
     return problems
 
 
