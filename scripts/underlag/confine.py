@@ -26,9 +26,18 @@ PACKAGE = Path(__file__).resolve().parent
 SHIPPED_TEMPLATES = PACKAGE.parents[1] / "templates"
 
 
+def resolved(path: Path) -> Path | None:
+    """The path with every link followed, or None when the links go round in a loop."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):  # "Symlink loop from …" (Python 3.11), ELOOP
+        return None
+
+
 def inside(path: Path, folder: Path) -> bool:
     """Whether `path`, links followed, lies in `folder` (compared by components, not strings)."""
-    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+    target = resolved(path)
+    return target is not None and target.is_relative_to(Path(folder).resolve())
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -71,7 +80,7 @@ def output_path(root: Path, path: Path) -> Path:
                                   "verktyget skriver bara i sina egna mappar (report/, figures/, "
                                   "chapters/_generated/, .underlag-cache/); ändra sökvägen så att den ligger där")])
     link = link_leaving(root, normal)
-    if link is not None or not normal.resolve().is_relative_to(root / area):
+    if link is not None or not inside(normal, root / area):
         raise InputError([_link_problem(root, link or normal, area)])
     return normal
 
@@ -108,10 +117,15 @@ def outside_links(root: Path, extra: list[Path] = ()) -> list[Problem]:
     profiles = sorted(root.glob("_quarto-*.yml"))
     for start in [root / name for name in SOURCE_AREAS] + profiles + list(extra):
         for path in _walk(start):
-            if path not in problems and path.is_symlink() and not inside(path, root):
-                problems[path] = Problem(_shown(path, root), None, None,
-                                         f"är en länk ut ur projektet (till {os.path.realpath(path)}); verktyget "
-                                         "läser bara filer i projektmappen: ersätt länken med en kopia av filen")
+            if path in problems or not path.is_symlink() or inside(path, root):
+                continue
+            if resolved(path) is None:
+                problems[path] = Problem(_shown(path, root), None, None, "är en länk som leder runt i en slinga "
+                                                                         "(till sig själv); ta bort länken")
+                continue
+            problems[path] = Problem(_shown(path, root), None, None,
+                                     f"är en länk ut ur projektet (till {os.path.realpath(path)}); verktyget "
+                                     "läser bara filer i projektmappen: ersätt länken med en kopia av filen")
     return sorted(problems.values(), key=lambda p: p.path)
 
 
