@@ -81,14 +81,13 @@ def scan_project(root: Path) -> list[Problem]:
 def _allowed(root: Path) -> set[str]:
     """The allow-list, read with the guarded loader; a wrong shape is a located error (InputError)."""
     from .errors import InputError
-    from .guarded_yaml import expect, read_yaml
+    from .guarded_yaml import read_yaml
 
     path = root / ALLOW_FILE
     if not path.is_file() and not path.is_symlink():
         return set()
-    data, positions = read_yaml(path, root, allow_empty=True)
-    problems = expect(data, dict, ALLOW_FILE, positions) or \
-        expect(data.get("allowed") if data else None, list, ALLOW_FILE, positions, ("allowed",))
-    if problems:
-        raise InputError(problems)
+    data, _ = read_yaml(path, root, allow_empty=True)
+    if data is not None and not (isinstance(data, dict) and isinstance(data.get("allowed", []), list)):
+        raise InputError([Problem(ALLOW_FILE, 1, 1, "filen ska ha en lista under 'allowed:'; skriv allowed: och "
+                                                    "under den en rad '- uppgift' för varje tillåten uppgift")])
     return {str(item) for item in (data or {}).get("allowed") or []}
