@@ -8,6 +8,7 @@ import pytest
 from conftest import copy_project, html_tree
 
 from underlag.build import Options, build
+from underlag.cache import FORMAT_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -62,4 +63,4 @@ def test_a_corrupt_cache_index_means_a_full_rebuild(project):
     index.write_text("{ inte json", "utf-8")
     result = build(project, Options(formats=("html",)))
     assert "figure:tidslinje" in rebuilt(result) and result.rendered
-    assert json.loads(index.read_text("utf-8"))["version"] == 1
+    assert json.loads(index.read_text("utf-8"))["version"] == FORMAT_VERSION

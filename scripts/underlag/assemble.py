@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
-import yaml
-
 from .book import Book, Chapter
+from .confine import inside
 from .errors import InputError, Problem, relative
 from .escape import markdown
+from .guarded_yaml import expect, parse_yaml, read_text
 
 SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^`]*)")
@@ -147,6 +147,15 @@ class _Assembler:
                              column)
                 return ""
             value = value[part]
+        if isinstance(value, dict):  # printing a Python dict into the report helps nobody
+            example = f"{key.strip()}.{next(iter(value), 'namn')}"
+            self.problem(source.path, source.line, f"'{key.strip()}' i {where} är en grupp av värden, inte ett "
+                                                   f"enskilt värde; ange ett av dem, t.ex. {example}", column)
+            return ""
+        if isinstance(value, list):
+            self.problem(source.path, source.line, f"'{key.strip()}' i {where} är en lista, inte ett enskilt värde; "
+                                                   "skriv värdet som text", column)
+            return ""
         return str(value)
 
 
@@ -172,11 +181,8 @@ def assemble(book: Book, cache=None) -> Assembled:
 
 
 def _read_lines(path: Path, root: Path) -> list[SourceLine]:
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(relative(path, root), line, None, "file is not UTF-8 text; save it as UTF-8")]) from None
+    """A chapter's or included file's lines; the guarded reader refuses control characters."""
+    text = read_text(path, root, allow_empty=True)
     return [SourceLine(text, path, number) for number, text in enumerate(text.splitlines(), 1)]
 
 
@@ -187,15 +193,14 @@ def _strip_front_matter(path: Path, root: Path) -> list[SourceLine]:
         return lines
     for end, line in enumerate(lines[1:], 1):
         if line.text.strip() in ("---", "..."):
-            try:
-                front = yaml.safe_load("\n".join(line.text for line in lines[1:end])) or {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                line = mark.line + 2 if mark else 1
-                raise InputError([Problem(relative(path, root), line, None,
-                                          f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-            if not isinstance(front, dict):
-                front = {}
+            shown = relative(path, root)
+            front, positions = parse_yaml("\n".join(line.text for line in lines[1:end]), shown, first_line=2,
+                                          syntax="front matter is not valid YAML")
+            title = front.get("title") if isinstance(front, dict) else None
+            if problems := expect(front, dict, shown, positions, what="front matter") + \
+                    (expect(title, str, shown, positions, ("title",), "title") if isinstance(title, (dict, list)) else []):
+                raise InputError(problems)
+            front = front or {}
             heading = [SourceLine(f"# {front['title']}", path, 2)] if "title" in front else []
             return heading + lines[end + 1:]
     return lines
@@ -241,9 +246,26 @@ def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
     return problems
 
 
-def inside(path: Path, root: Path) -> bool:
-    """Whether a path, symlinks followed, stays inside the project folder."""
-    return path.resolve().is_relative_to(root.resolve())
+def image_defect(path: Path) -> str | None:
+    """Why an image file cannot be shown, or None. Typst refuses a broken image while pandoc embeds it
+    silently in HTML and DOCX: checked here, so every format says the same, at the chapter's line."""
+    if path.suffix.lower() == ".svg":
+        from lxml import etree
+
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        try:
+            root = etree.parse(str(path), parser).getroot()
+        except etree.XMLSyntaxError as exc:
+            return f"inte giltig SVG: {exc.msg}"
+        return None if etree.QName(root).localname == "svg" else "filen är inte en SVG-bild"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:  # PIL's ways of saying "broken"
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from .assemble import assemble
 from .book import FORMATS, Book, read_book
-from .cache import Cache, digest, file_hash
+from .cache import Cache, digest, file_hash, package_digest
+from .confine import confinement_problems, output_path, prepare_area
 from .errors import InputError, Problem, relative
 from .files import project_lock
 from .render.anchors import write_anchored_source
@@ -73,15 +74,16 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_path(root, out_dir).mkdir(parents=True, exist_ok=True)
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
     keys = {fmt: format_key(book, assembled, info, fmt) for fmt in options.formats}
-    targets = {fmt: out_dir / (book.output_name + EXTENSIONS[fmt]) for fmt in options.formats}
-    stale = [fmt for fmt in options.formats if cache.lookup(f"format:{targets[fmt]}", keys[fmt]) is None]
+    targets = {fmt: output_path(root, out_dir / (book.output_name + EXTENSIONS[fmt])) for fmt in options.formats}
+    names = {fmt: f"format:{cache.relative(targets[fmt])}" for fmt in options.formats}
+    stale = [fmt for fmt in options.formats if cache.lookup(names[fmt], keys[fmt]) is None]
     outputs = {fmt: targets[fmt] for fmt in options.formats}
     if stale:
-        with tempfile.TemporaryDirectory(dir=root / OUTPUT_DIR, prefix=".build-") as temporary:
+        with tempfile.TemporaryDirectory(dir=prepare_area(root, OUTPUT_DIR), prefix=".build-") as temporary:
             work = Path(temporary)
             source = work / "book.json"  # the document sanitize.py checked and cleaned, not the raw text
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
@@ -89,8 +91,8 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
                 write_anchored_source(root, assembled.lines, source)
             built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
             for fmt, path in built.items():
-                os.replace(path, targets[fmt])
-                cache.store(f"format:{targets[fmt]}", keys[fmt], [targets[fmt]], value=True)
+                os.replace(path, output_path(root, targets[fmt]))
+                cache.store(names[fmt], keys[fmt], [targets[fmt]], value=True)
     cache.save()
     stages = {name.split(":", 1)[0] + ":" + Path(name.split(":", 1)[1]).name: how for name, how in cache.used.items()}
     return BuildResult(outputs, warnings, seconds, stages)
@@ -101,19 +103,19 @@ def data_stage_key(root: Path, options: Options) -> str:
     versions branch (the change log compares with it), the version asked for, and our code."""
     from .history import read_history
 
-    package = Path(__file__).resolve().parent
     files = sorted((root / "data").rglob("*")) + sorted((root / "templates/fragments").rglob("*"))
     return digest(
         [(str(p.relative_to(root)), file_hash(p)) for p in files if p.is_file()],
         sorted(p.name for p in (root / "chapters/alternativ").glob("*.qmd")),
         read_history(root).commit,
         options.version,
-        [(p.name, file_hash(p)) for p in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lua"))],
+        package_digest(),
     )
 
 
 def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
-    """Everything a format's file is made from: sources, templates, filters, images, tools."""
+    """Everything a format's file is made from: sources, templates (the project's own or ours, by
+    content), our code and filters (by content, not version), images, tools."""
     from importlib import metadata
 
     from .render.pandoc import FILTER_DIR, template
@@ -125,7 +127,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
         *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
         *(file_hash(path) for path in assembled.images),
         *(file_hash(path) for path in [*book.bibliography, *([book.csl] if book.csl else [])]),
-        metadata.version("pypandoc-binary"), metadata.version("typst"), metadata.version("underlag"),
+        metadata.version("pypandoc-binary"), metadata.version("typst"), package_digest(),
         # the DOCX records its sources' hashes (review --apply): a changed shortcode must rebuild it
         [(relative(path, book.root), file_hash(path)) for path in dict.fromkeys(l.path for l in assembled.lines)]
         if fmt == "docx" else None,
@@ -141,6 +143,8 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
     problems: list[Problem] = []
     warnings: list[Problem] = []
     book = report = None
+    if links := confinement_problems(root):  # before anything else is read
+        raise InputError(links)
     try:
         book = read_book(root, options.profile)
     except InputError as exc:

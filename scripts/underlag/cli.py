@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_TOOL
+    except OSError as exc:  # the machine, not the sources: a read-only folder, a full disk
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fel: {where}{exc.strerror or exc}; kontrollera att mappen går att skriva i och att disken har "
+              "ledigt utrymme, och kör kommandot igen", file=sys.stderr)
+        return EXIT_TOOL
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -80,6 +87,8 @@ def _run(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True, highlight=False)
     project = args.project.resolve()
+    if not project.is_dir():  # never created: a typo must not make a new, empty project
+        raise UsageError(f"projektmappen {args.project} finns inte; ange en befintlig mapp med --project")
     if args.verb == "schema":
         from .schema import write_schemas
 

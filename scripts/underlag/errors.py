@@ -56,5 +56,5 @@ def relative(path: Path, root: Path) -> str:
     """The path as a writer sees it: relative to the project root when inside it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside, or a link loop ("Symlink loop from …")
         return str(path)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import model
-from .cache import Cache, digest
+from .cache import Cache, digest, package_digest
+from .confine import prepare_area
 from .files import write_if_changed
 from .text import month_name, swedish_date
 
@@ -74,10 +75,12 @@ def figure_jobs(report: model.Report, out_dir: Path, result: Analysis | None = N
 
 def draw_figures(report: model.Report, out_dir: Path, result: Analysis | None = None,
                  cache: Cache | None = None) -> list[FigureSpec]:
-    """Draw the figures whose inputs changed; reuse the others from the cache."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    code = digest(*(Path(__file__).with_name(n).read_bytes() for n in ("figures.py", "analysis_figures.py")),
-                  metadata.version("matplotlib"))
+    """Draw the figures whose inputs changed; reuse the others from the cache.
+
+    `out_dir` is the project's figures/ folder: every file is written through the confinement check.
+    """
+    out_dir = prepare_area(out_dir.parent, out_dir.name)
+    code = digest(package_digest(), metadata.version("matplotlib"))  # our drawing code and helpers, by content
     specs = []
     for job in figure_jobs(report, out_dir, result):
         key, name = digest(code, job.inputs), f"figure:{job.stem}"
@@ -100,7 +103,9 @@ def _setup_matplotlib() -> None:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"svg.hashsalt": "underlag", "font.family": "DejaVu Sans", "font.size": 9,
-                         "svg.fonttype": "path"})  # glyphs as paths: no font needed where the SVG is shown
+                         "svg.fonttype": "path",
+                         # data is text, never mathtext: "$\\foo$" in an event must print as written
+                         "text.parse_math": False})  # glyphs as paths: no font needed where the SVG is shown
 
 
 def save(fig, out_dir: Path, stem: str) -> None:
@@ -109,7 +114,7 @@ def save(fig, out_dir: Path, stem: str) -> None:
     for ext, options in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 150, "metadata": {"Software": None}})):
         buffer = io.BytesIO()
         fig.savefig(buffer, format=ext, bbox_inches="tight", **options)
-        write_if_changed(out_dir / f"{stem}.{ext}", buffer.getvalue())
+        write_if_changed(out_dir / f"{stem}.{ext}", buffer.getvalue(), root=out_dir.parent)
     plt.close(fig)
 
 

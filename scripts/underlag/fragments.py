@@ -17,6 +17,7 @@ from . import model
 from .errors import InputError, Problem
 from .escape import Markup, markdown
 from .figures import FigureSpec
+from .confine import output_path, prepare_area
 from .files import write_if_changed
 from .load import iter_records
 from .analysis import CONCENTRATION, DRAWS, SEED, risk_order
@@ -87,8 +88,7 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
         "decision_points": lambda brief=False: decision_points(report, root, brief),
         "count": lambda n, neuter=False: number_word(n, neuter),
     }
-    out_dir = root / OUTPUT_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_area(root, OUTPUT_DIR)
     changed = []
     problems = []
     for name in sorted(env.list_templates(extensions=["j2"])):
@@ -99,14 +99,14 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
             problems.append(Problem(f"{TEMPLATE_DIR}/{name}", line, None, f"template error: {exc.message}"))
             continue
         target = out_dir / name.removesuffix(".j2")
-        if write_if_changed(target, text.encode("utf-8")):
+        if write_if_changed(target, text.encode("utf-8"), root):
             changed.append(target)
     if problems:
         raise InputError(problems)
     written = {name.removesuffix(".j2") for name in env.list_templates(extensions=["j2"])}
     for stale in out_dir.glob("*.md"):  # a part whose template is gone must not linger
         if stale.name not in written:
-            stale.unlink()
+            output_path(root, stale).unlink()
     return changed
 
 

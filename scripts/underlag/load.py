@@ -15,16 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import model
 from .errors import InputError, Problem, relative
+from .guarded_yaml import Loc, Position, read_text, read_yaml  # noqa: F401 (read_yaml: the loaders' API)
 
-Position = tuple[int, int]  # 1-based line and column
-Loc = tuple[str | int, ...]
-MAX_FILE_BYTES = 1_000_000  # data files are hand-written: anything bigger is the wrong file
-MAX_YAML_NODES = 200_000  # guards against alias bombs
 CSV_DELIMITER = ";"  # what Swedish spreadsheets write
 
 
@@ -105,117 +101,6 @@ def load_report(root: Path) -> tuple[model.Report, list[Problem]]:
 
 
 # --- YAML -------------------------------------------------------------------------------
-
-
-def read_text(path: Path, root: Path) -> str:
-    """A data file's text; InputError when missing, too big or not UTF-8."""
-    shown = relative(path, root)
-    if not path.is_file():
-        raise InputError([Problem(shown, None, None, "file is missing; create it or restore it from git")])
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError([Problem(shown, 1, None, f"file is {size / 1e6:.1f} MB; data files are small hand-written "
-                                                     f"text (under {MAX_FILE_BYTES // 1_000_000} MB): is it the right file?")])
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(shown, line, None, "file is not UTF-8 text; save it as UTF-8")]) from None
-    if not text.strip() or all(not l.strip() or l.lstrip().startswith("#") for l in text.splitlines()):
-        raise InputError([Problem(shown, 1, 1, "file is empty; fill in the fields it needs")])
-    return text
-
-
-def read_yaml(path: Path, root: Path) -> tuple[Any, dict[Loc, Position]]:
-    """Parse a YAML file into plain values plus the position of every value and key."""
-    shown = relative(path, root)
-    text = read_text(path, root)
-    try:
-        loader = yaml.SafeLoader(text)
-    except yaml.reader.ReaderError as exc:
-        return _reader_error(shown, text, exc)
-    try:
-        node = loader.get_single_node()
-        positions: dict[Loc, Position] = {}
-        return _Converter(loader, shown, positions).value(node, ()), positions
-    except yaml.reader.ReaderError as exc:
-        return _reader_error(shown, text, exc)
-    except RecursionError:
-        raise InputError([Problem(shown, 1, None, "the file is nested too deeply; data files need only a few "
-                                                  "levels of indentation")]) from None
-    except yaml.MarkedYAMLError as exc:
-        mark, what = _explain_yaml_error(exc)
-        raise InputError([Problem(shown, mark.line + 1, mark.column + 1, f"YAML syntax error: {what}")]) from None
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(shown, 1, None, f"YAML error: {exc}")]) from None
-    finally:
-        loader.dispose()
-
-
-def _reader_error(shown: str, text: str, exc: yaml.reader.ReaderError):
-    line = text[: exc.position].count("\n") + 1
-    raise InputError([Problem(shown, line, None, f"the file holds a control character (code {exc.character:#x}) "
-                                                 "that YAML does not allow; delete it")]) from None
-
-
-def _explain_yaml_error(exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark, str]:
-    """Where the writer should look, and what to do, for the YAML errors writers make."""
-    mark = exc.problem_mark or exc.context_mark
-    what = exc.problem or exc.context or "invalid YAML"
-    if "'\\t'" in what:
-        return mark, "a tab is used for indentation; indent with spaces"
-    if "quoted scalar" in (exc.context or "") and exc.context_mark:
-        return exc.context_mark, "the quoted text that starts here is never closed; add the closing quote"
-    if "mapping values are not allowed" in what or "expected <block end>" in what:
-        return mark, f"{what}; check the indentation of this line and the line above"
-    return mark, what
-
-
-class _Converter:
-    """Turns composed YAML nodes into Python values, recording where each one stood."""
-
-    def __init__(self, loader: yaml.SafeLoader, shown: str, positions: dict[Loc, Position]):
-        self.loader, self.shown, self.positions = loader, shown, positions
-        self.visited = 0
-        self.open: set[int] = set()
-
-    def fail(self, node: yaml.Node, problem: str):
-        mark = node.start_mark
-        raise InputError([Problem(self.shown, mark.line + 1, mark.column + 1, problem)])
-
-    def value(self, node: yaml.Node, loc: Loc) -> Any:
-        self.visited += 1
-        if self.visited > MAX_YAML_NODES:
-            self.fail(node, "too many values (are aliases repeating each other?); simplify the file")
-        if id(node) in self.open:
-            self.fail(node, "an alias refers to itself; remove the recursive '*' alias")
-        self.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            try:
-                return self.loader.construct_object(node)
-            except ValueError as exc:  # e.g. a date such as 2025-02-30
-                self.fail(node, f"invalid value '{node.value}' ({exc}); write dates as YYYY-MM-DD")
-        self.open.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                return [self.value(item, loc + (i,)) for i, item in enumerate(node.value)]
-            return self.mapping(node, loc)
-        finally:
-            self.open.discard(id(node))
-
-    def mapping(self, node: yaml.MappingNode, loc: Loc) -> dict:
-        result = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.fail(key_node, "a key must be a plain name, not a list or mapping")
-            key = self.value(key_node, loc + ("<key>",))
-            if key in result:
-                self.fail(key_node, f"key '{key}' appears twice here; keep one")
-            result[key] = self.value(value_node, loc + (key,))
-            # a field's errors point at its key, where the writer looks for it
-            self.positions[loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-        return result
 
 
 def _load_yaml_file(path: Path, file_model: type[BaseModel], root: Path, problems: list[Problem]):

@@ -60,10 +60,14 @@ def rebuild(root: Path, state: State, profile: str | None, say: Callable[[str], 
         say(f"byggd: {', '.join(n.split(':', 1)[1] for n, how in result.stages.items() if how == 'rebuilt') or 'inget ändrat'}")
     except InputError as exc:
         page, problems = None, [str(p) for p in exc.problems]
-        say(f"{len(problems)} fel; visar senaste fungerande version")
     except UnderlagError as exc:
         page, problems = None, [str(exc)]
-        say("fel; visar senaste fungerande version")
+    except Exception as exc:  # noqa: BLE001 (any bad input: the preview shows it and keeps watching)
+        page, problems = None, [f"oväntat fel ({type(exc).__name__}): {exc}; rätta det senast ändrade och spara igen"]
+    if page is None:
+        say(f"{len(problems)} fel; visar senaste fungerande version")
+        for problem in problems:
+            say(f"  {problem}")
     with state.lock:
         state.page = page if page is not None else state.page
         state.problems = problems
@@ -132,10 +136,13 @@ def serve(root: Path, port: int, profile: str | None, say: Callable[[str], None]
     def watch() -> None:
         nonlocal seen
         while not stop.wait(interval):
-            current = fingerprint(root)
-            if current != seen:
-                seen = current
-                rebuild(root, state, profile, say)
+            try:
+                current = fingerprint(root)
+                if current != seen:
+                    seen = current
+                    rebuild(root, state, profile, say)
+            except Exception as exc:  # noqa: BLE001 (the watcher must never die: later edits must appear)
+                say(f"förhandsvisningen kunde inte läsa projektet ({type(exc).__name__}: {exc}); försöker igen")
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()

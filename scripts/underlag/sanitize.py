@@ -289,6 +289,10 @@ class _Inspector:
                             f"räknad från {start}")
             return None
         if image:
+            from .assemble import image_defect
+
+            for broken in filter(None, map(image_defect, candidates)):
+                self.error(url, f"{what} går inte att läsa ({broken}); spara om den som PNG eller SVG och försök igen")
             self.images.update(c.resolve() for c in candidates)
         return candidates[0].resolve()
 

@@ -32,7 +32,14 @@ def schema_text(schema: dict) -> str:
 
 
 def write_schemas(root: Path) -> list[Path]:
-    """Write the schemas and the editors' modelines; return the files that changed."""
+    """Write the schemas and the editors' modelines; return the files that changed.
+
+    Refused while a link leads out of the project: the modelines rewrite the data files."""
+    from .confine import confinement_problems
+    from .errors import InputError
+
+    if links := confinement_problems(root):
+        raise InputError(links)
     out_dir = root / SCHEMA_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     changed = [path for stem, schema in schemas().items()

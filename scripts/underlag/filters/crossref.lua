@@ -83,6 +83,10 @@ local function prefix_caption(caption, kind, id)
   return caption
 end
 
+local function typst_string(s)
+  return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
+end
+
 local function reference(citation)
   local id = citation.id
   local kind = id:match("^(%a%a%a)%-")
@@ -97,7 +101,8 @@ local function reference(citation)
   local prefix = pandoc.utils.stringify(citation.prefix)
   local bare = citation.mode == "SuppressAuthor"
   if typst then
-    local supplement = bare and (prefix ~= "" and "[" .. prefix .. "]" or "none") or "[" .. word .. "]"
+    -- the writer's prefix is text, never Typst markup: `[#(1200+34) -@fig-x]` prints as written
+    local supplement = bare and (prefix ~= "" and typst_string(prefix) or "none") or typst_string(word)
     return pandoc.RawInline("typst", string.format("#ref(<%s>, supplement: %s)", key, supplement))
   end
   local text = bare and numbers[key] or (word .. "\u{a0}" .. numbers[key])
@@ -120,10 +125,6 @@ local function cite(el)
     out:insert(ref)
   end
   return out
-end
-
-local function typst_string(s)
-  return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
 end
 
 local function alt_text(img, fig)

@@ -48,6 +48,9 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
     except typst.TypstError as exc:
         hints = "; ".join(getattr(exc, "hints", []) or [])
         raise ToolError(f"Typst could not build the PDF: {exc.message}{'; ' + hints if hints else ''}") from None
+    except OSError as exc:  # Typst's own write failed, e.g. "No space left on device (os error 28)"
+        raise ToolError(f"Typst kunde inte skriva PDF-filen {output.name}: {exc}; kontrollera att disken har "
+                        "ledigt utrymme och att mappen går att skriva i, och bygg igen") from None
 
 
 def _timestamp(info: DocumentInfo) -> int:

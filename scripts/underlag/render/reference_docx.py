@@ -11,8 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-import yaml
-
+from ..guarded_yaml import read_yaml
 from .pandoc import DocumentInfo, pandoc_path, template
 
 STYLE_DEFINITION = "docx/styles.yaml"
@@ -23,7 +22,7 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Cm
 
-    definition = yaml.safe_load(template(root, STYLE_DEFINITION).read_text("utf-8"))
+    definition = _style_definition(root)
     base = subprocess.run([pandoc_path(), "--print-default-data-file", "reference.docx"],
                           capture_output=True, check=True).stdout
     output.write_bytes(base)
@@ -42,6 +41,32 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
         _fill(section.footer.paragraphs[0], definition["footer"], info)
     document.save(str(output))
     _fix_zip_times(output, info.epoch)
+
+
+def _style_definition(root: Path) -> dict:
+    """templates/docx/styles.yaml, with the shape the code below needs checked first (a located error,
+    not a KeyError from inside a render thread)."""
+    from ..errors import InputError, Problem, relative
+    from ..guarded_yaml import expect
+
+    path = template(root, STYLE_DEFINITION)
+    definition, positions = read_yaml(path, root)
+    shown = relative(path, root)
+    problems = expect(definition, dict, shown, positions)
+    if not problems:
+        for key, kind in (("styles", dict), ("page", dict), ("colours", dict), ("header", str), ("footer", str)):
+            problems += expect(definition.get(key), kind, shown, positions, (key,))
+            if definition.get(key) is None and key != "colours":
+                problems.append(Problem(shown, 1, 1, f"'{key}:' saknas; utgå från mallen som följer med verktyget"))
+        for name, spec in (definition.get("styles") or {}).items() if not problems else ():
+            problems += expect(spec, dict, shown, positions, ("styles", name))
+        page = definition.get("page") or {}
+        if not problems and not isinstance(page.get("margin_cm"), (int, float)):
+            problems.append(Problem(shown, *positions.get(("page",), (1, 1)), "page: margin_cm ska vara ett tal, "
+                                                                              "t.ex. 2.4"))
+    if problems:
+        raise InputError(problems)
+    return definition
 
 
 def _fix_zip_times(path: Path, epoch: int | None) -> None:
