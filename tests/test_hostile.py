@@ -178,7 +178,7 @@ def _csv_cell(text: str, file: str = "data/bedomningar.csv"):
     def setup(project: Path, outside: Path) -> int:
         path = project / file
         lines = path.read_text("utf-8").splitlines()
-        lines[2] = lines[2].replace("Ingen stor", f"Ingen{text}stor", 1)
+        lines[2] = lines[2].replace("Ingen ", f"Ingen{text}", 1)
         assert text in lines[2]
         path.write_text("\n".join(lines) + "\n", "utf-8")
         return 3
@@ -243,15 +243,15 @@ ATTACKS = [
            "är en länk ut ur projektet"),
     Attack("stylesheet-link", False, lambda p, o: link(p / "templates/html/style.css", o / "stil.css"),
            "templates/html/style.css:", "är en länk ut ur projektet"),
-    Attack("image-link", False, lambda p, o: link(p / "bilder/stapel.png", o / "bild.png"), "chapters/ett.qmd:9:1:",
-           "is outside the project"),
+    Attack("image-link", False, lambda p, o: link(p / "bilder/stapel.png", o / "bild.png"), "chapters/ett.qmd:9:22:",
+           "ligger utanför projektet"),
     Attack("link-loop", False, steps(lambda p, o: link(p / "chapters/l1", "l2"), lambda p, o: link(p / "chapters/l2", "l1")),
            "chapters/l1:", "slinga"),
     Attack("image-link-loop", False,
            steps(lambda p, o: link(p / "bilder/slinga.png", "slinga.png"),
                  _chapter_text('![Bild](../bilder/slinga.png){{fig-alt="x"}}'),
                  line=lambda p, o: len((p / "chapters/tva.qmd").read_text("utf-8").splitlines())),
-           "chapters/tva.qmd:{line}:1:", "image"),
+           "chapters/tva.qmd:{line}:9:", "bilden"),
     Attack("chapter-absolute-path", False,
            lambda p, o: replace_in(p / "_quarto.yml", "- chapters/tva.qmd", f"- {o}/hemlig.md"),
            "_quarto.yml:", "is outside the project"),
@@ -275,7 +275,7 @@ ATTACKS = [
                  _chapter_text("Enligt [@smith].")),
            "refs.json:1:", "inte giltig JSON"),
     Attack("include-sibling-prefix", False, _sibling_include, "chapters/tva.qmd:{line}:", "points outside the project"),
-    Attack("image-sibling-prefix", False, _sibling_image, "chapters/tva.qmd:{line}:", "is outside the project"),
+    Attack("image-sibling-prefix", False, _sibling_image, "chapters/tva.qmd:{line}:", "ligger utanför projektet"),
     # YAML without the guard (item 9) and the wrong shape (items 10, 12)
     Attack("billion-laughs-front-matter", False,
            _front_matter(BILLION_LAUGHS + "title: *j"), "chapters/tva.qmd:", "too many values"),
@@ -329,17 +329,17 @@ ATTACKS = [
            "_quarto.yml:{line}:", "är ingen språkkod"),
     Attack("corrupt-png-html", False,
            lambda p, o: (p / "bilder/stapel.png").write_bytes((p / "bilder/stapel.png").read_bytes()[:100]),
-           "chapters/ett.qmd:9:1:", "går inte att läsa"),
+           "chapters/ett.qmd:9:22:", "går inte att läsa"),
     Attack("corrupt-png-docx", False,
            lambda p, o: (p / "bilder/stapel.png").write_bytes((p / "bilder/stapel.png").read_bytes()[:100]),
-           "chapters/ett.qmd:9:1:", "går inte att läsa", ("build", "--format", "docx")),
+           "chapters/ett.qmd:9:22:", "går inte att läsa", ("build", "--format", "docx")),
     Attack("corrupt-png-pdf", False,
            lambda p, o: (p / "bilder/stapel.png").write_bytes(b"\x89PNG\r\n\x1a\nnot an image"),
-           "chapters/ett.qmd:9:1:", "går inte att läsa", ("build", "--format", "pdf")),
+           "chapters/ett.qmd:9:22:", "går inte att läsa", ("build", "--format", "pdf")),
     Attack("corrupt-svg", False,
            steps(write("bilder/stapel.svg", "<svg><g></svg>"), _chapter_text('![Bild](../bilder/stapel.svg){{fig-alt="x"}}'),
                  line=lambda p, o: len((p / "chapters/tva.qmd").read_text("utf-8").splitlines())),
-           "chapters/tva.qmd:{line}:1:", "går inte att läsa"),
+           "chapters/tva.qmd:{line}:9:", "går inte att läsa"),
     Attack("docx-styles-wrong-shape", False,
            steps(write("templates/docx/styles.yaml", "page: [2.4]\nstyles: {}\nheader: x\nfooter: y\n")),
            "templates/docx/styles.yaml:1:1:", "page ska vara en mappning", ("build", "--format", "docx")),

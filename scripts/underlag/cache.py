@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .confine import output_path, prepare_area
+from .confine import check_read, output_path, prepare_area
 from .errors import InputError
 from .files import write_if_changed
 
@@ -78,16 +78,30 @@ class Cache:
                          for path, sha in entry.get("files", {}).items())
         except (OSError, ValueError, InputError):  # gone, unreadable, or a path the index must not name
             return None
-        if not intact:
+        if not intact or not self._inputs_intact(entry.get("inputs", {})):
             return None
         self.used[name] = "cached"
         return entry.get("value")
 
-    def store(self, name: str, key: str, files: list[Path], value: Any = True) -> None:
-        """Record a stage's result; `value` must not be None (None means "not cached")."""
+    def store(self, name: str, key: str, files: list[Path], value: Any = True, inputs: list[Path] = ()) -> None:
+        """Record a stage's result; `value` must not be None (None means "not cached").
+
+        `files` are the stage's outputs (in the tool's own folders); `inputs` are project files the
+        stage found only while it ran (the images a chapter names), so they cannot be in the key:
+        the entry holds while they keep their content."""
         self.entries[name] = {"key": key, "value": value,
-                              "files": {self.relative(p): file_hash(p) for p in files}}
+                              "files": {self.relative(p): file_hash(p) for p in files},
+                              "inputs": {self._input_name(p): file_hash(p) for p in inputs}}
         self.used[name] = "rebuilt"
+
+    def _input_name(self, path: Path) -> str:
+        return check_read(self.root, path).relative_to(self.root).as_posix()
+
+    def _inputs_intact(self, inputs: dict[str, str]) -> bool:
+        try:
+            return all(file_hash(check_read(self.root, self.root / path)) == sha for path, sha in inputs.items())
+        except (OSError, ValueError, InputError):
+            return False
 
     def relative(self, path: Path) -> str:
         """An output's name in the index: relative to the project, checked to be one of our outputs."""

@@ -33,6 +33,7 @@ from urllib.parse import unquote
 import nh3
 from lxml import html as lxml_html
 
+from .confine import inside
 from .errors import Problem, ToolError, relative
 
 CHAPTER_OPENING = ":" * 12 + " {.chapter"
@@ -120,14 +121,17 @@ def inspect_cached(lines, root: Path, cache=None) -> Inspection:
     document_file = root / ".underlag-cache" / "document.json"
     if stored is not None:
         document = json.loads(document_file.read_text("utf-8"))
-        return Inspection(document, {Path(p) for p in stored["images"]}, [],
+        return Inspection(document, {root.resolve() / p for p in stored["images"]}, [],
                           [Problem(**w) for w in stored["warnings"]])
     inspection = inspect(lines, root, pandoc_path(), MARKDOWN)
     if not inspection.errors:
-        document_file.parent.mkdir(parents=True, exist_ok=True)
-        document_file.write_text(json.dumps(inspection.document, ensure_ascii=False), "utf-8")
-        cache.store("stage:inspect", key, [document_file, *sorted(inspection.images)],
-                    {"images": sorted(map(str, inspection.images)), "warnings": [asdict(w) for w in inspection.warnings]})
+        from .confine import output_path, prepare_area
+
+        prepare_area(root, ".underlag-cache")  # never through a link: the writes are confined
+        output_path(root, document_file).write_text(json.dumps(inspection.document, ensure_ascii=False), "utf-8")
+        cache.store("stage:inspect", key, [document_file],
+                    {"images": sorted(relative(p, root.resolve()) for p in inspection.images), "warnings": [asdict(w) for w in inspection.warnings]},
+                    inputs=sorted(inspection.images))
     return inspection
 
 
@@ -278,7 +282,7 @@ class _Inspector:
         path = unquote(url.split("#")[0].split("?")[0])
         target = self.root / path.lstrip("/") if path.startswith("/") else self.chapter_dir / path
         candidates = [target] if target.suffix or not image else [target.with_suffix(e) for e in IMAGE_EXTENSIONS]
-        if not all(c.resolve().is_relative_to(self.root) for c in candidates):
+        if not all(inside(c, self.root) for c in candidates):  # a link loop is not inside either
             self.error(url, f"{what} ligger utanför projektet; kopiera filen in i projektmappen")
             return None
         missing = [c for c in candidates if not c.is_file()]
