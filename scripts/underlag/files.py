@@ -66,6 +66,8 @@ def write_if_changed(path: Path, content: bytes, root: Path | None = None) -> bo
 
 def _remove_stale_temporaries(root: Path) -> None:
     """Work folders left by a killed build or publish; safe to remove while we hold the lock."""
+    if not (root / "report").exists() and not (root / "report").is_symlink():
+        return  # nothing was left, and a refused command should not leave an empty report/ behind
     report = prepare_area(root, "report")
     for pattern in (".build-*", "versions/.tmp-*"):
         for path in report.glob(pattern):
