@@ -1,6 +1,6 @@
 """Generated Markdown fragments: every part of a chapter that repeats data.
 
-Each `templates/fragments/<name>.md.j2` becomes `chapters/_generated/<name>.md`, which a
+Each `templates/fragments/<name>.md.j2` (the project's own, else the packaged one) becomes `chapters/_generated/<name>.md`, which a
 chapter pulls in with `{{< include _generated/<name>.md >}}`. Every value a template
 prints is escaped for Markdown unless it is `Markup` built here, so data stays text.
 """
@@ -17,7 +17,7 @@ from . import model
 from .errors import InputError, Problem
 from .escape import Markup, markdown
 from .figures import FigureSpec
-from .confine import output_path, prepare_area
+from .confine import SHIPPED_TEMPLATES, output_path, prepare_area
 from .files import write_if_changed
 from .load import iter_records
 from .analysis import CONCENTRATION, DRAWS, SEED, risk_order
@@ -42,7 +42,8 @@ def _finalize(value: object) -> str:
 
 def environment(root: Path) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(root / TEMPLATE_DIR),
+        # the project's own templates/fragments/<name> first, the packaged one for every other name
+        loader=jinja2.FileSystemLoader([root / TEMPLATE_DIR, SHIPPED_TEMPLATES / "fragments"]),
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
