@@ -103,7 +103,7 @@ def test_the_installed_tool_builds_a_plain_book_in_an_empty_folder(installed, tm
     assert "site-packages" in located and not Path(located.strip()).resolve().is_relative_to(PROJECT)
 
 
-@pytest.mark.parametrize("starter, output", [("bok", "rapport")])
+@pytest.mark.parametrize("starter, output", [("bok", "rapport"), ("beslutsunderlag", "beslutsunderlag")])
 def test_a_new_project_builds_at_once_and_passes_the_strict_check(installed, tmp_path, starter, output):
     folder = workspace(tmp_path)
     run([installed["underlag"], "new", "rapport", "--mall", starter], cwd=folder, env=installed["env"])
@@ -122,3 +122,19 @@ def test_new_refuses_a_folder_that_is_not_empty(installed, tmp_path):
                             env=installed["env"], capture_output=True, text=True)
     assert result.returncode == 2 and "inte tom" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in (folder / "rapport").iterdir()) == ["anteckning.txt"]
+
+
+def test_the_decision_basis_starter_and_this_report_have_the_same_shape():
+    """The report in this repository is a project like the one `underlag new` starts: the same data
+    files and schemas, the same chapters and book files (only the alternatives themselves differ),
+    so that the starter cannot drift away from what the report layer reads."""
+    starter = PACKAGE / "starters" / "beslutsunderlag"
+
+    def shape(root: Path) -> set[str]:
+        names = {p.relative_to(root).as_posix() for folder in ("data", "chapters") for p in (root / folder).rglob("*")
+                 if p.is_file() and "_generated" not in p.parts and "alternativ" not in p.relative_to(root).parts}
+        return names | {p.name for p in root.glob("_*.yml")}
+
+    assert shape(starter) == shape(PROJECT)
+    for schema in (PROJECT / "data/schemas").glob("*.json"):
+        assert (starter / "data/schemas" / schema.name).read_text("utf-8") == schema.read_text("utf-8"), schema.name
