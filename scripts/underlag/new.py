@@ -36,6 +36,12 @@ def create_project(folder: Path, starter: str, git: bool = False) -> list[Path]:
             shutil.copytree(entry, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(entry, folder / name)
+    if (folder / "data").is_dir():
+        # the JSON Schemas the editors validate data/ with come from the installed model, so a
+        # new project's schemas always match the tool that reads its data
+        from .schema import write_schemas
+
+        write_schemas(folder)
     if git:
         _git_init(folder)
     return sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.relative_to(folder).parts)
