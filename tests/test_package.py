@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT
+from conftest import PROJECT, copy_project
 
 PACKAGE = PROJECT / "scripts" / "underlag"
 DATA_FOLDERS = ("templates", "filters", "starters")  # what the code reads at run time, besides itself
@@ -149,3 +149,20 @@ def test_a_new_decision_basis_gets_the_schemas_of_its_model(tmp_path):
     create_project(project, "beslutsunderlag")
     written = {p.name: p.read_text("utf-8") for p in (project / "data/schemas").glob("*.json")}
     assert written == {p.name: p.read_text("utf-8") for p in (PROJECT / "data/schemas").glob("*.json")}
+
+
+def test_a_projects_fragment_template_overrides_the_packaged_one_and_only_that(tmp_path):
+    """File by file: the project's own templates/fragments/kontakt.md.j2 wins, and every other
+    fragment still comes from the package."""
+    from underlag.build import prepare
+
+    project = copy_project(tmp_path / "rapport")
+    assert not (project / "templates").exists()  # this report uses the packaged templates only
+    own = project / "templates/fragments/kontakt.md.j2"
+    own.parent.mkdir(parents=True)
+    own.write_text("Egen kontakttext för {{ report.meta.title }}.\n", "utf-8")
+    prepare(project)
+    generated = project / "chapters/_generated"
+    assert (generated / "kontakt.md").read_text("utf-8").startswith("Egen kontakttext för ")
+    packaged = {p.name.removesuffix(".j2") for p in (PACKAGE / "templates/fragments").glob("*.j2")}
+    assert {p.name for p in generated.glob("*.md")} == packaged

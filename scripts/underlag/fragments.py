@@ -97,7 +97,7 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
             text = env.get_template(name).render(context)
         except jinja2.TemplateError as exc:
             line = getattr(exc, "lineno", None)
-            problems.append(Problem(f"{TEMPLATE_DIR}/{name}", line, None, f"template error: {exc.message}"))
+            problems.append(Problem(_template_shown(root, name), line, None, f"template error: {exc.message}"))
             continue
         target = out_dir / name.removesuffix(".j2")
         if write_if_changed(target, text.encode("utf-8"), root):
@@ -109,6 +109,12 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
         if stale.name not in written:
             output_path(root, stale).unlink()
     return changed
+
+
+def _template_shown(root: Path, name: str) -> str:
+    """Where a fragment template is: the project's own, else the packaged one (a full path)."""
+    own = f"{TEMPLATE_DIR}/{name}"
+    return own if (root / own).is_file() else str(SHIPPED_TEMPLATES / "fragments" / name)
 
 
 def decision_points(report: model.Report, root: Path, brief: bool = False) -> list[Markup]:
