@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .confine import check_read, output_path, prepare_area
+from .confine import output_path, prepare_area
 from .errors import InputError
 from .files import write_if_changed
 
@@ -74,7 +74,7 @@ class Cache:
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
         try:
-            intact = all(file_hash(check_read(self.root, self.root / path)) == sha
+            intact = all(file_hash(output_path(self.root, self.root / path)) == sha
                          for path, sha in entry.get("files", {}).items())
         except (OSError, ValueError, InputError):  # gone, unreadable, or a path the index must not name
             return None
@@ -90,9 +90,8 @@ class Cache:
         self.used[name] = "rebuilt"
 
     def relative(self, path: Path) -> str:
-        """A recorded file's name in the index: relative to the project, checked to lie inside it. The
-        files are outputs and the inputs a stage reads (a plain book's own images), only ever hashed."""
-        return check_read(self.root, path).resolve().relative_to(self.root).as_posix()
+        """An output's name in the index: relative to the project, checked to be one of our outputs."""
+        return output_path(self.root, path).relative_to(self.root).as_posix()
 
     def save(self) -> None:
         prepare_area(self.root, CACHE_DIR)
