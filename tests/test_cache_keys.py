@@ -21,10 +21,9 @@ PLAIN_BOOK = Path(__file__).parent / "fixtures" / "plain-book"
 
 
 def copy_package(dest: Path) -> Path:
-    """scripts/underlag and the shipped templates, in the same layout; returns the scripts folder."""
+    """scripts/underlag with its packaged templates; returns the scripts folder."""
     shutil.copytree(PROJECT / "scripts" / "underlag", dest / "scripts" / "underlag",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(PROJECT / "templates", dest / "templates")
     return dest / "scripts"
 
 
@@ -44,7 +43,7 @@ def rendered(stderr: str) -> bool:
     "scripts/underlag/render/html.py",  # a renderer: only its content can tell (the version is the same)
     "scripts/underlag/render/pandoc.py",
     "scripts/underlag/filters/blocks.lua",  # a Lua filter
-    "templates/html/style.css",  # the stylesheet this package ships (the book has none of its own)
+    "scripts/underlag/templates/html/style.css",  # the stylesheet this package ships (the book has none of its own)
 ])
 def test_a_changed_package_file_re_renders(tmp_path, edited):
     scripts = copy_package(tmp_path / "src")
@@ -63,7 +62,7 @@ def test_the_projects_own_stylesheet_is_part_of_the_key(tmp_path):
     scripts = copy_package(tmp_path / "src")
     project = shutil.copytree(PLAIN_BOOK, tmp_path / "proj")
     (project / "templates/html").mkdir(parents=True)
-    shutil.copy(PROJECT / "templates/html/style.css", project / "templates/html/style.css")
+    shutil.copy(scripts / "underlag/templates/html/style.css", project / "templates/html/style.css")
     build(project, scripts)
     assert not rendered(build(project, scripts))
     stylesheet = project / "templates/html/style.css"
@@ -83,6 +82,6 @@ def test_package_digest_follows_content_not_names(tmp_path):
 
     before = digest()
     assert digest() == before
-    typst = tmp_path / "src/templates/typst/report.typ"
+    typst = scripts / "underlag/templates/typst/report.typ"
     typst.write_text(typst.read_text("utf-8") + "\n// ändrad\n", "utf-8")
     assert digest() != before

@@ -161,7 +161,7 @@ def test_a_version_folder_is_complete(story):
     for name, sha in manifest["outputs"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha
     assert "data/bedomningar.csv" in manifest["inputs"] and "_quarto.yml" in manifest["inputs"]
-    assert "chapters/08-analys.qmd" in manifest["inputs"] and "templates/typst/report.typ" in manifest["inputs"]
+    assert "chapters/08-analys.qmd" in manifest["inputs"]
     assert manifest["tools"]["pandoc"] and manifest["tools"]["typst"] and manifest["source_date_epoch"] == 1738022400
     assert manifest["published_at"] == "2025-01-28T00:00:00+00:00" and manifest["git"]["clean"] is True
     text = pdf_text(folder / "beslutsunderlag.pdf")
@@ -200,9 +200,14 @@ def test_dry_run_shows_and_writes_nothing(fork):
 
 
 def test_a_failing_render_leaves_no_version(fork):
-    template = fork / "templates/typst/report.typ"
-    template.write_text(template.read_text("utf-8") + "\n#let broken = (\n", "utf-8")  # only the PDF fails
-    git(fork, "commit", "-q", "-am", "Trasig mall")
+    from underlag.render.pandoc import DEFAULT_TEMPLATES
+
+    template = fork / "templates/typst/report.typ"  # the project's own copy overrides the packaged one
+    template.parent.mkdir(parents=True)
+    shipped = (DEFAULT_TEMPLATES / "typst/report.typ").read_text("utf-8")
+    template.write_text(shipped + "\n#let broken = (\n", "utf-8")  # only the PDF fails
+    git(fork, "add", "templates")
+    git(fork, "commit", "-q", "-m", "Trasig mall")
     result = run(fork, "publish", "--version", "1.1.0")
     assert result.returncode == 1 and "Typst" in result.stderr
     assert branch(fork) is None and not (fork / "report/versions").exists()

@@ -98,7 +98,8 @@ def synthetic(source: Path, destination: Path) -> Path:
     import yaml
 
     (destination / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
-    shutil.copytree(source / "templates", destination / "templates")
+    if (source / "templates").is_dir():  # the project's own overrides; the rest is package data
+        shutil.copytree(source / "templates", destination / "templates")
     return destination
 
 

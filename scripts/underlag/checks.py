@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import model
+from .confine import SHIPPED_TEMPLATES
 from .errors import Problem, relative
 from .text import NUMBER_WORDS
 
@@ -350,8 +351,11 @@ TEXT_FIELDS_SKIPPED = {"id", "source", "sources", "alternative", "criterion", "r
 
 
 def prose_files(root: Path) -> list[Path]:
-    """The text writers and templates put in the report: chapters and fragment templates."""
-    return sorted((root / "chapters").rglob("*.qmd")) + sorted((root / "templates/fragments").glob("*.j2"))
+    """The text writers and templates put in the report: chapters and the fragment templates in use
+    (the project's own, and the packaged one for every name the project does not override)."""
+    own = {p.name: p for p in (root / "templates/fragments").glob("*.j2")}
+    shipped = {p.name: p for p in (SHIPPED_TEMPLATES / "fragments").glob("*.j2")}
+    return sorted((root / "chapters").rglob("*.qmd")) + [path for _, path in sorted({**shipped, **own}.items())]
 
 
 def _text_lines(report: model.Report, root: Path) -> Iterator[tuple[str, int, str]]:

@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--notes", nargs="?", const="", metavar="FILE",
                         help="also write the list as Markdown review notes (default: granskning/<docx>.md)")
     review.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    new = verbs.add_parser("new", help="start a new report project in an empty folder")
+    new.add_argument("folder", type=Path, help="the new project's folder (absent or empty)")
+    new.add_argument("--mall", default="beslutsunderlag", choices=["beslutsunderlag", "bok"],
+                     help="beslutsunderlag (the decision-basis form, default) or bok (a plain Quarto book)")
+    new.add_argument("--git", action="store_true", help="also run git init in the new folder")
     return parser
 
 
@@ -86,6 +91,13 @@ def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console(stderr=True, highlight=False)
+    if args.verb == "new":
+        from .new import create_project
+
+        files = create_project(args.folder.resolve(), args.mall, args.git)
+        console.print(f"Skapade {len(files)} filer i {args.folder}. Bygg rapporten med: "
+                      f"cd {args.folder} && underlag build")
+        return 0
     project = args.project.resolve()
     if not project.is_dir():  # never created: a typo must not make a new, empty project
         raise UsageError(f"projektmappen {args.project} finns inte; ange en befintlig mapp med --project")

@@ -12,6 +12,7 @@ with the link's name, before anything is written.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from .errors import InputError, Problem
@@ -21,9 +22,11 @@ OUTPUT_AREAS = ("report", "figures", "chapters/_generated", ".underlag-cache", "
 # Folders and files the tool reads; a link in them that leads out of the project is refused.
 STATIC_FIGURES = "figures/static/"  # hand-made figures: committed on purpose
 SOURCE_AREAS = ("_quarto.yml", "_variables.yml", "chapters", "data", "templates", "figures")
-PACKAGE = Path(__file__).resolve().parent
-# The templates shipped with this source tree (a book without its own templates/ uses them).
-SHIPPED_TEMPLATES = PACKAGE.parents[1] / "templates"
+# The package's own files, found the way an installed wheel holds them (package data read with
+# importlib.resources), never in a source tree: `pip install underlag` must work anywhere.
+PACKAGE = Path(str(resources.files("underlag"))).resolve()
+# The templates shipped as package data; a project's own templates/<name> overrides one file by file.
+SHIPPED_TEMPLATES = PACKAGE / "templates"
 
 
 def resolved(path: Path) -> Path | None:

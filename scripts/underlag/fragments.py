@@ -1,6 +1,6 @@
 """Generated Markdown fragments: every part of a chapter that repeats data.
 
-Each `templates/fragments/<name>.md.j2` becomes `chapters/_generated/<name>.md`, which a
+Each `templates/fragments/<name>.md.j2` (the project's own, else the packaged one) becomes `chapters/_generated/<name>.md`, which a
 chapter pulls in with `{{< include _generated/<name>.md >}}`. Every value a template
 prints is escaped for Markdown unless it is `Markup` built here, so data stays text.
 """
@@ -17,7 +17,7 @@ from . import model
 from .errors import InputError, Problem
 from .escape import Markup, markdown
 from .figures import FigureSpec
-from .confine import output_path, prepare_area
+from .confine import SHIPPED_TEMPLATES, output_path, prepare_area
 from .files import write_if_changed
 from .load import iter_records
 from .analysis import CONCENTRATION, DRAWS, SEED, risk_order
@@ -42,7 +42,8 @@ def _finalize(value: object) -> str:
 
 def environment(root: Path) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(root / TEMPLATE_DIR),
+        # the project's own templates/fragments/<name> first, the packaged one for every other name
+        loader=jinja2.FileSystemLoader([root / TEMPLATE_DIR, SHIPPED_TEMPLATES / "fragments"]),
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -96,7 +97,7 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
             text = env.get_template(name).render(context)
         except jinja2.TemplateError as exc:
             line = getattr(exc, "lineno", None)
-            problems.append(Problem(f"{TEMPLATE_DIR}/{name}", line, None, f"template error: {exc.message}"))
+            problems.append(Problem(_template_shown(root, name), line, None, f"template error: {exc.message}"))
             continue
         target = out_dir / name.removesuffix(".j2")
         if write_if_changed(target, text.encode("utf-8"), root):
@@ -108,6 +109,12 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
         if stale.name not in written:
             output_path(root, stale).unlink()
     return changed
+
+
+def _template_shown(root: Path, name: str) -> str:
+    """Where a fragment template is: the project's own, else the packaged one (a full path)."""
+    own = f"{TEMPLATE_DIR}/{name}"
+    return own if (root / own).is_file() else str(SHIPPED_TEMPLATES / "fragments" / name)
 
 
 def decision_points(report: model.Report, root: Path, brief: bool = False) -> list[Markup]:

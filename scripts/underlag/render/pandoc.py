@@ -11,10 +11,11 @@ from pathlib import Path
 
 from ..book import Book
 from ..errors import ToolError
+from ..confine import PACKAGE, SHIPPED_TEMPLATES
 
-FILTER_DIR = Path(__file__).resolve().parent.parent / "filters"
-# The templates of this source tree: used by a project (e.g. a plain Quarto book) without its own.
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+FILTER_DIR = PACKAGE / "filters"
+# The packaged templates: used by a project (e.g. a plain Quarto book) for every file it lacks.
+DEFAULT_TEMPLATES = SHIPPED_TEMPLATES
 # Order matters: chapters are unwrapped first, callouts take their headings before numbering;
 # the DOCX's source anchors come last, when figures have their final shape.
 FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "blocks.lua", "anchors.lua")
@@ -73,7 +74,7 @@ class DocumentInfo:
 
 
 def template(root: Path, name: str) -> Path:
-    """The project's `templates/<name>`, else the one this source tree ships."""
+    """The project's `templates/<name>`, else the one this package ships."""
     own = root / "templates" / name
     return own if own.is_file() else DEFAULT_TEMPLATES / name
 

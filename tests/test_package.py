@@ -1,0 +1,168 @@
+"""The tool as a user gets it (issue 22): the wheel alone, installed into a fresh virtual environment
+without system site packages, run in an empty folder outside this repository with no PYTHONPATH.
+
+Building the wheel and installing its dependencies takes a minute or two, so it happens once per
+module. A missing template, filter or starter in the wheel shows up here and nowhere else: in the
+source tree every file is at hand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT, copy_project
+
+PACKAGE = PROJECT / "scripts" / "underlag"
+DATA_FOLDERS = ("templates", "filters", "starters")  # what the code reads at run time, besides itself
+TWO_CHAPTERS = {
+    "_quarto.yml": "project:\n  type: book\nbook:\n  title: Två kapitel\n  chapters:\n"
+                   "    - ett.qmd\n    - tva.qmd\nlang: sv-SE\n",
+    "ett.qmd": "# Ett {#sec-ett}\n\nSe @sec-tva.\n",
+    "tva.qmd": "# Två {#sec-tva}\n\nTillbaka till @sec-ett.\n",
+}
+
+
+def run(args: list, cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, f"{args}\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel built from a copy of the sources (an in-tree build would leave build/ behind)."""
+    source = tmp_path_factory.mktemp("source")
+    shutil.copy2(PROJECT / "pyproject.toml", source)
+    shutil.copy2(PROJECT / "README.md", source)
+    shutil.copytree(PACKAGE, source / "scripts" / "underlag", ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("dist")
+    # the copy has no Git history to take the version from (setuptools-scm); a release has its tag
+    env = {**os.environ, "SETUPTOOLS_SCM_PRETEND_VERSION": "0.0.0"}
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", ".", "-w", out], cwd=source, env=env)
+    (built,) = out.glob("underlag-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> dict:
+    """A fresh virtual environment holding the wheel (dependencies from the package index), and the
+    environment a user's shell would give its `underlag`: no PYTHONPATH, the venv first on PATH."""
+    venv = tmp_path_factory.mktemp("venv")
+    run([sys.executable, "-m", "venv", venv], cwd=venv)
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(venv)
+    run([venv / "bin/python", "-m", "pip", "install", "-q", wheel], cwd=venv, env=env)
+    return {"underlag": venv / "bin/underlag", "python": venv / "bin/python", "env": env}
+
+
+def workspace(tmp_path: Path) -> Path:
+    """An empty folder outside this repository."""
+    folder = tmp_path / "arbete"
+    folder.mkdir()
+    assert not folder.resolve().is_relative_to(PROJECT)
+    return folder
+
+
+def assert_real_outputs(report: Path, name: str) -> None:
+    """Each format opens in the library that reads it, with the book's text inside."""
+    import docx
+    from lxml import html
+    from pypdf import PdfReader
+
+    pdf = PdfReader(report / f"{name}.pdf")
+    assert len(pdf.pages) >= 1 and "".join(page.extract_text() for page in pdf.pages).strip()
+    document = docx.Document(report / f"{name}.docx")
+    assert any(p.text.strip() for p in document.paragraphs)
+    tree = html.parse(str(report / f"{name}.html")).getroot()
+    assert tree.get("lang", "").startswith("sv") and tree.find(".//body") is not None
+
+
+def test_the_wheel_holds_every_file_the_code_reads(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"underlag/{p.relative_to(PACKAGE).as_posix()}" for folder in DATA_FOLDERS
+               for p in (PACKAGE / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert shipped and shipped <= names, sorted(shipped - names)
+    assert "underlag/templates/typst/report.typ" in names and "underlag/templates/html/style.css" in names
+
+
+def test_the_installed_tool_builds_a_plain_book_in_an_empty_folder(installed, tmp_path):
+    folder = workspace(tmp_path)
+    for name, text in TWO_CHAPTERS.items():
+        (folder / name).write_text(text, "utf-8")
+    run([installed["underlag"], "build"], cwd=folder, env=installed["env"])
+    assert_real_outputs(folder / "report", "rapport")  # a book without output-file
+    located = run([installed["python"], "-c", "import underlag; print(underlag.__file__)"], cwd=folder,
+                  env=installed["env"]).stdout
+    assert "site-packages" in located and not Path(located.strip()).resolve().is_relative_to(PROJECT)
+
+
+@pytest.mark.parametrize("starter, output", [("bok", "rapport"), ("beslutsunderlag", "beslutsunderlag")])
+def test_a_new_project_builds_at_once_and_passes_the_strict_check(installed, tmp_path, starter, output):
+    folder = workspace(tmp_path)
+    run([installed["underlag"], "new", "rapport", "--mall", starter], cwd=folder, env=installed["env"])
+    project = folder / "rapport"
+    assert (project / ".gitignore").is_file()
+    run([installed["underlag"], "check", "--strict"], cwd=project, env=installed["env"])
+    run([installed["underlag"], "build"], cwd=project, env=installed["env"])
+    assert_real_outputs(project / "report", output)
+
+
+def test_new_refuses_a_folder_that_is_not_empty(installed, tmp_path):
+    folder = workspace(tmp_path)
+    (folder / "rapport").mkdir()
+    (folder / "rapport/anteckning.txt").write_text("min text\n", "utf-8")
+    result = subprocess.run([installed["underlag"], "new", "rapport", "--mall", "bok"], cwd=folder,
+                            env=installed["env"], capture_output=True, text=True)
+    assert result.returncode == 2 and "inte tom" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in (folder / "rapport").iterdir()) == ["anteckning.txt"]
+
+
+def test_the_decision_basis_starter_and_this_report_have_the_same_shape():
+    """The report in this repository is a project like the one `underlag new` starts: the same data
+    files and schemas, the same chapters and book files (only the alternatives themselves differ),
+    so that the starter cannot drift away from what the report layer reads."""
+    starter = PACKAGE / "starters" / "beslutsunderlag"
+
+    def shape(root: Path) -> set[str]:
+        names = {p.relative_to(root).as_posix() for folder in ("data", "chapters") for p in (root / folder).rglob("*")
+                 if p.is_file() and "_generated" not in p.parts and "alternativ" not in p.relative_to(root).parts}
+        return names | {p.name for p in root.glob("_*.yml")}
+
+    # the starter's schemas are written by `underlag new` from the installed model
+    assert shape(starter) | {f"data/schemas/{p.name}" for p in (PROJECT / "data/schemas").glob("*.json")} \
+        == shape(PROJECT)
+
+
+def test_a_new_decision_basis_gets_the_schemas_of_its_model(tmp_path):
+    from underlag.new import create_project
+
+    project = tmp_path / "rapport"
+    create_project(project, "beslutsunderlag")
+    written = {p.name: p.read_text("utf-8") for p in (project / "data/schemas").glob("*.json")}
+    assert written == {p.name: p.read_text("utf-8") for p in (PROJECT / "data/schemas").glob("*.json")}
+
+
+def test_a_projects_fragment_template_overrides_the_packaged_one_and_only_that(tmp_path):
+    """File by file: the project's own templates/fragments/kontakt.md.j2 wins, and every other
+    fragment still comes from the package."""
+    from underlag.build import prepare
+
+    project = copy_project(tmp_path / "rapport")
+    assert not (project / "templates").exists()  # this report uses the packaged templates only
+    own = project / "templates/fragments/kontakt.md.j2"
+    own.parent.mkdir(parents=True)
+    own.write_text("Egen kontakttext för {{ report.meta.title }}.\n", "utf-8")
+    prepare(project)
+    generated = project / "chapters/_generated"
+    assert (generated / "kontakt.md").read_text("utf-8").startswith("Egen kontakttext för ")
+    packaged = {p.name.removesuffix(".j2") for p in (PACKAGE / "templates/fragments").glob("*.j2")}
+    assert {p.name for p in generated.glob("*.md")} == packaged
