@@ -201,7 +201,14 @@ def _month_label(day: dt.date) -> str:
     return f"{month_name(f'{day.year}-{day.month:02d}')}"
 
 
+def _short_month(day: dt.date) -> str:
+    """"dec. 2024": the Swedish short month, as a narrow date axis needs."""
+    name = month_name(f"{day.year}-{day.month:02d}").split()[0]
+    return f"{name[:3]}. {day.year}" if len(name) > 4 else f"{name} {day.year}"
+
+
 def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     milestones = report.milestones.milestones
@@ -216,7 +223,9 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
             ax.plot(milestone.forecast, y, marker=marker, markersize=8, color=colour,
                     markeredgecolor=INK, markeredgewidth=0.8, zorder=3)
         if milestone.actual:
-            ax.plot(milestone.actual, y, marker="*", markersize=9, color=INK, zorder=4)
+            # white-edged and larger: a black star on the dark blue forecast square disappeared
+            ax.plot(milestone.actual, y, marker="*", markersize=11, color=INK, markeredgecolor="white",
+                    markeredgewidth=0.8, zorder=4)
         status = milestone.colour or "ej satt"
         when = milestone.forecast or milestone.planned
         ax.annotate(f"  {status}" + (" (prel.)" if milestone.colour_status else ""),
@@ -234,6 +243,9 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
         meaning = next((c.meaning for c in report.milestones.legend if c.colour == name), "")
         ax.plot([], [], marker, color=colour, markeredgecolor=INK, label=f"Prognos, {name}: {meaning}")
     ax.legend(loc="upper left", bbox_to_anchor=(-0.9, -0.14), ncol=2, frameon=False, fontsize=8)
+    # Swedish month names ("jan. 2025"), not ISO "2025-01"
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: _short_month(mdates.num2date(x).date())))
     fig.autofmt_xdate()
     save(fig, out_dir, "milstolpar")
     undated = [m.id for m in milestones if not (m.planned or m.forecast)]
