@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 from ..book import Book
@@ -32,6 +33,8 @@ def keep_table_rows_whole(path: Path) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
+    with zipfile.ZipFile(path) as archive:
+        stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
     document = Document(str(path))
     section = document.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin
@@ -47,6 +50,17 @@ def keep_table_rows_whole(path: Path) -> None:
             if index == 0 and row_properties.find(qn("w:tblHeader")) is None:
                 row_properties.append(OxmlElement("w:tblHeader"))
     document.save(str(path))
+    _restamp(path, stamp)
+
+
+def _restamp(path: Path, stamp: tuple) -> None:
+    """python-docx stamps every entry with the clock: put pandoc's stamp back, so the DOCX stays
+    byte-identical between builds."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            target.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _metadata_args(info: DocumentInfo) -> list[str]:
