@@ -131,7 +131,7 @@ def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
     ax.set_xlim(1, 5)
     if result.baseline is not None:  # the nollalternativ is the yardstick
         ax.axvline(result.baseline, color=INK, linestyle="--", linewidth=1)
-        ax.text(result.baseline, len(order) - 0.45, f" Nollalternativet {number(result.baseline, 2)}", fontsize=7.5,
+        ax.text(result.baseline, len(order) - 0.45, f" Nollalternativet {number(result.baseline, 2)}", fontsize=8,
                 color=INK, va="bottom")
     ax.set_xlabel("Viktad poäng 1–5 (strecken visar 5–95 % av dragningarna)")
     for side in ("right", "top"):
@@ -159,9 +159,9 @@ def _switching(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
         ax.plot([low, high], [row, row], color="#0072B2", linewidth=5, solid_capstyle="butt")
         ax.plot(s.weight, row, marker="D", color=INK, markersize=6)
         if s.lower is not None:
-            ax.text(low - 0.01, row, f"{names[s.lower_winner]} ", ha="right", va="center", fontsize=7, color=INK)
+            ax.text(low - 0.01, row, f"{names[s.lower_winner]} ", ha="right", va="center", fontsize=8, color=INK)
         if s.upper is not None:
-            ax.text(high + 0.01, row, f" {names[s.upper_winner]}", ha="left", va="center", fontsize=7, color=INK)
+            ax.text(high + 0.01, row, f" {names[s.upper_winner]}", ha="left", va="center", fontsize=8, color=INK)
     ax.set_yticks(range(len(switches)), [criteria[s.criterion] for s in reversed(switches)], fontsize=8)
     ax.set_xlim(-0.08, 1.1)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0 %", "25 %", "50 %", "75 %", "100 %"])
@@ -201,7 +201,7 @@ def _acceptability(result: Analysis, names, out_dir: Path) -> FigureSpec:
         for row, share in enumerate(shares):
             if share >= 0.08:
                 ax.text(left[row] + share / 2, row, percent(share, table_style=True), ha="center", va="center",
-                        fontsize=7.5, color=INK,
+                        fontsize=8, color=INK,
                         bbox=dict(facecolor="white", edgecolor="none", pad=1))
         left = [a + b for a, b in zip(left, shares)]
     ax.set_yticks(range(len(table)), [names[a] for a in table.index], fontsize=8)

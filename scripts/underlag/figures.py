@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -108,8 +109,36 @@ def _setup_matplotlib() -> None:
                          "text.parse_math": False})  # glyphs as paths: no font needed where the SVG is shown
 
 
+def swedish_tick_formatter():
+    """Matplotlib's automatic tick labels, written the Swedish way: "2,5" and "7 000"."""
+    from matplotlib.ticker import ScalarFormatter
+
+    class SwedishFormatter(ScalarFormatter):
+        def __call__(self, x, pos=None):
+            label = super().__call__(x, pos)
+            whole, _, decimals = label.partition(".")
+            # group thousands in the integer part only, with a space as Swedish print does
+            whole = re.sub(r"(?<=\d)(?=(\d{3})+$)", " ", whole)
+            return whole + ("," + decimals if decimals else "")
+
+    return SwedishFormatter(useOffset=False)
+
+
+def use_swedish_numbers(fig) -> None:
+    """Every axis still on matplotlib's default number format gets decimal commas: a figure
+    reading "1.0 … 5.0" beside a text reading "3,22" makes the reader wonder which is right."""
+    from matplotlib.ticker import ScalarFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(swedish_tick_formatter())
+
+
 def save(fig, out_dir: Path, stem: str) -> None:
     import matplotlib.pyplot as plt
+
+    use_swedish_numbers(fig)
 
     for ext, options in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 150, "metadata": {"Software": None}})):
         buffer = io.BytesIO()
@@ -172,7 +201,14 @@ def _month_label(day: dt.date) -> str:
     return f"{month_name(f'{day.year}-{day.month:02d}')}"
 
 
+def _short_month(day: dt.date) -> str:
+    """"dec. 2024": the Swedish short month, as a narrow date axis needs."""
+    name = month_name(f"{day.year}-{day.month:02d}").split()[0]
+    return f"{name[:3]}. {day.year}" if len(name) > 4 else f"{name} {day.year}"
+
+
 def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     milestones = report.milestones.milestones
@@ -187,7 +223,9 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
             ax.plot(milestone.forecast, y, marker=marker, markersize=8, color=colour,
                     markeredgecolor=INK, markeredgewidth=0.8, zorder=3)
         if milestone.actual:
-            ax.plot(milestone.actual, y, marker="*", markersize=9, color=INK, zorder=4)
+            # white-edged and larger: a black star on the dark blue forecast square disappeared
+            ax.plot(milestone.actual, y, marker="*", markersize=11, color=INK, markeredgecolor="white",
+                    markeredgewidth=0.8, zorder=4)
         status = milestone.colour or "ej satt"
         when = milestone.forecast or milestone.planned
         ax.annotate(f"  {status}" + (" (prel.)" if milestone.colour_status else ""),
@@ -204,7 +242,10 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
     for name, (colour, marker) in STATUS_STYLE.items():
         meaning = next((c.meaning for c in report.milestones.legend if c.colour == name), "")
         ax.plot([], [], marker, color=colour, markeredgecolor=INK, label=f"Prognos, {name}: {meaning}")
-    ax.legend(loc="upper left", bbox_to_anchor=(-0.9, -0.14), ncol=2, frameon=False, fontsize=7.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.9, -0.14), ncol=2, frameon=False, fontsize=8)
+    # Swedish month names ("jan. 2025"), not ISO "2025-01"
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: _short_month(mdates.num2date(x).date())))
     fig.autofmt_xdate()
     save(fig, out_dir, "milstolpar")
     undated = [m.id for m in milestones if not (m.planned or m.forecast)]
@@ -234,20 +275,23 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
     handles = []
     for index, variant in enumerate(alternative.rollout_variants):
         colour, settled = ROLLOUT_COLOURS[index % len(ROLLOUT_COLOURS)], variant.status == "fastställd"
-        style = dict(facecolor=colour if settled else "white", edgecolor=colour, linewidth=1.2,
-                     hatch="" if settled else ROLLOUT_HATCHES[index % len(ROLLOUT_HATCHES)])
+        # Each variant keeps its own hatch in every status, so the variants never differ by colour
+        # alone; a settled variant is filled (white hatch on colour), an unsettled one is not.
+        style = dict(facecolor=colour if settled else "white", edgecolor="white" if settled else colour,
+                     linewidth=1.2, hatch=ROLLOUT_HATCHES[index % len(ROLLOUT_HATCHES)])
         handles.append(Patch(label=variant.name + ("" if settled else f" ({variant.status})"), **style))
         for wave in variant.waves:
             y = len(rows) - rows.index((variant, wave))
             ax.barh(y, wave.end_month - wave.start_month, left=wave.start_month, height=0.62, **style)
     end = max(w.end_month for _, w in rows)
-    ax.set_yticks(range(len(rows), 0, -1), [textwrap.shorten(w.name, 38) for _, w in rows], fontsize=8)
+    # wrapped, never shortened: "Väntetid och fortsatt design i […]" hides what the wave is
+    ax.set_yticks(range(len(rows), 0, -1), [textwrap.fill(w.name, 30) for _, w in rows], fontsize=8)
     ax.set_xticks(range(0, end + 1, 6))
     ax.set_xlim(0, end + 1)
     settled = all(v.status == "fastställd" for v in alternative.rollout_variants)
     examples = any(v.status == "exempel" for v in alternative.rollout_variants)
-    ax.set_xlabel("Månader efter beslut" + ("" if settled else " (exempel: streckade staplar)" if examples
-                                            else " (preliminärt: streckade staplar)"))
+    ax.set_xlabel("Månader efter beslut" + ("" if settled else " (exempel: ofyllda staplar)" if examples
+                                            else " (preliminärt: ofyllda staplar)"))
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("right", "top"):

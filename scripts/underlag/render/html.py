@@ -32,6 +32,23 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
         "--include-in-header", str(policy), "--include-before-body", str(banner), "--include-after-body", str(footer),
         *_metadata_args(info), epoch=info.epoch,
     )
+    output.write_text(_landmarks(output.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def _landmarks(page: str) -> str:
+    """What pandoc's page lacks for a screen reader and a keyboard: a main landmark around the
+    text (after the contents, before the footer), and tables that scroll sideways on a phone
+    reachable by keyboard (tabindex 0; the caption names the region). Pandoc escapes all text,
+    so "<table" and the footer tag only occur as its own markup."""
+    page = page.replace("<table", '<table tabindex="0"')
+    start = page.find("</nav>")
+    end = page.rfind('<footer class="document-footer">')
+    if end < 0:
+        end = page.rfind("</body>")
+    if 0 <= start < end:
+        start += len("</nav>")
+        page = page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
+    return page
 
 
 def _metadata_args(info: DocumentInfo) -> list[str]:
@@ -43,8 +60,9 @@ def _metadata_args(info: DocumentInfo) -> list[str]:
 def _banner(info: DocumentInfo) -> str:
     if not info.status_label:
         return ""
-    return (f'<div class="status-banner" role="note"><strong>{escape(info.status_label)}</strong> '
-            f"Innehållet är inte fastställt. Preliminära uppgifter är markerade i texten.</div>\n")
+    # a complementary landmark: a screen reader's landmark list finds it, and no text is left outside one
+    return (f'<aside class="status-banner" aria-label="Dokumentets status"><strong>{escape(info.status_label)}'
+            f"</strong> Innehållet är inte fastställt. Preliminära uppgifter är markerade i texten.</aside>\n")
 
 
 def _footer(info: DocumentInfo) -> str:

@@ -34,7 +34,10 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
         _apply(style, spec, colours)
     _set_language(document, definition.get("language", info.lang))
     for section in document.sections:
-        margin = Cm(definition["page"]["margin_cm"])
+        page = definition["page"]
+        margin = Cm(page["margin_cm"])
+        # A4 always: without a page size LibreOffice and Word open the file as US Letter
+        section.page_width, section.page_height = Cm(page.get("width_cm", 21.0)), Cm(page.get("height_cm", 29.7))
         section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = margin
         section.different_first_page_header_footer = True  # the cover has none
         _fill(section.header.paragraphs[0], definition["header"], info)
