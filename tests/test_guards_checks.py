@@ -286,3 +286,15 @@ def test_a_record_built_in_memory_is_placed_in_data(real):
                                       "status": "preliminär"})
     problems = checks.check_risks(changed(real, risks=[risk]))
     assert [(p.path, p.line, p.column, p.severity) for p in problems] == [("data", None, None, "error")]
+
+
+def test_rows_built_in_memory_are_compared_without_a_line(real):
+    def row(per_year: float) -> model.TaskTime:
+        return model.TaskTime.model_validate({"task": "Skriva", "role": "Sjuksköterska", "per_year": per_year,
+                                              "minutes_now": 5, "alternative": "alt1", "minutes_short": 5,
+                                              "minutes_long": 5, "status": "preliminär"})
+
+    problems = checks.check_task_times(changed(real, alternatives=real.alternatives[:1], task_times=[row(10), row(20)]))
+    assert shown(problems) == [
+        "data: 'Skriva' (Sjuksköterska) has other per_year or minutes_now than on line ?; they describe today and "
+        "must be the same on every row of the task"]
