@@ -277,3 +277,62 @@ def test_text_and_list_cells():
     assert _csv_value(str, "3.5") == "3.5"
     assert _csv_value(list[str], " a ,b, ,c") == ["a", "b", "c"]
     assert _csv_value(list[str], "a") == ["a"]
+
+
+# --- the paths the mutation run found unheld ------------------------------------------------------
+
+CRITERIA = "weights_status: preliminär\nperspectives:\n  - id: a\n    name: A\n    weight: 1\n    criteria:\n      - {}\n"
+
+
+def test_a_typo_suppresses_only_the_one_field_it_was_meant_to_be(tmp_path):
+    # 'hight' is close to both 'high' and 'weight': only 'high' is taken as meant, 'weight' is still missing
+    text = CRITERIA.replace("{}", "{id: k, name: K, low: l, hight: h}")
+    assert model_problems(tmp_path, text, model.Criteria) == [
+        "data/f.yaml:7:34: unknown field 'hight'; did you mean 'high'?",
+        "data/f.yaml:7:9: perspectives.0.criteria.0.weight: required field is missing; add 'weight: …'",
+    ]
+
+
+def test_every_error_after_a_skipped_one_is_reported(tmp_path):
+    text = CRITERIA.replace("{}", "{id: k, nmae: K, weight: x, low: l, high: h}")
+    assert model_problems(tmp_path, text, model.Criteria) == [
+        "data/f.yaml:7:17: unknown field 'nmae'; did you mean 'name'?",
+        "data/f.yaml:7:26: perspectives.0.criteria.0.weight: Input should be a valid number, unable to parse string "
+        "as a number; weights are shares between 0 and 1",
+    ]
+    text = CRITERIA.replace("    name: A\n    weight: 1\n", "    weight: x\n").replace("{}", "{id: k, name: K, "
+                                                                                          "weight: 1, low: l, high: h}")
+    assert model_problems(tmp_path, text, model.Criteria) == [
+        "data/f.yaml:3:5: perspectives.0.name: required field is missing; add 'name: …'",
+        "data/f.yaml:4:5: perspectives.0.weight: Input should be a valid number, unable to parse string as a "
+        "number; weights are shares between 0 and 1",
+    ]
+
+
+def test_a_single_column_header_without_commas_is_checked_column_by_column(tmp_path):
+    problems = csv_problems(tmp_path, "alternative\n")[1]
+    assert len(problems) == 6 and problems[0] == f"data/b.csv:1: column 'criterion' is missing; the header must be: {HEADER}"
+
+
+def test_rows_after_a_short_row_are_still_read(tmp_path):
+    assert csv_problems(tmp_path, f"{HEADER}\nalt1;k;3\nalt1;k;3.5;2;4;r;;preliminär\n")[1] == [
+        "data/b.csv:2: row has 3 cells but the header has 8; separate cells with ';'",
+        "data/b.csv:3:3: score: '3.5' uses a decimal point; write decimals with a comma, e.g. 3,5",
+    ]
+
+
+def test_an_empty_required_cell_is_reported_beside_an_unreadable_one(tmp_path):
+    assert csv_problems(tmp_path, f"{HEADER}\nalt1;k;3.5;2;4;;;preliminär\n")[1] == [
+        "data/b.csv:2:3: score: '3.5' uses a decimal point; write decimals with a comma, e.g. 3,5",
+        "data/b.csv:2:6: rationale: required field is missing; add 'rationale: …'",
+    ]
+
+
+def test_a_position_is_the_nearest_known_ancestor_or_the_top_of_the_file():
+    from underlag.load import _position
+
+    positions = {(): (2, 1), ("a",): (3, 1), ("a", 0, "b"): (5, 7)}
+    assert _position(("a", 0, "b"), positions) == (5, 7)
+    assert _position(("a", 0, "c"), positions) == (3, 1)  # ("a", 0) is unknown: one more step up
+    assert _position(("x", 1), positions) == (2, 1)
+    assert _position(("x",), {}) == (1, 1)
