@@ -93,8 +93,7 @@ def test_yaml_errors_name_their_place(tmp_path, text, problem):
     assert yaml_problems(tmp_path, text) == [problem]
 
 
-def test_a_control_character_in_a_later_chunk_is_found_too(tmp_path):
-    # PyYAML reads in chunks: a bad character far into the file shows up while parsing, not at the start
+def test_a_control_character_far_into_the_file_is_placed_on_its_line(tmp_path):
     text = "a: 1\n" + "".join(f"k{i}: {'x' * 60}\n" for i in range(200)) + "z: \x07\n"
     assert yaml_problems(tmp_path, text) == [
         "data/f.yaml:202: the file holds a control character (code 0x7) that YAML does not allow; delete it"]
