@@ -51,6 +51,11 @@ def test_a_file_too_big_to_be_hand_written(tmp_path):
     assert read_text(path, tmp_path).startswith("a: 1\n")
 
 
+def test_the_size_is_shown_in_megabytes(tmp_path):
+    path = write(tmp_path, "f.csv", b"a\n" + b"x" * (1_050_000 - 2))
+    assert refused(read_text, path, tmp_path)[0].startswith("data/f.csv:1: file is 1.1 MB;")
+
+
 def test_a_file_not_in_utf8_names_the_line(tmp_path):
     path = write(tmp_path, "f.yaml", "a: 1\nb: 2\nc: Å\n".encode("latin-1"))
     assert refused(read_text, path, tmp_path) == ["data/f.yaml:3: file is not UTF-8 text; save it as UTF-8"]
