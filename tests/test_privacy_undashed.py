@@ -10,4 +10,4 @@ def test_an_undashed_identity_number_is_found():
     for text in ("Patienten 191212121212 ringde.", "Patienten 1212121212 ringde."):
         hits = scan_text(text, set())
         assert [(line, column) for line, column, _ in hits] == [(1, 11)], text
-        assert "identity or coordination number" in hits[0][2]
+        assert "personnummer eller samordningsnummer" in hits[0][2]
