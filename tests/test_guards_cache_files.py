@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from underlag.cache import CACHE_DIR, FORMAT_VERSION, INDEX, Cache, digest, file_hash
-from underlag.errors import UnderlagError
+from underlag.errors import InputError, UnderlagError
 from underlag.files import LOCK_FILE, project_lock, write_if_changed
 
 # --- digest and file_hash ---------------------------------------------------------------------
@@ -52,7 +52,8 @@ def test_file_hash_is_the_sha256_of_the_content(tmp_path):
 
 
 def stored(root: Path, name: str = "figure:x", key: str = "k1", value=True) -> Path:
-    output = root / "out.svg"
+    output = root / "figures" / "out.svg"  # outputs live in the tool's own folders (confine)
+    output.parent.mkdir(exist_ok=True)
     output.write_bytes(b"<svg/>")
     cache = Cache(root)
     cache.store(name, key, [output], value)
@@ -64,7 +65,8 @@ def test_a_saved_entry_is_found_by_name_and_key_in_a_new_process(tmp_path):
     output = stored(tmp_path, value={"alt": "text"})
     index = json.loads((tmp_path / CACHE_DIR / INDEX).read_text("utf-8"))
     assert index == {"version": FORMAT_VERSION, "entries": {"figure:x": {
-        "key": "k1", "files": {str(output): file_hash(output)}, "value": {"alt": "text"}}}}
+        "key": "k1", "files": {"figures/out.svg": file_hash(output)}, "inputs": {},
+        "value": {"alt": "text"}}}}  # names relative to the project: a copied project keeps its cache
     cache = Cache(tmp_path)
     assert cache.lookup("figure:x", "k1") == {"alt": "text"}
     assert cache.used == {"figure:x": "cached"}
@@ -81,10 +83,58 @@ def test_an_edited_or_deleted_output_is_not_trusted(tmp_path):
     assert cache.lookup("figure:x", "k1") is None and cache.used == {}
 
 
+def test_a_copied_project_trusts_its_own_outputs_not_the_originals(tmp_path):
+    (tmp_path / "proj").mkdir()
+    stored(tmp_path / "proj")
+    shutil.copytree(tmp_path / "proj", tmp_path / "copy")
+    (tmp_path / "proj" / "figures" / "out.svg").write_bytes(b"<svg>edited</svg>")
+    assert Cache(tmp_path / "copy").lookup("figure:x", "k1") is True
+    assert Cache(tmp_path / "proj").lookup("figure:x", "k1") is None
+
+
+def test_an_entry_holds_while_its_inputs_keep_their_content(tmp_path):
+    image = tmp_path / "chapters" / "bild.png"
+    image.parent.mkdir()
+    image.write_bytes(b"png")
+    output = tmp_path / "figures" / "a"
+    output.parent.mkdir()
+    output.write_bytes(b"a")
+    cache = Cache(tmp_path)
+    cache.store("checked", "k", [output], inputs=[image])
+    cache.save()
+    assert Cache(tmp_path).lookup("checked", "k") is True
+    image.write_bytes(b"another png")
+    assert Cache(tmp_path).lookup("checked", "k") is None
+    image.unlink()
+    assert Cache(tmp_path).lookup("checked", "k") is None
+
+
+def test_store_refuses_an_output_outside_the_tools_folders(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mal.yaml").write_bytes(b"x: 1")
+    with pytest.raises(InputError, match="data/mal.yaml: verktyget skriver bara i sina egna mappar"):
+        Cache(tmp_path).store("figure:x", "k", [tmp_path / "data" / "mal.yaml"])
+
+
+@pytest.mark.parametrize("name", ["data/mal.yaml", "../outside.svg", "/etc/passwd"])
+def test_an_index_that_names_a_file_outside_the_tools_folders_is_not_trusted(tmp_path, name):
+    # a committed or edited index must not make the cache read (and vouch for) files it does not own
+    target = (tmp_path / name).resolve()
+    if target.is_relative_to(tmp_path.parent) and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"x")
+    path = tmp_path / CACHE_DIR / INDEX
+    path.parent.mkdir()
+    path.write_text(json.dumps({"version": FORMAT_VERSION, "entries": {
+        "s": {"key": "k", "value": 3, "files": {name: file_hash(target)}}}}), "utf-8")
+    assert Cache(tmp_path).lookup("s", "k") is None
+
+
 def test_store_records_a_rebuild(tmp_path):
     cache = Cache(tmp_path)
-    (tmp_path / "a").write_bytes(b"a")
-    cache.store("format:html", "k", [tmp_path / "a"])
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a").write_bytes(b"a")
+    cache.store("format:html", "k", [tmp_path / "figures" / "a"])
     assert cache.used == {"format:html": "rebuilt"}
     assert cache.lookup("format:html", "k") is True  # the default value marks "done"
     assert not (tmp_path / CACHE_DIR).exists()  # nothing is written before save()
@@ -123,13 +173,14 @@ def test_save_writes_only_when_the_index_changed(tmp_path):
 def test_the_index_does_not_depend_on_the_order_of_stages(tmp_path):
     # stages finish in any order (figures in parallel): the same entries must give the same bytes,
     # or every build would rewrite the index
-    (tmp_path / "a").write_bytes(b"a")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a").write_bytes(b"a")
     texts = []
     for order in (("figure:b", "figure:a"), ("figure:a", "figure:b")):
         shutil.rmtree(tmp_path / CACHE_DIR, ignore_errors=True)
         cache = Cache(tmp_path)
         for name in order:
-            cache.store(name, "k", [tmp_path / "a"], {"z": 1, "y": 2})
+            cache.store(name, "k", [tmp_path / "figures" / "a"], {"z": 1, "y": 2})
         cache.save()
         texts.append((tmp_path / CACHE_DIR / INDEX).read_bytes())
     assert texts[0] == texts[1]
@@ -182,6 +233,29 @@ def test_a_stale_entry_that_cannot_be_removed_does_not_stop_the_lock(tmp_path):
         pass
 
 
-def test_the_lock_creates_the_project_folder(tmp_path):
-    with project_lock(tmp_path / "new"):
-        assert (tmp_path / "new" / LOCK_FILE).is_file()
+def test_the_lock_refuses_a_project_folder_that_is_not_there(tmp_path):
+    # a mistyped --project must not create a folder and build into it
+    with pytest.raises(InputError, match="projektmappen finns inte"):
+        with project_lock(tmp_path / "new"):
+            pass
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_committed_lock_link_is_not_followed(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / LOCK_FILE).symlink_to(victim)
+    with pytest.raises(InputError):
+        with project_lock(tmp_path / "proj"):
+            pass
+    assert victim.read_text() == "keep me"
+
+
+def test_write_if_changed_with_a_root_writes_only_in_the_tools_folders(tmp_path):
+    (tmp_path / "data").mkdir()
+    with pytest.raises(InputError, match="data/x.yaml"):
+        write_if_changed(tmp_path / "data" / "x.yaml", b"x", tmp_path)
+    assert not (tmp_path / "data" / "x.yaml").exists()
+    (tmp_path / "report").mkdir()
+    assert write_if_changed(tmp_path / "report" / "x.html", b"x", tmp_path) is True
