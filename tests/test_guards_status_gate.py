@@ -1,5 +1,5 @@
-"""The status gate in-process: a fastställd version may hold nothing preliminary or proposed and
-nothing missing, and each such part is named at its file and line.
+"""The status gate in-process: a fastställd version may hold nothing preliminary, proposed, example or
+missing, a förslag version nothing example or missing, and each such part is named at its file and line.
 
 The publish tests hold the gate through the command line; these call it directly (fast, and
 visible to mutation testing, tests/mutation/run.py).
@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_project
 
-from underlag.errors import InputError
-from underlag.publish import status_gate
+from underlag.publish import REQUIRED, SETTLED, document_status, status_problems
 
-UNSETTLED_FIELD = re.compile(r"^(\s*(?:- )?(?:status|colour_status|weights_status): )(preliminär|förslag)\s*$", re.M)
+UNSETTLED_FIELD = re.compile(r"^(\s*(?:- )?(?:status|colour_status|weights_status): )(preliminär|förslag|exempel)\s*$", re.M)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def settled_source(tmp_path_factory) -> Path:
     for path in (project / "data").rglob("*"):
         if path.suffix in (".yaml", ".csv") and "schemas" not in path.parts:
             text = UNSETTLED_FIELD.sub(r"\1fastställd", path.read_text("utf-8"))
-            path.write_text(re.sub(r";(preliminär|förslag)$", ";fastställd", text, flags=re.M), "utf-8")
+            path.write_text(re.sub(r";(preliminär|förslag|exempel)$", ";fastställd", text, flags=re.M), "utf-8")
     return project
 
 
@@ -51,14 +50,56 @@ def replace_line(path: Path, old: str, new: str) -> int:
     return number + 1
 
 
-def refusal(project: Path) -> list[str]:
-    with pytest.raises(InputError) as refused:
-        status_gate(project)
-    return [str(p) for p in refused.value.problems]
+def refusal(project: Path, status: str = "fastställd") -> list[str]:
+    problems = status_problems(project, status)
+    assert problems, "the gate let an unsettled version through"
+    return [str(p) for p in problems]
+
+
+def tail(status: str) -> str:
+    allowed = {"fastställd": "fastställd", "förslag": "preliminär, förslag, fastställd"}[status]
+    return (f"en version som publiceras som {status} får bara innehålla det som är {allowed}: ändra uppgiften "
+            "eller publicera med en lägre status")
 
 
 def test_a_settled_project_passes(settled):
-    status_gate(settled)
+    assert status_problems(settled, "fastställd") == []
+
+
+def test_the_ranking_of_statuses():
+    # each status is allowed exactly in the versions at or below it; a draft (utkast) holds anything
+    assert [name for name in SETTLED if SETTLED[name] >= REQUIRED["fastställd"]] == ["fastställd"]
+    assert [name for name in SETTLED if SETTLED[name] >= REQUIRED["förslag"]] == ["preliminär", "förslag",
+                                                                                   "fastställd"]
+    assert "utkast" not in REQUIRED
+
+
+@pytest.mark.parametrize("value, refused_in", [
+    ("preliminär", ["fastställd"]), ("förslag", ["fastställd"]), ("exempel", ["fastställd", "förslag"]),
+])
+def test_each_version_status_refuses_what_is_less_settled(settled, value, refused_in):
+    replace_line(settled / "data/faser.yaml", "status: fastställd", f"status: {value}")
+    for status in ("fastställd", "förslag", "utkast"):
+        assert bool(status_problems(settled, status)) == (status in refused_in), status
+
+
+def test_the_proposal_to_the_board_may_be_a_forslag_in_a_final_version(settled):
+    path = settled / "data/beslut.yaml"
+    replace_line(path, "status: fastställd", "status: förslag")
+    assert status_problems(settled, "fastställd") == []
+    replace_line(path, "status: förslag", "status: preliminär")
+    assert "'Decision' är preliminär" in refusal(settled)[0]
+
+
+def test_the_document_status_is_the_books_metadata(settled):
+    assert document_status(settled, None) in ("utkast", "förslag", "fastställd", "preliminär")
+    report = settled / "data/rapport.yaml"
+    text = report.read_text("utf-8")
+    assert re.search(r"^status: ", text, re.M), "data/rapport.yaml holds the document status"
+    report.write_text(re.sub(r"^status: .*$", "status: fastställd", text, flags=re.M), "utf-8")
+    assert document_status(settled, None) == "fastställd"
+    report.write_text(re.sub(r"^status: .*$\n", "", text, flags=re.M), "utf-8")
+    assert document_status(settled, None) == "utkast"  # no status: a draft
 
 
 @pytest.mark.parametrize("value", ["preliminär", "förslag"])
@@ -67,18 +108,17 @@ def test_an_unsettled_point_is_named_at_its_line(settled, value):
     problems = refusal(settled)
     # the point under `purpose:` is placed at that key, two lines above its status
     label = shorten("Vi samlar in erfarenheter från vården i regionen. De blir en del av analysen.")
-    assert problems == [f"data/faser.yaml:{line - 2}: '{label}' is {value}; a fastställd version may only hold "
-                        "settled content"]
+    assert problems == [f"data/faser.yaml:{line - 2}: '{label}' är {value}; {tail('fastställd')}"]
 
 
 def test_each_kind_of_status_field_is_checked(settled):
     replace_line(settled / "data/milstolpar.yaml", "colour_status: fastställd", "colour_status: preliminär")
     replace_line(settled / "data/kriterier.yaml", "weights_status: fastställd", "weights_status: förslag")
     replace_line(settled / "data/beslut.yaml", "status: fastställd", "status: preliminär")
-    problems = refusal(settled)
+    problems = sorted(refusal(settled))
     assert [p.split(":")[0] for p in problems] == ["data/beslut.yaml", "data/kriterier.yaml", "data/milstolpar.yaml"]
-    assert "'Criteria' is förslag" in problems[1]  # a record without a text, title, name or id: its kind
-    assert "'Decision' is preliminär" in problems[0]
+    assert "'Criteria' är förslag" in problems[1]  # a record without a text, title, name or id: its kind
+    assert "'Decision' är preliminär" in problems[0]
 
 
 def test_the_label_is_the_records_text_title_name_or_id(settled):
@@ -87,10 +127,10 @@ def test_the_label_is_the_records_text_title_name_or_id(settled):
     replace_line(settled / "data/bedomningar.csv", ";fastställd", ";preliminär")
     problems = refusal(settled)
     risk_title = re.search(r"^\s*title: (.+)$", (settled / "data/risker.yaml").read_text("utf-8"), re.M).group(1)
-    assert any(f"'{shorten(risk_title)}' is preliminär" in p for p in problems), problems
-    assert any(re.search(r"data/milstolpar\.yaml:\d+: 'Beslut att starta uppdrag' is preliminär", p)
+    assert any(f"'{shorten(risk_title)}' är preliminär" in p for p in problems), problems
+    assert any(re.search(r"data/milstolpar\.yaml:\d+: 'Beslut att starta uppdrag' är preliminär", p)
                for p in problems), problems  # a name before the id
-    assert any(re.search(r"data/bedomningar\.csv:2: 'Assessment' is preliminär", p) for p in problems), problems
+    assert any(re.search(r"data/bedomningar\.csv:2: 'Assessment' är preliminär", p) for p in problems), problems
 
 
 def shorten(text: str) -> str:
@@ -104,7 +144,7 @@ def test_a_long_label_is_shortened_to_sixty_characters(settled):
     assert point in text
     for written, shown in (("Å" * 59 + "BC", "Å" * 59 + "…"), ("Å" * 60, "Å" * 60)):
         phases.write_text(text.replace(point, f"text: {written}\n      status: preliminär"), "utf-8")
-        assert f"'{shown}' is preliminär" in refusal(settled)[0]
+        assert f"'{shown}' är preliminär" in refusal(settled)[0]
 
 
 def test_every_unsettled_part_is_listed_at_once(settled):
@@ -120,5 +160,7 @@ def test_every_unsettled_part_is_listed_at_once(settled):
 def test_a_missing_part_is_named(settled):  # at the start of the file, after its schema comment
     path = settled / "data/alternativ/alt1-uppdaterad-millennium.yaml"
     path.write_text(path.read_text("utf-8").rstrip("\n") + "\nsaknas: [assessments]\n", "utf-8")
-    assert refusal(settled) == ["data/alternativ/alt1-uppdaterad-millennium.yaml:2: alternative 'alt1' still lacks "
-                                "assessments; a fastställd version must be complete"]
+    expected = ("data/alternativ/alt1-uppdaterad-millennium.yaml:2: alternativ 'alt1' saknar fortfarande "
+                "assessments; {}")
+    assert refusal(settled) == [expected.format(tail("fastställd"))]
+    assert refusal(settled, "förslag") == [expected.format(tail("förslag"))]
