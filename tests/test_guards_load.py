@@ -13,8 +13,11 @@ import pytest
 
 from underlag import model
 from underlag.errors import InputError
-from underlag.load import MAX_FILE_BYTES, _csv_value, _load_yaml_file, load_csv, read_text, read_yaml
+from underlag.guarded_yaml import MAX_FILE_BYTES, read_text, read_yaml
+from underlag.load import _csv_value, _load_yaml_file, load_csv
 
+CONTROL_CHARACTER = ("otillåtet tecken U+0007 (styrtecken); ta bort det (styrtecken och tecken som vänder "
+                     "textriktningen hör inte hemma i texten)")
 HEADER = "alternative;criterion;score;low;high;rationale;sources;status"
 
 
@@ -75,8 +78,7 @@ def test_a_file_with_a_comment_and_a_value_is_not_empty(tmp_path):
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("a: 1\nb: c\x07d\n", "data/f.yaml:2: the file holds a control character (code 0x7) that YAML does not allow; "
-                          "delete it"),
+    ("a: 1\nb: c\x07d\n", "data/f.yaml:2:5: " + CONTROL_CHARACTER),
     ("a:\n\tb: 1\n", "data/f.yaml:2:1: YAML syntax error: a tab is used for indentation; indent with spaces"),
     ("a: 1\nb: 'abc\nc: 1\n", "data/f.yaml:2:4: YAML syntax error: the quoted text that starts here is never closed; "
                               "add the closing quote"),
@@ -90,8 +92,8 @@ def test_a_file_with_a_comment_and_a_value_is_not_empty(tmp_path):
                               "write dates as YYYY-MM-DD"),
     ("? [a, b]\n: 1\n", "data/f.yaml:1:3: a key must be a plain name, not a list or mapping"),
     ("a: 1\nb: 2\na: 3\n", "data/f.yaml:3:1: key 'a' appears twice here; keep one"),
-    ("a: [" * 3000 + "\n", "data/f.yaml:1: the file is nested too deeply; data files need only a few levels of "
-                           "indentation"),
+    ("a: [" * 3000 + "\n", "data/f.yaml:1:121: the file is nested too deeply (nästlad för djupt, mer än 60 "
+                            "nivåer); data files need only a few levels of indentation"),
 ], ids=["control-character", "tab", "unclosed-quote", "mapping-value", "block-end", "undefined-alias",
         "recursive-alias", "invalid-date", "list-as-key", "duplicate-key", "deep-nesting"])
 def test_yaml_errors_name_their_place(tmp_path, text, problem):
@@ -101,7 +103,7 @@ def test_yaml_errors_name_their_place(tmp_path, text, problem):
 def test_a_control_character_far_into_the_file_is_placed_on_its_line(tmp_path):
     text = "a: 1\n" + "".join(f"k{i}: {'x' * 60}\n" for i in range(200)) + "z: \x07\n"
     assert yaml_problems(tmp_path, text) == [
-        "data/f.yaml:202: the file holds a control character (code 0x7) that YAML does not allow; delete it"]
+        "data/f.yaml:202:4: " + CONTROL_CHARACTER]
 
 
 def test_an_alias_bomb_is_stopped(tmp_path):
@@ -165,7 +167,7 @@ def test_hints_by_field_and_by_type(tmp_path):
         "lower-case letters, digits and hyphens, e.g. 'alt-5'",
     ]
     assert model_problems(tmp_path, "goals:\n  - text: x\n    status: klar\n", model.Goals) == [
-        "data/f.yaml:3:5: goals.0.status: Input should be 'preliminär', 'förslag' or 'fastställd'; write one of these"]
+        "data/f.yaml:3:5: goals.0.status: Input should be 'exempel', 'preliminär', 'förslag' or 'fastställd'; write one of these"]
 
 
 def test_a_rule_across_fields_gets_no_field_hint(tmp_path):
