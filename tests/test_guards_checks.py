@@ -100,7 +100,7 @@ def duplicate(real: model.Report, what: str) -> model.Report:
 KEYS = {"alternative id": "alt1", "alternative order": "1", "rollout variant id": "alt1-nuvarande",
         "milestone id": "MS1", "timeline event id": "ivis", "source id": "rg-2025-01-28",
         "stakeholder id": "referensgrupp", "perspective id": "effektmal", "criterion id": "kvalitet",
-        "risk id": "patientsakerhet-overgang", "assessment of alternative and criterion": "alt1/kvalitet"}
+        "risk id": "patientsakerhet-overgang", "assessment of alternative and criterion": "noll/kvalitet"}
 
 
 @pytest.mark.parametrize("what", KEYS)
@@ -145,7 +145,7 @@ def test_assessments_name_known_alternatives_and_criteria(real):
     faulty = changed(real, assessments=[changed(real.assessments[0], alternative="alt9", criterion="okänt"),
                                         *real.assessments[1:]])
     assert shown(checks.check_assessments(faulty)) == [
-        "data/bedomningar.csv:2: alternative 'alt9' does not exist; use one of alt1, alt2, alt3, alt4",
+        "data/bedomningar.csv:2: alternative 'alt9' does not exist; use one of alt1, alt2, alt3, alt4, noll",
         "data/bedomningar.csv:2: criterion 'okänt' is not in data/kriterier.yaml; fix the id or add the criterion",
     ]
 
@@ -258,25 +258,26 @@ def test_timeline_dates_fit_their_month_and_months_are_in_order(real):
     for date, fine in ((dt.date(2024, 12, 31), True), (dt.date(2025, 1, 1), False), (dt.date(2023, 12, 5), False)):
         timeline = changed(real.timeline, events=[changed(first, date=date), *rest])
         problems = shown(checks.check_timeline(changed(real, timeline=timeline)))
-        assert problems == ([] if fine else [f"data/tidslinje.yaml:8: event 'ivis' has date {date} outside its month "
-                                             "2024-12; fix one of them"])
+        assert problems == ([] if fine else [f"data/tidslinje.yaml:{first.origin[1]}: event 'ivis' has date {date} "
+                                             "outside its month 2024-12; fix one of them"])
     timeline = changed(real.timeline, events=[*rest, first])
     assert shown(checks.check_timeline(changed(real, timeline=timeline))) == [
-        "data/tidslinje.yaml:5: warning: the events are not in time order; sort them by month"]
+        f"data/tidslinje.yaml:{real.timeline.origin[1]}: warning: the events are not in time order; "
+        "sort them by month"]
 
 
 def test_task_times_agree_and_cover_every_alternative(real):
     rows = list(real.task_times)
     assert shown(checks.check_task_times(changed(real, task_times=[changed(rows[0], alternative="alt9"), *rows[1:]])))[0] \
-        == "data/tidsatgang.csv:2: alternative 'alt9' does not exist; use one of alt1, alt2, alt3, alt4"
+        == "data/tidsatgang.csv:2: alternative 'alt9' does not exist; use one of alt1, alt2, alt3, alt4, noll"
     for field in ("per_year", "minutes_now"):
         faulty = changed(real, task_times=[rows[0], changed(rows[1], **{field: 7.0}), *rows[2:]])
         assert shown(checks.check_task_times(faulty)) == [
             "data/tidsatgang.csv:3: 'Dokumentera mottagningsbesök' (Läkare) has other per_year or minutes_now than on "
             "line 2; they describe today and must be the same on every row of the task"]
-    faulty = changed(real, task_times=[rows[0], rows[2], rows[3], *rows[4:]])  # alt2 lacks the first task
+    faulty = changed(real, task_times=[rows[0], rows[2], rows[3], *rows[4:]])  # alt1 lacks the first task
     assert shown(checks.check_task_times(faulty)) == [
-        "data/alternativ/alt2-nasta-generation.yaml:2: warning: alternative 'alt2' has no rows in data/tidsatgang.csv "
+        "data/alternativ/alt1-uppdaterad-millennium.yaml:2: warning: alternative 'alt1' has no rows in data/tidsatgang.csv "
         "for Dokumentera mottagningsbesök (Läkare); add them so the alternatives compare"]
 
 

@@ -15,7 +15,8 @@ from conftest import copy_project
 
 from underlag.publish import REQUIRED, SETTLED, document_status, status_problems
 
-UNSETTLED_FIELD = re.compile(r"^(\s*(?:- )?(?:status|colour_status|weights_status): )(preliminär|förslag|exempel)\s*$", re.M)
+UNSETTLED_FIELD = re.compile(r"^(\s*(?:- )?(?:status|colour_status|weights_status): )(preliminär|förslag|exempel)\s*$",
+                             re.M)
 
 
 @pytest.fixture(scope="module")
