@@ -174,12 +174,21 @@ def task(alt: str, per_year: float, now: float, short: float, long: float) -> mo
                                           "minutes_long": long, "status": "fastställd"})
 
 
-def report(weights_status: str = "fastställd", assessment_status: str = "fastställd", tasks=()) -> model.Report:
+COST_SETTINGS = {"horizon_years": 10, "horizon": {"text": "tio år", "status": "fastställd"}, "discount_rate": 0.035,
+                 "discount": {"text": "3,5 procent", "status": "fastställd"}, "price_year": 2025,
+                 "status": "fastställd"}
+
+
+def report(weights_status: str = "fastställd", assessment_status: str = "fastställd", tasks=(),
+           baseline=None) -> model.Report:
     scores = {"x": (4, 2, 3), "y": (2, 5, 4), "z": (5, 5, 5)}
+    if baseline:
+        scores[model.ZERO_ID] = baseline  # the nollalternativ is scored like an alternative but is none
     rows = [assessment(alt, f"k{i + 1}", s, assessment_status) for alt, row in scores.items()
             for i, s in enumerate(row) if (alt, i) != ("z", 2)]  # z lacks k3: not fully assessed
     return model.Report.model_construct(criteria=criteria(weights_status), assessments=rows, task_times=list(tasks),
-                                        alternatives=[alternative("y", 2), alternative("x", 1), alternative("z", 3)])
+                                        alternatives=[alternative("y", 2), alternative("x", 1), alternative("z", 3)],
+                                        cost_settings=model.CostSettings.model_validate(COST_SETTINGS), costs=[])
 
 
 def test_effective_weights_multiply_perspective_and_criterion():
@@ -202,19 +211,31 @@ def test_analyse_puts_the_parts_together():
     assert result.weights.to_dict() == pytest.approx({"k1": 0.3, "k2": 0.3, "k3": 0.4})
     assert result.scores.loc["y"].tolist() == [5, 2, 4]
     assert list(result.acceptability.index) == ["y", "x"] and list(result.total_range.index) == ["y", "x"]
-    assert result.preliminary is False
+    assert result.preliminary is False and result.examples is False
+    assert result.baseline is None  # the nollalternativ is not scored
+
+
+def test_the_nollalternativ_is_a_baseline_not_a_ranked_alternative():
+    result = analyse(report(baseline=(1, 2, 3)))
+    assert result.baseline == pytest.approx(0.3 * 2 + 0.3 * 1 + 0.4 * 3)
+    assert list(result.totals.index) == ["y", "x"] and model.ZERO_ID not in result.ranks.index
 
 
 @pytest.mark.parametrize("weights_status, assessment_status", [("preliminär", "fastställd"),
-                                                               ("fastställd", "förslag")])
+                                                               ("fastställd", "förslag"),
+                                                               ("exempel", "fastställd"),
+                                                               ("fastställd", "exempel")])
 def test_anything_unsettled_makes_the_analysis_preliminary(weights_status, assessment_status):
-    assert analyse(report(weights_status, assessment_status)).preliminary is True
+    result = analyse(report(weights_status, assessment_status))
+    assert result.preliminary is True
+    assert result.examples is ("exempel" in (weights_status, assessment_status))
 
 
 def test_production_hours_per_alternative_in_report_order():
-    tasks = [task("x", 120, 10, 15, 5), task("y", 60, 10, 20, 30), task("x", 30, 4, 4, 2)]
+    tasks = [task("x", 120, 10, 15, 5), task("y", 60, 10, 20, 30), task("x", 30, 4, 4, 2),
+             task(model.ZERO_ID, 60, 10, 10, 10)]
     hours = analyse(report(tasks=tasks)).production
-    assert list(hours.index) == ["y", "x"] and list(hours.columns) == ["hours_now", "hours_short", "hours_long"]
+    assert list(hours.index) == [model.ZERO_ID, "y", "x"]  # the nollalternativ first, then report order and list(hours.columns) == ["hours_now", "hours_short", "hours_long"]
     assert hours.loc["x"].tolist() == pytest.approx([20 + 2, 30 + 2, 10 + 1])
     assert hours.loc["y"].tolist() == pytest.approx([10, 20, 30])
 
