@@ -58,23 +58,38 @@ UNIT = ("tests/test_guards_privacy.py", "tests/test_guards_cache_files.py", "tes
         "tests/test_guards_analysis.py", "tests/test_guards_load.py", "tests/test_guards_checks.py",
         "tests/test_privacy_undashed.py")
 CORPUS = "tests/test_data_corpus.py::test_bad_data_gives_its_message"
+HOSTILE = "tests/test_hostile.py::"  # only its in-process tests are chosen
+PATHOLOGICAL = "tests/test_safety.py::test_pathological_inputs_are_refused_or_bounded"
+# the sanitizer's in-process tests: `build` through cli.main, refused before any tool runs (the
+# others build in a subprocess, which no mutant reaches)
+SANITIZER = tuple(f"tests/test_hostile_content.py::{name}" for name in (
+    "test_outside_and_network_references_are_refused_before_any_tool_runs", "test_book_level_references_are_refused",
+    "test_every_network_reference_at_once_gets_no_request"))
 TARGETS = {
     "privacy": Target("privacy.py", (), ("tests/test_safety.py::test_luhn_keeps_ordinary_numbers_out",
                                          "tests/test_safety.py::test_false_positives_can_be_marked")),
     "cache": Target("cache.py", (), ()),
     "files": Target("files.py", (), ()),
-    "status_gate": Target("publish.py", ("status_gate",), ()),
+    # path confinement: reads inside the project, writes only in the tool's own folders
+    "confine": Target("confine.py", (), (f"{HOSTILE}test_confinement_compares_components_not_string_prefixes",)),
+    # the publish gate: which items a version of a given status may hold (replaced status_gate)
+    "status_problems": Target("publish.py", ("status_problems", "document_status", "_item_status_fields", "_unsettled",
+                                             "_label", "_short"), ()),
     # test_analysis.py's other two tests run the whole data stage (figures included): too slow per mutant
     "analysis": Target("analysis.py", (), tuple(f"tests/test_analysis.py::{name}" for name in (
         "test_weighted_totals_and_ranks_by_hand", "test_switching_value_by_hand",
         "test_a_dominating_alternative_is_first_in_every_draw", "test_the_same_seed_gives_the_same_numbers",
         "test_scaling_all_weights_leaves_ranks_unchanged", "test_a_dominated_alternative_never_ranks_first"))),
-    # the error paths: reading, YAML and CSV parsing, mapping pydantic's errors to file:line
-    "load": Target("load.py", ("read_text", "read_yaml", "_reader_error", "_explain_yaml_error", "ǁ_Converterǁ*",
-                               "_load_yaml_file", "_validate", "load_csv", "_read_rows", "_check_header",
-                               "_csv_value", "_position", "_problems_from_errors"),
-                   (CORPUS, "tests/test_safety.py::test_pathological_inputs_are_refused_or_bounded")),
+    # the YAML reader every loader uses: size, characters, nesting, aliases, errors to file:line:column
+    "guarded_yaml": Target("guarded_yaml.py", (), (CORPUS, PATHOLOGICAL,
+                                                   f"{HOSTILE}test_yaml_reads_numbers_and_words_as_yaml_1_2",
+                                                   f"{HOSTILE}test_billion_laughs_fails_fast_and_located")),
+    # the error paths of the data loaders: CSV parsing, mapping pydantic's errors to file:line
+    "load": Target("load.py", ("_load_yaml_file", "_validate", "load_csv", "_read_rows", "_check_header",
+                               "_csv_value", "_position", "_problems_from_errors"), (CORPUS, PATHOLOGICAL)),
     "checks": Target("checks.py", (), (CORPUS,)),
+    # the HTML sanitizer and reference checks (pandoc runs per test: slow per mutant, run it last)
+    "sanitize": Target("sanitize.py", (), SANITIZER),
 }
 
 
