@@ -40,7 +40,8 @@ PROJECT = HERE.parent.parent
 PACKAGE = PROJECT / "scripts" / "underlag"
 RESULTS = HERE / "RESULTS.md"
 EQUIVALENT = HERE / "equivalent.toml"
-PROJECT_FILES = ("_quarto.yml", "_quarto-kortversion.yml", "_variables.yml", "chapters", "data", "templates")
+# every book profile (_quarto-*.yml): conftest.copy_project copies them, and a missing one fails every test
+PROJECT_FILES = (*sorted(p.name for p in PROJECT.glob("_quarto*.yml")), "_variables.yml", "chapters", "data", "templates")
 IGNORED = shutil.ignore_patterns("__pycache__", "_generated", ".underlag-cache", "report", ".hypothesis")
 STATUSES = ("killed", "survived", "equivalent", "no tests", "timeout", "other")
 
