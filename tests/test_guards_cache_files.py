@@ -130,6 +130,21 @@ def test_an_index_that_names_a_file_outside_the_tools_folders_is_not_trusted(tmp
     assert Cache(tmp_path).lookup("s", "k") is None
 
 
+def test_save_refuses_an_index_that_is_a_link(tmp_path):
+    # a committed .underlag-cache/index.json link must not be replaced or written through: the
+    # index is one of the tool's outputs, checked like every other
+    outside = tmp_path / "outside.json"
+    outside.write_text("{}", "utf-8")
+    project = tmp_path / "proj"
+    (project / CACHE_DIR).mkdir(parents=True)
+    (project / CACHE_DIR / INDEX).symlink_to(outside)
+    cache = Cache(project)
+    cache.entries["s"] = {"key": "k", "value": 1}
+    with pytest.raises(InputError, match=INDEX):
+        cache.save()
+    assert (project / CACHE_DIR / INDEX).is_symlink() and outside.read_text("utf-8") == "{}"
+
+
 def test_store_records_a_rebuild(tmp_path):
     cache = Cache(tmp_path)
     (tmp_path / "figures").mkdir()
