@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from underlag.confine import (check_read, committed_outputs, confinement_problems, output_path, outside_links,
-                              prepare_area)
+from underlag.confine import (SHIPPED_TEMPLATES, check_read, committed_outputs, confinement_problems, output_path,
+                              outside_links, prepare_area)
 from underlag.errors import InputError
 
 LEAVING = "verktyget läser bara filer i projektmappen: ersätt länken med en kopia av filen"
@@ -69,9 +69,26 @@ def test_every_source_area_and_profile_is_searched(layout, where):
 
 def test_a_linked_folder_is_one_problem_and_is_not_entered(layout):
     project, outside = layout
+    (outside / "vidare").symlink_to("/")  # what lies behind the link is not searched
     (project / "chapters").mkdir()
     (project / "chapters" / "del").symlink_to(outside)
     assert [p.path for p in outside_links(project)] == ["chapters/del"]
+    (project / "templates").symlink_to(outside)  # a source area that is itself a link
+    assert [p.path for p in outside_links(project)] == ["chapters/del", "templates"]
+
+
+def test_a_dangling_link_out_of_the_project_is_refused(layout):
+    project, outside = layout
+    (project / "_quarto.yml").symlink_to(outside / "finns-inte.yml")
+    assert [p.path for p in outside_links(project)] == ["_quarto.yml"]
+
+
+def test_every_link_in_a_folder_is_found_after_a_loop(layout):
+    project, outside = layout
+    (project / "data" / "slinga.yaml").symlink_to(project / "data" / "slinga.yaml")
+    (project / "data" / "del").mkdir()
+    (project / "data" / "del" / "ut.yaml").symlink_to(outside / "secret.txt")
+    assert [p.path for p in outside_links(project)] == ["data/del/ut.yaml", "data/slinga.yaml"]
 
 
 def test_an_extra_path_is_searched_too(layout):
@@ -98,6 +115,15 @@ def test_an_output_area_that_is_a_link_is_refused_even_to_inside(layout):
     assert shown(outside_links(project)) == [link_message("report", project / "ut", "report")]
 
 
+def test_every_output_area_behind_a_link_is_refused(layout):
+    project, outside = layout
+    (project / "kapitel").mkdir()
+    (project / "chapters").symlink_to(project / "kapitel")  # inside, but chapters/_generated lies behind it
+    (project / "report").symlink_to(outside)
+    assert shown(outside_links(project)) == [link_message("chapters", project / "kapitel", "chapters/_generated"),
+                                             link_message("report", outside, "report")]
+
+
 def test_a_link_anywhere_in_an_output_area_is_refused_once(layout):
     project, outside = layout
     write(project / "chapters" / "_generated" / "a.md")
@@ -119,6 +145,7 @@ def test_a_committed_lock_link_is_refused(layout):
 def test_prepare_area_creates_a_real_folder_and_refuses_a_link(layout):
     project, outside = layout
     assert prepare_area(project, "figures") == project.resolve() / "figures"
+    assert prepare_area(project, "chapters/_generated").is_dir()  # chapters/ did not exist yet
     assert (project / "figures").is_dir() and not (project / "figures").is_symlink()
     (project / "report").symlink_to(outside)
     with pytest.raises(InputError) as refused:
@@ -135,6 +162,11 @@ def test_output_path_refuses_a_path_through_a_link_inside_an_area(layout):
         output_path(project, project / "report" / "v" / "x.html")
     assert shown(refused.value.problems) == [link_message("report/v", outside, "report")]
     assert output_path(project, project / "report" / "w" / ".." / "x.html") == project.resolve() / "report" / "x.html"
+    with pytest.raises(InputError) as refused:
+        output_path(project, project / "data" / "mal.yaml")
+    assert shown(refused.value.problems) == [
+        "data/mal.yaml: verktyget skriver bara i sina egna mappar (report/, figures/, chapters/_generated/, "
+        ".underlag-cache/); ändra sökvägen så att den ligger där"]
 
 
 def test_check_read_places_the_problem_where_the_path_was_named(layout):
@@ -144,7 +176,10 @@ def test_check_read_places_the_problem_where_the_path_was_named(layout):
         check_read(project, outside / "secret.txt", ("chapters/a.qmd", 3, 7))
     problem = refused.value.problems[0]
     assert (problem.path, problem.line, problem.column) == ("chapters/a.qmd", 3, 7)
-    assert problem.message.startswith(f"'{outside / 'secret.txt'}' ligger utanför projektet")
+    assert problem.message == (f"'{outside / 'secret.txt'}' ligger utanför projektet (eller är en länk dit); "
+                               "verktyget läser bara filer i projektmappen: kopiera in filen")
+    shipped = next(p for p in SHIPPED_TEMPLATES.rglob("*") if p.is_file())
+    assert check_read(project, shipped) == shipped  # the templates this package ships are read from where they lie
 
 
 def git(project: Path, *args: str) -> None:
@@ -155,7 +190,8 @@ def git(project: Path, *args: str) -> None:
 def test_generated_files_tracked_by_git_are_refused_hand_made_figures_are_not(layout):
     project, _ = layout
     assert committed_outputs(project) == []  # not a repository: nothing is tracked
-    for name in ("report/x.html", ".underlag-cache/index.json", "figures/static/logo.png", "figures/a.svg",
+    odd = os.fsdecode(b"report/\xe5.html")  # a name that is not UTF-8 (written on Latin-1 system)
+    for name in (odd, "report/x.html", ".underlag-cache/index.json", "figures/static/logo.png", "figures/a.svg",
                  "chapters/_generated/b.md", "chapters/c.qmd"):
         write(project / name)
     git(project, "init", "-q")
@@ -164,7 +200,9 @@ def test_generated_files_tracked_by_git_are_refused_hand_made_figures_are_not(la
     assert shown(committed_outputs(project)) == [
         f"{name}: är incheckad i Git, men skapas av verktyget (genererade filer checkas aldrig in); ta bort den "
         f"ur Git: git rm --cached {name}"
-        for name in (".underlag-cache/index.json", "chapters/_generated/b.md", "figures/a.svg", "report/x.html")]
+        for name in (".underlag-cache/index.json", "chapters/_generated/b.md", "figures/a.svg", "report/x.html",
+                     "report/\ufffd.html")]
     (project / "data" / "ut.yaml").symlink_to(project.parent / "outside" / "secret.txt")
     assert [p.path for p in confinement_problems(project)] == [
-        "data/ut.yaml", ".underlag-cache/index.json", "chapters/_generated/b.md", "figures/a.svg", "report/x.html"]
+        "data/ut.yaml", ".underlag-cache/index.json", "chapters/_generated/b.md", "figures/a.svg", "report/x.html",
+        "report/\ufffd.html"]
