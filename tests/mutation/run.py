@@ -143,6 +143,9 @@ def run_module(name: str, target: Target, jobs: int, keep: bool) -> list[dict]:
 def prepare(work: Path, target: Target) -> None:
     """The package as src/underlag, the project's sources and tests, and mutmut's configuration."""
     shutil.copytree(PACKAGE, work / "src" / "underlag", ignore=IGNORED)
+    # a regular package: a namespace package (no __init__.py) loses to any installed regular
+    # `underlag` (an editable install of another checkout), wherever that lies on sys.path
+    (work / "src" / "underlag" / "__init__.py").touch(exist_ok=True)
     shutil.copytree(PROJECT / "tests", work / "tests", ignore=IGNORED)
     for name in PROJECT_FILES:
         source = PROJECT / name
