@@ -1,0 +1,301 @@
+"""The cross-record checks in-process: the real report loaded once, then changed in memory one
+fault at a time; each check must name the fault at the record's own file and line.
+
+Fast so that mutation testing (tests/mutation/run.py) can run them per mutant; the bad-input
+corpus holds the same checks through the `build` command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import PROJECT
+
+from underlag import checks, model
+from underlag.load import load_report
+
+
+@pytest.fixture(scope="module")
+def real() -> model.Report:
+    report, warnings = load_report(PROJECT)
+    assert warnings == []
+    return report
+
+
+def changed(record, **fields):
+    """A copy of a (frozen) record with some fields replaced; its file and line are kept."""
+    return record.model_copy(update=fields)
+
+
+def shown(problems) -> list[str]:
+    return [str(p) for p in problems]
+
+
+def test_the_real_report_passes_every_check(real):
+    assert checks.check_report(real, PROJECT) == []
+
+
+def test_check_report_runs_every_check(real):
+    alternatives = [changed(real.alternatives[0], order=7), *real.alternatives[1:]]
+    assessments = [changed(real.assessments[0], criterion="okänt"), *real.assessments[1:]]
+    timeline = changed(real.timeline, events=list(reversed(real.timeline.events)))
+    faulty = changed(real, alternatives=alternatives, assessments=assessments, timeline=timeline,
+                     risks=[changed(real.risks[0], alternatives=["alt9"]), *real.risks[1:]])
+    problems = shown(checks.check_report(faulty, PROJECT))
+    assert any("criterion 'okänt' is not in data/kriterier.yaml" in p for p in problems)
+    assert any("names alternative 'alt9'" in p for p in problems)
+    assert any("the alternatives are numbered 2, 3, 4, 7" in p for p in problems)
+    assert any("the events are not in time order" in p for p in problems)
+
+
+@pytest.mark.parametrize("count", [2, 6])
+def test_three_to_five_alternatives(real, count):
+    alternatives = (real.alternatives * 2)[:count]
+    assert shown(checks.check_alternative_count(changed(real, alternatives=alternatives), "data/alternativ")) == [
+        f"data/alternativ: there are {count} alternatives; a decision basis compares 3–5: add or remove files in "
+        "this folder"]
+    for fine in (3, 5):
+        assert checks.check_alternative_count(changed(real, alternatives=(real.alternatives * 2)[:fine]), "x") == []
+
+
+def test_the_folder_of_alternatives_is_named_relative_to_the_project(real):
+    problems = checks.check_report(changed(real, alternatives=real.alternatives[:2]), PROJECT)
+    assert [p.path for p in problems if "alternatives;" in p.message] == ["data/alternativ"]
+
+
+def duplicate(real: model.Report, what: str) -> model.Report:
+    """The report with the first record of a kind repeated (same id, same file and line)."""
+    alt = real.alternatives[0]
+    match what:
+        case "alternative id":
+            return changed(real, alternatives=[*real.alternatives, changed(alt, order=9)])
+        case "alternative order":
+            return changed(real, alternatives=[*real.alternatives, changed(alt, id="alt9")])
+        case "rollout variant id":
+            variants = alt.rollout_variants
+            return changed(real, alternatives=[changed(alt, rollout_variants=[*variants, variants[0]]),
+                                               *real.alternatives[1:]])
+        case "milestone id":
+            milestones = real.milestones.milestones
+            return changed(real, milestones=changed(real.milestones, milestones=[*milestones, milestones[0]]))
+        case "timeline event id":
+            return changed(real, timeline=changed(real.timeline, events=[*real.timeline.events,
+                                                                         real.timeline.events[0]]))
+        case "perspective id":
+            perspectives = real.criteria.perspectives
+            return changed(real, criteria=changed(real.criteria, perspectives=[*perspectives, perspectives[0]]))
+        case "criterion id":
+            first = real.criteria.perspectives[0]
+            perspective = changed(first, criteria=[*first.criteria, first.criteria[0]])
+            return changed(real, criteria=changed(real.criteria,
+                                                  perspectives=[perspective, *real.criteria.perspectives[1:]]))
+        case "assessment of alternative and criterion":
+            return changed(real, assessments=[*real.assessments, real.assessments[0]])
+        case _:
+            field = {"source id": "sources", "stakeholder id": "stakeholders", "risk id": "risks"}[what]
+            return changed(real, **{field: [*getattr(real, field), getattr(real, field)[0]]})
+
+
+KEYS = {"alternative id": "alt1", "alternative order": "1", "rollout variant id": "alt1-nuvarande",
+        "milestone id": "MS1", "timeline event id": "ivis", "source id": "rg-2025-01-28",
+        "stakeholder id": "referensgrupp", "perspective id": "effektmal", "criterion id": "kvalitet",
+        "risk id": "patientsakerhet-overgang", "assessment of alternative and criterion": "noll/kvalitet"}
+
+
+@pytest.mark.parametrize("what", KEYS)
+def test_every_kind_of_id_must_be_unique(real, what):
+    # a repeated alternative or perspective repeats the ids inside it too: look at this kind only
+    problems = [p for p in checks.check_unique_ids(duplicate(real, what)) if p.message.startswith(f"{what} '")]
+    assert len(problems) == 2 and problems[0] == problems[1]
+    assert problems[0].message == f"{what} '{KEYS[what]}' is used more than once; make it unique"
+    assert problems[0].severity == "error" and problems[0].path.startswith("data/")
+
+
+def test_sources_must_be_known(real):
+    goal = real.goals.goals[0]
+    faulty = changed(real, meta=changed(real.meta, based_on="okand-kalla"),
+                     goals=changed(real.goals, goals=[changed(goal, source="saknad"), *real.goals.goals[1:]]),
+                     assessments=[changed(real.assessments[0], sources=["rg-2025-01-28", "fel-id"]),
+                                  *real.assessments[1:]])
+    assert shown(checks.check_sources(faulty)) == [
+        "data/rapport.yaml:3: based_on 'okand-kalla' is not in data/kallor.yaml; add the source there or fix the id",
+        f"data/mal.yaml:{goal.origin[1]}: source 'saknad' is not in data/kallor.yaml; add it there or fix the id",
+        "data/bedomningar.csv:2: source 'fel-id' is not in data/kallor.yaml; add it there or fix the id",
+    ]
+
+
+def test_weights_must_sum_to_one_within_a_thousandth(real):
+    first, *rest = real.criteria.perspectives
+    for weight, fine in ((0.4005, True), (0.3995, True), (0.4015, False), (0.3985, False)):
+        criteria = changed(real.criteria, perspectives=[changed(first, weight=weight), *rest])
+        assert (checks.check_weights(criteria) == []) is fine, weight
+    criteria = changed(real.criteria, perspectives=[changed(first, weight=0.5), *rest])
+    assert shown(checks.check_weights(criteria)) == [
+        "data/kriterier.yaml:6: the perspectives' weights sum to 1,1, not 1; weights are shares of the whole: "
+        "adjust them"]
+    criterion, *others = first.criteria
+    criteria = changed(real.criteria, perspectives=[changed(first, criteria=[changed(criterion, weight=0.1234),
+                                                                             *others]), *rest])
+    assert shown(checks.check_weights(criteria)) == [
+        "data/kriterier.yaml:8: the criteria of 'effektmal' have weights summing to 0,723, not 1; adjust them"]
+
+
+def test_assessments_name_known_alternatives_and_criteria(real):
+    faulty = changed(real, assessments=[changed(real.assessments[0], alternative="alt9", criterion="okänt"),
+                                        *real.assessments[1:]])
+    assert shown(checks.check_assessments(faulty)) == [
+        "data/bedomningar.csv:2: alternative 'alt9' does not exist; use one of alt1, alt2, alt3, alt4, noll",
+        "data/bedomningar.csv:2: criterion 'okänt' is not in data/kriterier.yaml; fix the id or add the criterion",
+    ]
+
+
+def test_risks_name_known_alternatives(real):
+    risk = real.risks[0]
+    faulty = changed(real, risks=[changed(risk, alternatives=["alt2", "alt9"]), *real.risks[1:]])
+    assert shown(checks.check_risks(faulty)) == [
+        "data/risker.yaml:7: risk 'patientsakerhet-overgang' names alternative 'alt9', which does not exist"]
+
+
+def milestones(real, index: int, **fields) -> model.Report:
+    items = list(real.milestones.milestones)
+    items[index] = changed(items[index], **fields)
+    return changed(real, milestones=changed(real.milestones, milestones=items))
+
+
+def test_milestone_predecessors_exist_and_come_first(real):
+    assert shown(checks.check_milestones(milestones(real, 2, predecessor="MS99"))) == [
+        "data/milstolpar.yaml:32: predecessor 'MS99' of MS3 does not exist"]
+    assert shown(checks.check_milestones(milestones(real, 2, predecessor="MS4"))) == [
+        "data/milstolpar.yaml:32: MS3 is planned 2025-02-03 but its predecessor MS4 only 2025-02-10; move one of "
+        "the dates"]
+    assert checks.check_milestones(milestones(real, 3, predecessor="MS3")) == []
+    assert checks.check_milestones(milestones(real, 3, predecessor="MS3", planned=dt.date(2025, 2, 3),
+                                                forecast=dt.date(2025, 2, 3))) == []  # the same day is fine
+    assert checks.check_milestones(milestones(real, 3, predecessor="MS3", planned=None)) == []
+
+
+def test_an_actual_date_cannot_be_after_the_report(real):
+    assert shown(checks.check_milestones(milestones(real, 0, actual=dt.date(2025, 1, 29)))) == [
+        "data/milstolpar.yaml:17: MS1 is marked done on 2025-01-29, after the report's date 2025-01-28; an actual "
+        "date cannot be in the future"]
+    assert checks.check_milestones(milestones(real, 0, actual=dt.date(2025, 1, 28))) == []
+
+
+def test_the_colour_agrees_with_the_dates(real):
+    assert shown(checks.check_milestones(milestones(real, 0, actual=None))) == [
+        "data/milstolpar.yaml:17: warning: MS1 is blue (approved) but has no actual date; add it or change the colour"]
+    assert shown(checks.check_milestones(milestones(real, 2, forecast=dt.date(2025, 2, 4)))) == [
+        "data/milstolpar.yaml:32: warning: MS3 is green (on plan) but its forecast 2025-02-04 is after the planned "
+        "2025-02-03; use yellow or red, or update the forecast"]
+    assert checks.check_milestones(milestones(real, 2, forecast=None)) == []
+    assert checks.check_milestones(milestones(real, 2, planned=None)) == []
+    for colour in ("röd", "gul"):
+        assert shown(checks.check_milestones(milestones(real, 0, colour=colour))) == [
+            f"data/milstolpar.yaml:17: warning: MS1 is done (2024-11-28) but still {colour}; use blue once it is "
+            "approved"]
+    assert checks.check_milestones(milestones(real, 2, colour="gul")) == []
+
+
+def test_a_wave_ends_after_it_starts(real):
+    alt = real.alternatives[0]
+    variant = alt.rollout_variants[0]
+    for end in (12, 11):
+        waves = [*variant.waves[:1], changed(variant.waves[1], end_month=end), *variant.waves[2:]]
+        faulty = changed(real, alternatives=[changed(alt, rollout_variants=[changed(variant, waves=waves),
+                                                                            *alt.rollout_variants[1:]]),
+                                             *real.alternatives[1:]])
+        problems = shown(checks.check_rollout(faulty))
+        assert len(problems) == 1 and problems[0].endswith(
+            f"wave 'Våg 1' ends (month {end}) before it starts (month 12); swap or fix the months")
+
+
+def alternative(real, **fields) -> model.Report:
+    return changed(real, alternatives=[changed(real.alternatives[0], **fields), *real.alternatives[1:]])
+
+
+def test_an_empty_section_must_be_named_in_saknas(real):
+    assert shown(checks.check_promised_sections(alternative(real, rollout_variants=[]))) == [
+        "data/alternativ/alt1-uppdaterad-millennium.yaml:2: alternative 'alt1' has no rollout_variants; add them "
+        "or write 'saknas: [rollout_variants]' so the report says they are missing"]
+    assert checks.check_promised_sections(alternative(real, rollout_variants=[], saknas=["rollout_variants"])) == []
+    swot = changed(real.alternatives[0].swot, threats=[])
+    assert "has no threats" in shown(checks.check_promised_sections(alternative(real, swot=swot)))[0]
+    assert checks.check_promised_sections(alternative(real, swot=swot, saknas=["threats"])) == []
+
+
+def test_a_section_with_content_should_not_be_in_saknas(real):
+    assert shown(checks.check_promised_sections(alternative(real, saknas=["strengths", "assessments"]))) == [
+        "data/alternativ/alt1-uppdaterad-millennium.yaml:2: warning: alternative 'alt1' lists strengths under "
+        "saknas but has some; remove it from saknas"]
+
+
+def test_every_criterion_is_assessed_or_the_assessments_are_named_missing(real):
+    kept = [a for a in real.assessments if not (a.alternative == "alt2" and a.criterion in ("lagar", "innovation"))]
+    faulty = changed(real, assessments=kept)
+    assert shown(checks.check_promised_sections(faulty)) == [
+        "data/alternativ/alt2-nasta-generation.yaml:2: alternative 'alt2' has no assessment for lagar, innovation in "
+        "data/bedomningar.csv; add the rows or write 'saknas: [assessments]'"]
+    alt2 = changed(real.alternatives[1], saknas=["assessments"])
+    assert checks.check_promised_sections(changed(faulty, alternatives=[real.alternatives[0], alt2,
+                                                                        *real.alternatives[2:]])) == []
+
+
+def test_alternatives_are_numbered_without_gaps(real):
+    orders = (1, 2, 4, 5)
+    renumbered = [changed(a, order=o) for a, o in zip(real.alternatives, orders)]
+    assert shown(checks.check_order(changed(real, alternatives=renumbered))) == [
+        "data/alternativ/alt4-openehr.yaml:2: warning: the alternatives are numbered 1, 2, 4, 5; number them 1–4 "
+        "without gaps"]
+    doubled = [changed(a, order=o) for a, o in zip(real.alternatives, (1, 2, 2, 4))]
+    assert checks.check_order(changed(real, alternatives=doubled)) == []  # reported as a duplicate instead
+    reordered = [changed(a, order=o) for a, o in zip(real.alternatives, (2, 1, 4, 3))]
+    assert checks.check_order(changed(real, alternatives=reordered)) == []
+
+
+def test_timeline_dates_fit_their_month_and_months_are_in_order(real):
+    first, *rest = real.timeline.events
+    for date, fine in ((dt.date(2024, 12, 31), True), (dt.date(2025, 1, 1), False), (dt.date(2023, 12, 5), False)):
+        timeline = changed(real.timeline, events=[changed(first, date=date), *rest])
+        problems = shown(checks.check_timeline(changed(real, timeline=timeline)))
+        assert problems == ([] if fine else [f"data/tidslinje.yaml:{first.origin[1]}: event 'ivis' has date {date} "
+                                             "outside its month 2024-12; fix one of them"])
+    timeline = changed(real.timeline, events=[*rest, first])
+    assert shown(checks.check_timeline(changed(real, timeline=timeline))) == [
+        f"data/tidslinje.yaml:{real.timeline.origin[1]}: warning: the events are not in time order; "
+        "sort them by month"]
+
+
+def test_task_times_agree_and_cover_every_alternative(real):
+    rows = list(real.task_times)
+    assert shown(checks.check_task_times(changed(real, task_times=[changed(rows[0], alternative="alt9"), *rows[1:]])))[0] \
+        == "data/tidsatgang.csv:2: alternative 'alt9' does not exist; use one of alt1, alt2, alt3, alt4, noll"
+    for field in ("per_year", "minutes_now"):
+        faulty = changed(real, task_times=[rows[0], changed(rows[1], **{field: 7.0}), *rows[2:]])
+        assert shown(checks.check_task_times(faulty)) == [
+            "data/tidsatgang.csv:3: 'Dokumentera mottagningsbesök' (Läkare) has other per_year or minutes_now than on "
+            "line 2; they describe today and must be the same on every row of the task"]
+    faulty = changed(real, task_times=[rows[0], rows[2], rows[3], *rows[4:]])  # alt1 lacks the first task
+    assert shown(checks.check_task_times(faulty)) == [
+        "data/alternativ/alt1-uppdaterad-millennium.yaml:2: warning: alternative 'alt1' has no rows in data/tidsatgang.csv "
+        "for Dokumentera mottagningsbesök (Läkare); add them so the alternatives compare"]
+
+
+def test_a_record_built_in_memory_is_placed_in_data(real):
+    risk = model.Risk.model_validate({"id": "ny", "title": "Ny", "description": "-", "alternatives": ["alt9"],
+                                      "probability": 1, "consequence": 1, "mitigation": "-", "owner": "-",
+                                      "status": "preliminär"})
+    problems = checks.check_risks(changed(real, risks=[risk]))
+    assert [(p.path, p.line, p.column, p.severity) for p in problems] == [("data", None, None, "error")]
+
+
+def test_rows_built_in_memory_are_compared_without_a_line(real):
+    def row(per_year: float) -> model.TaskTime:
+        return model.TaskTime.model_validate({"task": "Skriva", "role": "Sjuksköterska", "per_year": per_year,
+                                              "minutes_now": 5, "alternative": "alt1", "minutes_short": 5,
+                                              "minutes_long": 5, "status": "preliminär"})
+
+    problems = checks.check_task_times(changed(real, alternatives=real.alternatives[:1], task_times=[row(10), row(20)]))
+    assert shown(problems) == [
+        "data: 'Skriva' (Sjuksköterska) has other per_year or minutes_now than on line ?; they describe today and "
+        "must be the same on every row of the task"]
