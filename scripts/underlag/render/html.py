@@ -62,7 +62,7 @@ def _banner(info: DocumentInfo) -> str:
         return ""
     # a complementary landmark: a screen reader's landmark list finds it, and no text is left outside one
     return (f'<aside class="status-banner" aria-label="Dokumentets status"><strong>{escape(info.status_label)}'
-            f"</strong> Innehållet är inte fastställt. Preliminära uppgifter är markerade i texten.</aside>\n")
+            f"</strong> Innehållet är inte fastställt. Preliminära uppgifter och exempel är markerade i texten.</aside>\n")
 
 
 def _footer(info: DocumentInfo) -> str:
