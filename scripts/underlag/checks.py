@@ -329,17 +329,29 @@ def check_costs(report: model.Report) -> list[Problem]:
 
 
 def non_final_items(report: model.Report) -> list[tuple[model.Record, str, str]]:
-    """(record, field, status) for every item that is not fastställd: what stops a final publication."""
+    """(record, field, status) for every item that is not fastställd: what stops a final publication.
+    The publish gate ranks these; a status the model does not know counts as not final."""
     from .load import iter_records
 
     found = []
     for record in iter_records(report):
-        for field in ("status", "colour_status", "weights_status"):
+        for field in item_status_fields(type(record)):
             value = getattr(record, field, None)
-            if value in model.NON_FINAL and not (isinstance(record, model.Decision) and field == "status"
-                                                 and value == "förslag"):
-                found.append((record, field, value))
+            if value is None or value == "fastställd":
+                continue
+            if isinstance(record, model.Decision) and field == "status" and value == "förslag":
+                continue  # the proposal to the board is a förslag by nature, even in a final report
+            found.append((record, field, value))
     return found
+
+
+def item_status_fields(record_type) -> list[str]:
+    """The fields typed as an item's status (model.Status), whatever they are called; the document's
+    own status and a source's state (planerad, finns) are other vocabularies."""
+    from typing import get_args
+
+    return [name for name, info in record_type.model_fields.items()
+            if info.annotation == model.Status or model.Status in get_args(info.annotation)]
 
 
 # --- the text: abbreviations and counts ----------------------------------------------------

@@ -123,15 +123,20 @@ class Entry:
     path: str  # relative to the project folder, with forward slashes
 
 
-def _tree_entries(root: Path, treeish: str) -> list[Entry]:
+def _entries(listing: bytes, sha_field: int) -> list[Entry]:
+    """Entries of a `-z` listing whose records are "<meta>\t<path>": `git ls-tree` has the blob in
+    the third meta field (mode type sha), `git ls-files -s` in the second (mode sha stage)."""
     entries = []
-    listing = git(root, "ls-tree", "-r", "-z", "--full-tree", treeish).decode("utf-8", "surrogateescape")
-    for record in listing.split("\0"):
+    for record in listing.decode("utf-8", "surrogateescape").split("\0"):
         if record:
             meta, path = record.split("\t", 1)
-            mode, kind, sha = meta.split()
-            entries.append(Entry(mode, sha, path))
+            fields = meta.split()
+            entries.append(Entry(fields[0], fields[sha_field], path))
     return entries
+
+
+def _tree_entries(root: Path, treeish: str) -> list[Entry]:
+    return _entries(git(root, "ls-tree", "-r", "-z", "--full-tree", treeish), sha_field=2)
 
 
 def extract(root: Path, treeish: str, destination: Path) -> None:
@@ -165,14 +170,7 @@ def _write_blobs(root: Path, entries: list[Entry], destination: Path) -> None:
 
 def tracked(root: Path, pathspecs: list[str]) -> list[Entry]:
     """The inputs as Git holds them (mode and blob), paths relative to the project folder."""
-    out = git(root, "ls-files", "-s", "-z", "--", *pathspecs).decode("utf-8", "surrogateescape")
-    entries = []
-    for record in out.split("\0"):
-        if record:
-            meta, path = record.split("\t", 1)
-            mode, sha, _stage = meta.split()
-            entries.append(Entry(mode, sha, path))
-    return entries
+    return _entries(git(root, "ls-files", "-s", "-z", "--", *pathspecs), sha_field=1)
 
 
 def special_files(root: Path, entries: list[Entry]) -> list[Problem]:

@@ -153,8 +153,8 @@ def document_status(root: Path, profile: str | None) -> str:
 
 def status_problems(root: Path, status: str) -> list[Problem]:
     """Every item less settled than the version's status allows, located; none for utkast."""
-    from . import model
-    from .load import iter_records, load_report
+    from .checks import non_final_items
+    from .load import load_report
 
     required = REQUIRED.get(status, 0)
     if required == 0:
@@ -163,29 +163,12 @@ def status_problems(root: Path, status: str) -> list[Problem]:
         report, _ = load_report(root)
     except InputError as exc:  # the data's own errors say what to fix first
         return list(exc.problems)
-    problems = []
-    for record in iter_records(report):
-        for name in _item_status_fields(type(record)):
-            value = getattr(record, name, None)
-            if isinstance(record, model.Decision) and value == "förslag":
-                continue  # the proposal to the board is a förslag by nature, even in a final report
-            if value is not None and SETTLED.get(value, 0) < required:
-                problems.append(_unsettled(record, f"'{_short(_label(record))}' är {value}", status))
+    problems = [_unsettled(record, f"'{_short(_label(record))}' är {value}", status)
+                for record, _, value in non_final_items(report) if SETTLED.get(value, 0) < required]
     for alt in report.alternatives:
         for part in alt.saknas if SETTLED["saknas"] < required else []:
             problems.append(_unsettled(alt, f"alternativ '{alt.id}' saknar fortfarande {part}", status))
     return problems
-
-
-def _item_status_fields(record_type) -> list[str]:
-    """The fields typed as an item's status (model.Status), whatever they are called; the document's
-    own status and a source's state (planerad, finns) are other vocabularies."""
-    from typing import get_args
-
-    from . import model
-
-    return [name for name, info in record_type.model_fields.items()
-            if info.annotation == model.Status or model.Status in get_args(info.annotation)]
 
 
 def _unsettled(record, what: str, status: str) -> Problem:
