@@ -92,7 +92,7 @@ class SpyServer:
 
 
 def underlag(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "underlag.cli", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "underlag", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def build_project(project: Path, *formats: str) -> dict[str, Path]:

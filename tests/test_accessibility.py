@@ -13,7 +13,7 @@ import pikepdf
 import pytest
 from conftest import git_project
 
-from underlag import analysis_figures, figures
+from underlag.report import analysis_figures, figures
 
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -43,7 +43,7 @@ def test_report_html_has_no_wcag_violations(report):
 
 
 def test_versions_index_has_no_wcag_violations(tmp_path):
-    from underlag.cli import main
+    from underlag.commands.cli import main
 
     project = git_project(tmp_path / "project")
     assert main(["publish", "--version", "1.0.0", "--project", str(project)]) == 0

@@ -10,8 +10,8 @@ from conftest import copy_project
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from underlag.analysis import rank_acceptability, ranks, switching_values, weighted_totals
-from underlag.build import prepare
+from underlag.report.analysis import rank_acceptability, ranks, switching_values, weighted_totals
+from underlag.commands.build import prepare
 
 WEIGHTS = pd.Series({"c1": 0.6, "c2": 0.4})
 SCORES = pd.DataFrame({"c1": [5.0, 2.0], "c2": [1.0, 4.0]}, index=["a", "b"])
@@ -132,7 +132,7 @@ def test_figures_carry_alt_text_from_the_numbers(tmp_path):
 def test_present_value_and_switching_value_by_hand():
     import pandas as pd
 
-    from underlag.costs import present_value, switching_value, value_for_money
+    from underlag.report.costs import present_value, switching_value, value_for_money
 
     yearly = pd.DataFrame({"low": [100.0, 100.0], "expected": [110.0, 121.0], "high": [200.0, 200.0]},
                           index=pd.RangeIndex(1, 3, name="year"))

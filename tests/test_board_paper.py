@@ -9,11 +9,11 @@ import pytest
 import yaml
 from conftest import PROJECT, copy_project, docx_text, html_tree, pdf_text, underlag
 
-from underlag.analysis import analyse
-from underlag.build import prepare
-from underlag.errors import InputError
-from underlag.load import load_report
-from underlag.text import kronor_text, number, percent
+from underlag.report.analysis import analyse
+from underlag.commands.build import prepare
+from underlag.engine.errors import InputError
+from underlag.report.load import load_report
+from underlag.report.text import kronor_text, number, percent
 
 CASE = yaml.safe_load((PROJECT / "data/arende.yaml").read_text("utf-8"))
 NOTES = yaml.safe_load((PROJECT / "data/anteckningar.yaml").read_text("utf-8"))["notes"]
@@ -186,7 +186,7 @@ def test_every_abbreviation_is_explained(tmp_path):
 
 
 def test_the_reports_own_contact_passes_the_personal_data_guard():
-    from underlag.privacy import scan_project
+    from underlag.engine.privacy import scan_project
 
     assert CASE["contact"]["email"] in (PROJECT / "data/arende.yaml").read_text("utf-8")
     assert scan_project(PROJECT) == []

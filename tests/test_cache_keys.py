@@ -29,7 +29,7 @@ def copy_package(dest: Path) -> Path:
 
 def build(project: Path, scripts: Path) -> str:
     env = {**os.environ, "PYTHONPATH": str(scripts)}
-    result = subprocess.run([sys.executable, "-m", "underlag.cli", "build", "--format", "html"], cwd=project,
+    result = subprocess.run([sys.executable, "-m", "underlag", "build", "--format", "html"], cwd=project,
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stderr
@@ -40,9 +40,9 @@ def rendered(stderr: str) -> bool:
 
 
 @pytest.mark.parametrize("edited", [
-    "scripts/underlag/render/html.py",  # a renderer: only its content can tell (the version is the same)
-    "scripts/underlag/render/pandoc.py",
-    "scripts/underlag/filters/blocks.lua",  # a Lua filter
+    "scripts/underlag/engine/render/html.py",  # a renderer: only its content can tell (the version is the same)
+    "scripts/underlag/engine/render/pandoc.py",
+    "scripts/underlag/engine/filters/blocks.lua",  # a Lua filter
     "scripts/underlag/templates/html/style.css",  # the stylesheet this package ships (the book has none of its own)
 ])
 def test_a_changed_package_file_re_renders(tmp_path, edited):
@@ -74,7 +74,7 @@ def test_the_projects_own_stylesheet_is_part_of_the_key(tmp_path):
 def test_package_digest_follows_content_not_names(tmp_path):
     """The digest reads every code file and template; run in a child so the per-process cache is fresh."""
     scripts = copy_package(tmp_path / "src")
-    probe = "from underlag.cache import package_digest; print(package_digest())"
+    probe = "from underlag.engine.cache import package_digest; print(package_digest())"
 
     def digest() -> str:
         return subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(scripts)},

@@ -19,7 +19,7 @@ import yaml
 from conftest import docx_text, html_tree, pdf_text
 from pypdf import PdfReader
 
-from underlag.build import Options, build
+from underlag.commands.build import Options, build
 
 SUITE = Path(__file__).parent / "conformance"
 CASES = sorted(p.name for p in SUITE.iterdir() if (p / "expect.yaml").is_file())
@@ -96,7 +96,7 @@ UNSUPPORTED = {
 
 @pytest.mark.parametrize("source", UNSUPPORTED)
 def test_unsupported_syntax_is_named_with_its_line(source, tmp_path, capsys):
-    from underlag.cli import main
+    from underlag.commands.cli import main
 
     folder, _ = make_book("footnotes", tmp_path / "book")
     chapter = folder / "index.qmd"
@@ -107,7 +107,7 @@ def test_unsupported_syntax_is_named_with_its_line(source, tmp_path, capsys):
 
 
 def test_quarto_engine_says_clearly_when_quarto_is_missing(tmp_path, capsys, monkeypatch):
-    from underlag.cli import main
+    from underlag.commands.cli import main
 
     # a PATH without quarto (but with git) stands for a machine without it, installed here or not
     tools = tmp_path / "bin"
@@ -135,7 +135,7 @@ def structure(html_file: Path) -> dict[str, list[str]]:
                                                            "Debian package that works offline)")
 @pytest.mark.parametrize("name", ["crossref-figure", "crossref-table", "numbering-per-chapter"])
 def test_quarto_engine_renders_the_same_structure(name, tmp_path):
-    from underlag.cli import main
+    from underlag.commands.cli import main
 
     embedded, _ = make_book(name, tmp_path / "embedded")
     quarto, _ = make_book(name, tmp_path / "quarto")
@@ -159,7 +159,7 @@ def test_a_profile_is_merged_over_the_book(tmp_path, monkeypatch):
 
 
 def test_an_unknown_profile_is_named(tmp_path, capsys):
-    from underlag.cli import main
+    from underlag.commands.cli import main
 
     folder, _ = make_book("footnotes", tmp_path / "book")
     assert main(["build", "--profile", "kortis", "--project", str(folder)]) == 2

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from conftest import copy_project
 
-from underlag.cli import main
+from underlag.commands.cli import main
 
 CORPUS = Path(__file__).parent / "bad_input"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"

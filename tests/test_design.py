@@ -15,7 +15,7 @@ import yaml
 from conftest import PROJECT, copy_project, docx_text, html_tree, pdf_text
 from pypdf import PdfReader
 
-from underlag.build import Options, build
+from underlag.commands.build import Options, build
 
 DECISION = yaml.safe_load((PROJECT / "data/beslut.yaml").read_text("utf-8"))["interim_points"]
 CONTACT = yaml.safe_load((PROJECT / "data/arende.yaml").read_text("utf-8"))["contact"]

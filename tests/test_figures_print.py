@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_project
-from underlag import figures
-from underlag.load import load_report
+from underlag.report import figures
+from underlag.report.load import load_report
 
 STATUSES = ["exempel", "preliminär", "förslag", "fastställd"]
 

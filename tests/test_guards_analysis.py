@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from underlag import model
-from underlag.analysis import (analyse, effective_weights, production_hours, rank_acceptability, ranks, risk_order,
+from underlag.report import model
+from underlag.report.analysis import (analyse, effective_weights, production_hours, rank_acceptability, ranks, risk_order,
                                score_frames, switching_values, weighted_totals)
 
 # Two criteria, four alternatives. Moving w1 = t (and w2 = 1 - t), every total is t·s1 + (1 - t)·s2:

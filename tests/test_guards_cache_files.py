@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from underlag.cache import CACHE_DIR, FORMAT_VERSION, INDEX, Cache, digest, file_hash
-from underlag.errors import InputError, UnderlagError
-from underlag.files import LOCK_FILE, project_lock, write_if_changed
+from underlag.engine.cache import CACHE_DIR, FORMAT_VERSION, INDEX, Cache, digest, file_hash
+from underlag.engine.errors import InputError, UnderlagError
+from underlag.engine.files import LOCK_FILE, project_lock, write_if_changed
 
 # --- digest and file_hash ---------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ import datetime as dt
 import pytest
 from conftest import PROJECT
 
-from underlag import checks, model
-from underlag.load import load_report
+from underlag.report import checks, model
+from underlag.report.load import load_report
 
 
 @pytest.fixture(scope="module")

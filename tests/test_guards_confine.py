@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from underlag.confine import (SHIPPED_TEMPLATES, check_read, committed_outputs, confinement_problems, output_path,
+from underlag.engine.confine import (SHIPPED_TEMPLATES, check_read, committed_outputs, confinement_problems, output_path,
                               outside_links, prepare_area)
-from underlag.errors import InputError
+from underlag.engine.errors import InputError
 
 LEAVING = "verktyget läser bara filer i projektmappen: ersätt länken med en kopia av filen"
 

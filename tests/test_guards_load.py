@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from underlag import model
-from underlag.errors import InputError
-from underlag.guarded_yaml import MAX_FILE_BYTES, read_text, read_yaml
-from underlag.load import _csv_value, _load_yaml_file, load_csv
+from underlag.report import model
+from underlag.engine.errors import InputError
+from underlag.engine.guarded_yaml import MAX_FILE_BYTES, read_text, read_yaml
+from underlag.report.load import _csv_value, _load_yaml_file, load_csv
 
 CONTROL_CHARACTER = ("otillåtet tecken U+0007 (styrtecken); ta bort det (styrtecken och tecken som vänder "
                      "textriktningen hör inte hemma i texten)")
@@ -134,7 +134,7 @@ def model_problems(root: Path, text: str, file_model) -> list[str]:
 def test_a_typo_is_reported_once_as_the_typo(tmp_path):
     text = "- id: a\n  name: A\n  involvment: {text: x, source: s}\n"
     problems: list = []
-    from underlag.load import StakeholderList
+    from underlag.report.load import StakeholderList
 
     _load_yaml_file(write(tmp_path, "f.yaml", "stakeholders:\n" + "".join("  " + line + "\n"
                                                                           for line in text.splitlines())),
@@ -335,7 +335,7 @@ def test_an_empty_required_cell_is_reported_beside_an_unreadable_one(tmp_path):
 
 
 def test_a_position_is_the_nearest_known_ancestor_or_the_top_of_the_file():
-    from underlag.load import _position
+    from underlag.report.load import _position
 
     positions = {(): (2, 1), ("a",): (3, 1), ("a", 0, "b"): (5, 7)}
     assert _position(("a", 0, "b"), positions) == (5, 7)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from underlag.privacy import ALLOW_FILE, MARKER, luhn_ok, scan_project, scan_text
+from underlag.engine.privacy import ALLOW_FILE, MARKER, luhn_ok, scan_project, scan_text
 
 IDENTITY = "det som ser ut som ett personnummer eller samordningsnummer"
 

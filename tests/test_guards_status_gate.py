@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_project
 
-from underlag.publish import REQUIRED, SETTLED, document_status, status_problems
+from underlag.commands.publish import REQUIRED, SETTLED, document_status, status_problems
 
 UNSETTLED_FIELD = re.compile(r"^(\s*(?:- )?(?:status|colour_status|weights_status): )(preliminär|förslag|exempel)\s*$",
                              re.M)

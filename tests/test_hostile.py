@@ -78,7 +78,7 @@ class Outcome:
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "underlag.cli", *args], cwd=project, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "underlag", *args], cwd=project, capture_output=True,
                           text=True, timeout=300)
 
 
@@ -489,11 +489,11 @@ def test_missing_project_folder_is_an_error_and_is_not_created(tmp_path):
 
 def test_full_disk_inside_typst_is_explained(tmp_path):
     """Typst writes the PDF itself: /dev/full answers every write with ENOSPC."""
-    from underlag.assemble import assemble
-    from underlag.book import read_book
-    from underlag.errors import ToolError
-    from underlag.render.pandoc import DocumentInfo
-    from underlag.render.pdf import render_pdf
+    from underlag.engine.assemble import assemble
+    from underlag.engine.book import read_book
+    from underlag.engine.errors import ToolError
+    from underlag.engine.render.pandoc import DocumentInfo
+    from underlag.engine.render.pdf import render_pdf
 
     project = shutil.copytree(PLAIN_BOOK, tmp_path / "proj")
     book = read_book(project)
@@ -548,7 +548,7 @@ def test_preview_survives_a_wrong_allow_list(tmp_path):
     import urllib.request
 
     project = copy_project(tmp_path / "proj")
-    process = subprocess.Popen([sys.executable, "-m", "underlag.cli", "preview", "--port", "0"], cwd=project,
+    process = subprocess.Popen([sys.executable, "-m", "underlag", "preview", "--port", "0"], cwd=project,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
 
@@ -606,14 +606,14 @@ YAML_CASES = [
 
 @pytest.mark.parametrize("text, expected", YAML_CASES, ids=[c[0] for c in YAML_CASES])
 def test_yaml_reads_numbers_and_words_as_yaml_1_2(text, expected):
-    from underlag.guarded_yaml import parse_yaml
+    from underlag.engine.guarded_yaml import parse_yaml
 
     assert parse_yaml(text, "x.yml")[0] == expected
 
 
 def test_billion_laughs_fails_fast_and_located():
-    from underlag.errors import InputError
-    from underlag.guarded_yaml import parse_yaml
+    from underlag.engine.errors import InputError
+    from underlag.engine.guarded_yaml import parse_yaml
 
     with pytest.raises(InputError) as raised:  # 205 s of work for the same text in front matter before the guard
         parse_yaml(BILLION_LAUGHS + "title: *j\n", "x.yml", first_line=5)
@@ -623,8 +623,8 @@ def test_billion_laughs_fails_fast_and_located():
 
 def test_confinement_compares_components_not_string_prefixes(tmp_path):
     """Issue 21, item 4: `/x/proj-sibling` starts with the string `/x/proj` but is not inside it."""
-    from underlag.confine import check_read, inside, output_path
-    from underlag.errors import InputError
+    from underlag.engine.confine import check_read, inside, output_path
+    from underlag.engine.errors import InputError
 
     project, sibling = tmp_path / "proj", tmp_path / "proj-sibling"
     for folder in (project / "report", sibling / "report"):

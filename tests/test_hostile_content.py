@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import SpyServer
 
-from underlag.cli import main
+from underlag.commands.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plain-book"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -154,7 +154,7 @@ def test_book_level_references_are_refused(tmp_path, capsys, spy, outside, where
     if where == CHAPTER:
         path.write_text(f"---\ntitle: Andra\nbibliography: {spy.url}/front.bib\n---\n\n" + path.read_text("utf-8"))
     elif where.startswith("templates/"):
-        from underlag.render.pandoc import DEFAULT_TEMPLATES
+        from underlag.engine.render.pandoc import DEFAULT_TEMPLATES
 
         path.parent.mkdir(parents=True, exist_ok=True)
         shipped = (DEFAULT_TEMPLATES / where.split("/", 1)[1]).read_text("utf-8")
@@ -227,9 +227,9 @@ def cleaned(tmp_path_factory, spy):
     import sys
 
     before = len(spy.requests)
-    result = subprocess.run([sys.executable, "-m", "underlag.cli", "build"], cwd=project, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "underlag", "build"], cwd=project, capture_output=True,
                             text=True)
-    strict = subprocess.run([sys.executable, "-m", "underlag.cli", "check", "--strict"], cwd=project,
+    strict = subprocess.run([sys.executable, "-m", "underlag", "check", "--strict"], cwd=project,
                             capture_output=True, text=True)
     return {"project": project, "result": result, "strict": strict, "requests": spy.requests[before:]}
 
@@ -310,7 +310,7 @@ def test_the_preview_runs_its_reload_script_and_nothing_else(cleaned):
     page reloads when the build number changes; a hostile inline script still does not run."""
     from playwright.sync_api import sync_playwright
 
-    from underlag.preview import State, make_handler
+    from underlag.commands.preview import State, make_handler
 
     page_html = (cleaned["project"] / "report/beslutsunderlag.html").read_text("utf-8")
     state = State(version=1, page=page_html.replace("</body>", "<script>window.pwned=98</script></body>").encode())
@@ -347,7 +347,7 @@ PNR = "19121212-1212"
 
 
 def _scan(project: Path) -> list[str]:
-    from underlag.privacy import scan_project
+    from underlag.engine.privacy import scan_project
 
     return [str(problem) for problem in scan_project(project)]
 

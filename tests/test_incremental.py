@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import copy_project, html_tree
 
-from underlag.build import Options, build
-from underlag.cache import FORMAT_VERSION
+from underlag.commands.build import Options, build
+from underlag.engine.cache import FORMAT_VERSION
 
 
 @pytest.fixture(scope="module")

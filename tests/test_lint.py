@@ -7,8 +7,8 @@ import pytest
 import yaml
 from conftest import copy_project
 
-from underlag.cli import main
-from underlag.lint import lix, sentences
+from underlag.commands.cli import main
+from underlag.commands.lint import lix, sentences
 
 CHAPTER = """# Inledning
 

@@ -9,8 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from underlag import model
-from underlag.load import DATA_FILES, _load_yaml_file, load_csv
+from underlag.report import model
+from underlag.report.load import DATA_FILES, _load_yaml_file, load_csv
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                     st.text(max_size=20), st.dates().map(str))

@@ -143,7 +143,7 @@ def test_the_decision_basis_starter_and_this_report_have_the_same_shape():
 
 
 def test_a_new_decision_basis_gets_the_schemas_of_its_model(tmp_path):
-    from underlag.new import create_project
+    from underlag.commands.new import create_project
 
     project = tmp_path / "rapport"
     create_project(project, "beslutsunderlag")
@@ -154,7 +154,7 @@ def test_a_new_decision_basis_gets_the_schemas_of_its_model(tmp_path):
 def test_a_projects_fragment_template_overrides_the_packaged_one_and_only_that(tmp_path):
     """File by file: the project's own templates/fragments/kontakt.md.j2 wins, and every other
     fragment still comes from the package."""
-    from underlag.build import prepare
+    from underlag.commands.build import prepare
 
     project = copy_project(tmp_path / "rapport")
     assert not (project / "templates").exists()  # this report uses the packaged templates only

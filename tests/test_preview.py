@@ -31,7 +31,7 @@ def wait_for(url: str, condition, what: str) -> str:
 
 def test_preview_follows_edits_and_errors(tmp_path):
     project = copy_project(tmp_path / "project")
-    process = subprocess.Popen([sys.executable, "-m", "underlag.cli", "preview", "--port", "0"], cwd=project,
+    process = subprocess.Popen([sys.executable, "-m", "underlag", "preview", "--port", "0"], cwd=project,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         url = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from underlag.privacy import scan_text
+from underlag.engine.privacy import scan_text
 
 
 def test_an_undashed_identity_number_is_found():

@@ -191,7 +191,7 @@ def review(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_anchors_are_invisible_and_survive_libreoffice(built, returned, tmp_path):
-    from underlag.render.anchors import NAME, read_map
+    from underlag.engine.render.anchors import NAME, read_map
 
     path = built / "report/beslutsunderlag.docx"
     with zipfile.ZipFile(path) as archive:
@@ -371,7 +371,7 @@ def test_a_docx_that_is_not_ours_lists_its_comments_unplaced(built, tmp_path):
 
 
 def test_a_docx_built_from_another_document_is_refused(built, tmp_path):
-    from underlag.render.anchors import MAP_PART
+    from underlag.engine.render.anchors import MAP_PART
 
     path = tmp_path / "annan-rapport.docx"
     with zipfile.ZipFile(built / "report/beslutsunderlag.docx") as archive, \

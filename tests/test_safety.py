@@ -17,8 +17,8 @@ from conftest import SpyServer, copy_project, docx_text, git_project, html_tree,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from underlag.cli import main
-from underlag.escape import markdown
+from underlag.commands.cli import main
+from underlag.engine.escape import markdown
 
 HOSTILE = [
     '#read("/etc/passwd")', '#eval("1+1")', "<script>alert(1)</script>", "{{< include /etc/passwd >}}",
@@ -144,7 +144,7 @@ def test_personal_data_warns_in_build_and_stops_publish(tmp_path):
 
 
 def test_false_positives_can_be_marked(tmp_path):
-    from underlag.privacy import scan_project
+    from underlag.engine.privacy import scan_project
 
     project = copy_project(tmp_path / "project")
     chapter = project / "chapters/10-fortsatt-arbete.qmd"
@@ -158,7 +158,7 @@ def test_false_positives_can_be_marked(tmp_path):
 
 
 def test_luhn_keeps_ordinary_numbers_out():
-    from underlag.privacy import scan_text
+    from underlag.engine.privacy import scan_text
 
     assert scan_text("Diarienummer RS 2025-00123, 2 000 000 besök, 19121212-1213 (fel kontrollsiffra).", set()) == []
     assert len(scan_text("Samordningsnummer 701063-2391.", set())) == 1
@@ -179,7 +179,7 @@ def test_a_build_needs_no_network(tmp_path):
     project = copy_project(tmp_path / "project")
     spy = SpyServer()
     try:
-        result = subprocess.run([*_empty_network_namespace(), sys.executable, "-m", "underlag.cli", "build"],
+        result = subprocess.run([*_empty_network_namespace(), sys.executable, "-m", "underlag", "build"],
                                 cwd=project, capture_output=True, text=True, env=spy.proxy_environment())
     finally:
         spy.close()
@@ -226,8 +226,8 @@ def test_escaped_text_survives_our_lua_filters(tmp_path_factory, text):
     """Escaped data in a paragraph, a table cell, a callout and a caption, through the whole filter chain."""
     from lxml import html as lxml_html
 
-    from underlag.book import Book
-    from underlag.render.pandoc import run_pandoc
+    from underlag.engine.book import Book
+    from underlag.engine.render.pandoc import run_pandoc
 
     folder = tmp_path_factory.mktemp("lua")
     safe = markdown(text)
@@ -243,8 +243,8 @@ def test_escaped_text_survives_our_lua_filters(tmp_path_factory, text):
 
 
 def test_ten_thousand_csv_rows_load(tmp_path):
-    from underlag import model
-    from underlag.load import load_csv
+    from underlag.report import model
+    from underlag.report.load import load_csv
 
     path = tmp_path / "data" / "tidsatgang.csv"
     path.parent.mkdir()

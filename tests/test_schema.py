@@ -11,7 +11,7 @@ import jsonschema
 import yaml
 from conftest import PROJECT
 
-from underlag.schema import SCHEMA_DIR, data_files, modeline, schemas
+from underlag.report.schema import SCHEMA_DIR, data_files, modeline, schemas
 
 
 def _shape(schema: dict) -> dict:

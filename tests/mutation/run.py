@@ -17,7 +17,7 @@ copy of the project's sources and tests, and runs mutmut there without PYTHONPAT
 copy must be the only `underlag` the tests can import; the editable install comes later on
 sys.path, and mutmut puts its mutants/src first).
 
-The tests chosen per module run in-process (a test that runs `python -m underlag.cli` in a
+The tests chosen per module run in-process (a test that runs `python -m underlag.commands.cli` in a
 subprocess never sees a mutant) and fast, so that a surviving mutant costs seconds.
 """
 
@@ -68,34 +68,34 @@ SANITIZER = tuple(f"tests/test_hostile_content.py::{name}" for name in (
     "test_every_network_reference_at_once_gets_no_request"))
 TARGETS = {
     # test_hostile_content.py's scans call scan_project in-process: sources, expansion, allow-list
-    "privacy": Target("privacy.py", (), ("tests/test_safety.py::test_luhn_keeps_ordinary_numbers_out",
+    "privacy": Target("engine/privacy.py", (), ("tests/test_safety.py::test_luhn_keeps_ordinary_numbers_out",
                                          "tests/test_safety.py::test_false_positives_can_be_marked",
                                          *(f"tests/test_hostile_content.py::{name}" for name in (
                                              "test_personal_data_is_found_at_its_source",
                                              "test_the_reports_own_contact_person_is_allowed_by_a_named_entry",
                                              "test_an_allow_list_entry_must_say_why")))),
-    "cache": Target("cache.py", (), ()),
-    "files": Target("files.py", (), ()),
+    "cache": Target("engine/cache.py", (), ()),
+    "files": Target("engine/files.py", (), ()),
     # path confinement: reads inside the project, writes only in the tool's own folders
-    "confine": Target("confine.py", (), (f"{HOSTILE}test_confinement_compares_components_not_string_prefixes",)),
+    "confine": Target("engine/confine.py", (), (f"{HOSTILE}test_confinement_compares_components_not_string_prefixes",)),
     # the publish gate: which items a version of a given status may hold (replaced status_gate)
-    "status_problems": Target("publish.py", ("status_problems", "document_status", "_unsettled",
+    "status_problems": Target("commands/publish.py", ("status_problems", "document_status", "_unsettled",
                                              "_label", "_short"), ()),
     # test_analysis.py's other two tests run the whole data stage (figures included): too slow per mutant
-    "analysis": Target("analysis.py", (), tuple(f"tests/test_analysis.py::{name}" for name in (
+    "analysis": Target("report/analysis.py", (), tuple(f"tests/test_analysis.py::{name}" for name in (
         "test_weighted_totals_and_ranks_by_hand", "test_switching_value_by_hand",
         "test_a_dominating_alternative_is_first_in_every_draw", "test_the_same_seed_gives_the_same_numbers",
         "test_scaling_all_weights_leaves_ranks_unchanged", "test_a_dominated_alternative_never_ranks_first"))),
     # the YAML reader every loader uses: size, characters, nesting, aliases, errors to file:line:column
-    "guarded_yaml": Target("guarded_yaml.py", (), (CORPUS, PATHOLOGICAL,
+    "guarded_yaml": Target("engine/guarded_yaml.py", (), (CORPUS, PATHOLOGICAL,
                                                    f"{HOSTILE}test_yaml_reads_numbers_and_words_as_yaml_1_2",
                                                    f"{HOSTILE}test_billion_laughs_fails_fast_and_located")),
     # the error paths of the data loaders: CSV parsing, mapping pydantic's errors to file:line
-    "load": Target("load.py", ("_load_yaml_file", "_validate", "load_csv", "_read_rows", "_check_header",
+    "load": Target("report/load.py", ("_load_yaml_file", "_validate", "load_csv", "_read_rows", "_check_header",
                                "_csv_value", "_position", "_problems_from_errors"), (CORPUS, PATHOLOGICAL)),
-    "checks": Target("checks.py", (), (CORPUS,)),
+    "checks": Target("report/checks.py", (), (CORPUS,)),
     # the HTML sanitizer and reference checks (pandoc runs per test: slow per mutant, run it last)
-    "sanitize": Target("sanitize.py", (), SANITIZER),
+    "sanitize": Target("engine/sanitize.py", (), SANITIZER),
 }
 
 
@@ -123,7 +123,7 @@ def run_module(name: str, target: Target, jobs: int, keep: bool) -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix=f"mutation-{name}-"))
     try:
         prepare(work, target)
-        module = "underlag." + target.file.removesuffix(".py")
+        module = "underlag." + target.file.removesuffix(".py").replace("/", ".")
         patterns = [f"{module}.x{'' if f.startswith('ǁ') else '_'}{f}__mutmut_*" for f in target.functions]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *patterns]

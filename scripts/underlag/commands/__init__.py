@@ -1,0 +1,1 @@
+"""Commands on top of both layers: cli, build, publish, preview, lint, review, new, bench."""

@@ -1,0 +1,455 @@
+"""Checks across records and files, run after every file has loaded on its own.
+
+Each check returns problems pointing at the record's own file and line. Errors stop the
+build; warnings are reported and stop it only under `--strict`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from underlag.report import model
+from underlag.engine.confine import SHIPPED_TEMPLATES
+from underlag.engine.errors import Problem, relative
+from underlag.report.text import NUMBER_WORDS
+
+ALTERNATIVE_COUNT = (3, 5)  # a decision basis compares this many alternatives
+WEIGHT_TOLERANCE = 0.001
+SWOT_SECTIONS = ("strengths", "weaknesses", "opportunities", "threats")
+
+
+def check_report(report: model.Report, root: Path) -> list[Problem]:
+    alternatives_dir = relative(root / "data" / "alternativ", root)
+    return [
+        *check_alternative_count(report, alternatives_dir),
+        *check_unique_ids(report),
+        *check_sources(report),
+        *check_weights(report.criteria),
+        *check_assessments(report),
+        *check_risks(report),
+        *check_milestones(report),
+        *check_rollout(report),
+        *check_promised_sections(report),
+        *check_order(report),
+        *check_timeline(report),
+        *check_task_times(report),
+        *check_decision(report),
+        *check_case(report),
+        *check_costs(report),
+        *check_glossary(report, root),
+        *check_prose_counts(report, root),
+    ]
+
+
+def _problem(record: model.Record, message: str, severity: str = "error") -> Problem:
+    path, line = record.origin or ("data", None)
+    return Problem(path, line, None, message, severity)
+
+
+def check_alternative_count(report: model.Report, alternatives_dir: str) -> list[Problem]:
+    low, high = ALTERNATIVE_COUNT
+    if low <= len(report.alternatives) <= high:
+        return []
+    return [Problem(alternatives_dir, None, None,
+                    f"there are {len(report.alternatives)} alternatives; a decision basis compares {low}–{high}: "
+                    "add or remove files in this folder")]
+
+
+def _duplicates(what: str, records: Iterable[model.Record], key) -> list[Problem]:
+    records = list(records)
+    counts = Counter(key(r) for r in records)
+    return [_problem(r, f"{what} '{key(r)}' is used more than once; make it unique")
+            for r in records if counts[key(r)] > 1]
+
+
+def check_unique_ids(report: model.Report) -> list[Problem]:
+    by_id = lambda r: r.id  # noqa: E731
+    return [
+        *_duplicates("alternative id", report.alternatives, by_id),
+        *_duplicates("alternative order", report.alternatives, lambda a: a.order),
+        *_duplicates("rollout variant id", (v for a in report.alternatives for v in a.rollout_variants), by_id),
+        *_duplicates("milestone id", report.milestones.milestones, by_id),
+        *_duplicates("timeline event id", report.timeline.events, by_id),
+        *_duplicates("source id", report.sources, by_id),
+        *_duplicates("stakeholder id", report.stakeholders, by_id),
+        *_duplicates("perspective id", report.criteria.perspectives, by_id),
+        *_duplicates("criterion id", report.criteria.all, by_id),
+        *_duplicates("risk id", report.risks, by_id),
+        *_duplicates("assessment of alternative and criterion", report.assessments,
+                     lambda a: f"{a.alternative}/{a.criterion}"),
+    ]
+
+
+def check_sources(report: model.Report) -> list[Problem]:
+    from underlag.report.load import iter_records
+
+    known = {s.id for s in report.sources}
+    problems = []
+    if report.meta.based_on not in known:
+        problems.append(_problem(report.meta, f"based_on '{report.meta.based_on}' is not in data/kallor.yaml; "
+                                              "add the source there or fix the id"))
+    planned = {s.id for s in report.sources if s.status == "planerad"}
+    for record in iter_records(report):
+        if isinstance(record, model.SourceEntry):
+            continue
+        cited = getattr(record, "sources", None) or [getattr(record, "source", None)]
+        for source in cited:
+            if isinstance(source, str) and source not in known:
+                problems.append(_problem(record, f"source '{source}' is not in data/kallor.yaml; "
+                                                 "add it there or fix the id"))
+            elif source in planned:
+                # a source that does not exist yet cannot back a fact
+                problems.append(_problem(record, f"källan '{source}' är planerad och finns inte än, så den kan "
+                                                 "inte anges som källa; ta bort 'source' och sätt 'status: "
+                                                 "preliminär', eller ändra källans status i data/kallor.yaml när "
+                                                 "den finns"))
+    return problems
+
+
+def check_weights(criteria: model.Criteria) -> list[Problem]:
+    problems = []
+    total = sum(p.weight for p in criteria.perspectives)
+    if abs(total - 1) > WEIGHT_TOLERANCE:
+        problems.append(_problem(criteria, f"the perspectives' weights sum to {_num(total)}, not 1; "
+                                           "weights are shares of the whole: adjust them"))
+    for perspective in criteria.perspectives:
+        total = sum(c.weight for c in perspective.criteria)
+        if abs(total - 1) > WEIGHT_TOLERANCE:
+            problems.append(_problem(perspective, f"the criteria of '{perspective.id}' have weights summing to "
+                                                  f"{_num(total)}, not 1; adjust them"))
+    return problems
+
+
+def _num(value: float) -> str:
+    return f"{value:.3g}".replace(".", ",")
+
+
+def check_assessments(report: model.Report) -> list[Problem]:
+    alternatives = {a.id for a in report.alternatives} | {model.ZERO_ID}
+    criteria = {c.id for c in report.criteria.all}
+    problems = []
+    for assessment in report.assessments:
+        if assessment.alternative not in alternatives:
+            problems.append(_problem(assessment, f"alternative '{assessment.alternative}' does not exist; "
+                                                 f"use one of {', '.join(sorted(alternatives))}"))
+        if assessment.criterion not in criteria:
+            problems.append(_problem(assessment, f"criterion '{assessment.criterion}' is not in data/kriterier.yaml; "
+                                                 "fix the id or add the criterion"))
+    return problems
+
+
+def check_risks(report: model.Report) -> list[Problem]:
+    alternatives = {a.id for a in report.alternatives}
+    return [_problem(risk, f"risk '{risk.id}' names alternative '{alt}', which does not exist")
+            for risk in report.risks for alt in risk.alternatives if alt not in alternatives]
+
+
+def check_milestones(report: model.Report) -> list[Problem]:
+    by_id = {m.id: m for m in report.milestones.milestones}
+    report_date = report.meta.date
+    problems = []
+    for m in report.milestones.milestones:
+        if m.predecessor is not None:
+            before = by_id.get(m.predecessor)
+            if before is None:
+                problems.append(_problem(m, f"predecessor '{m.predecessor}' of {m.id} does not exist"))
+            elif before.planned and m.planned and before.planned > m.planned:
+                problems.append(_problem(m, f"{m.id} is planned {m.planned} but its predecessor {before.id} only "
+                                            f"{before.planned}; move one of the dates"))
+        if m.actual and m.actual > report_date:
+            problems.append(_problem(m, f"{m.id} is marked done on {m.actual}, after the report's date "
+                                        f"{report_date}; an actual date cannot be in the future"))
+        problems += _colour_warnings(m)
+    return problems
+
+
+def _colour_warnings(m: model.Milestone) -> list[Problem]:
+    """The status colour should agree with the dates (legend in data/milstolpar.yaml)."""
+    if m.colour == "blå" and not m.actual:
+        return [_problem(m, f"{m.id} is blue (approved) but has no actual date; add it or change the colour",
+                         "warning")]
+    if m.colour == "grön" and m.forecast and m.planned and m.forecast > m.planned:
+        return [_problem(m, f"{m.id} is green (on plan) but its forecast {m.forecast} is after the planned "
+                            f"{m.planned}; use yellow or red, or update the forecast", "warning")]
+    if m.colour in ("röd", "gul") and m.actual:
+        return [_problem(m, f"{m.id} is done ({m.actual}) but still {m.colour}; use blue once it is approved",
+                         "warning")]
+    return []
+
+
+def check_rollout(report: model.Report) -> list[Problem]:
+    return [_problem(wave, f"wave '{wave.name}' ends (month {wave.end_month}) before it starts "
+                           f"(month {wave.start_month}); swap or fix the months")
+            for alt in report.alternatives for variant in alt.rollout_variants for wave in variant.waves
+            if wave.end_month <= wave.start_month]
+
+
+def check_promised_sections(report: model.Report) -> list[Problem]:
+    """Every alternative fills every part the report promises, or says `saknas` for it."""
+    criteria = [c.id for c in report.criteria.all]
+    problems = []
+    for alt in report.alternatives:
+        filled = {
+            "rollout_variants": bool(alt.rollout_variants),
+            **{section: bool(getattr(alt.swot, section)) for section in SWOT_SECTIONS},
+            "assessments": True,
+        }
+        assessed = {a.criterion for a in report.assessments if a.alternative == alt.id}
+        unassessed = [c for c in criteria if c not in assessed]
+        if unassessed and "assessments" not in alt.saknas:
+            problems.append(_problem(alt, f"alternative '{alt.id}' has no assessment for "
+                                          f"{', '.join(unassessed)} in data/bedomningar.csv; add the rows or "
+                                          "write 'saknas: [assessments]'"))
+        for section, has_content in filled.items():
+            if not has_content and section not in alt.saknas:
+                problems.append(_problem(alt, f"alternative '{alt.id}' has no {section}; add them or write "
+                                              f"'saknas: [{section}]' so the report says they are missing"))
+            if has_content and section in alt.saknas and section != "assessments":
+                problems.append(_problem(alt, f"alternative '{alt.id}' lists {section} under saknas but has "
+                                              "some; remove it from saknas", "warning"))
+    return problems
+
+
+def check_order(report: model.Report) -> list[Problem]:
+    orders = sorted(a.order for a in report.alternatives)
+    if orders == list(range(1, len(orders) + 1)) or len(set(orders)) != len(orders):
+        return []
+    return [_problem(report.alternatives[-1], f"the alternatives are numbered {', '.join(map(str, orders))}; "
+                                              f"number them 1–{len(orders)} without gaps", "warning")]
+
+
+def check_timeline(report: model.Report) -> list[Problem]:
+    problems = []
+    for event in report.timeline.events:
+        if event.date and event.date.strftime("%Y-%m") != event.month:
+            problems.append(_problem(event, f"event '{event.id}' has date {event.date} outside its month "
+                                            f"{event.month}; fix one of them"))
+    months = [e.month for e in report.timeline.events]
+    if months != sorted(months):
+        problems.append(_problem(report.timeline, "the events are not in time order; sort them by month",
+                                 "warning"))
+    return problems
+
+
+def check_task_times(report: model.Report) -> list[Problem]:
+    """Each task has one frequency and one time today, and a row for every alternative."""
+    alternatives = {a.id for a in report.alternatives} | {model.ZERO_ID}
+    problems, first_seen = [], {}
+    covered: dict[str, set[tuple[str, str]]] = {}
+    for row in report.task_times:
+        if row.alternative not in alternatives:
+            problems.append(_problem(row, f"alternative '{row.alternative}' does not exist; "
+                                          f"use one of {', '.join(sorted(alternatives))}"))
+        key = (row.task, row.role)
+        covered.setdefault(row.alternative, set()).add(key)
+        first = first_seen.setdefault(key, row)
+        if (first.per_year, first.minutes_now) != (row.per_year, row.minutes_now):
+            problems.append(_problem(row, f"'{row.task}' ({row.role}) has other per_year or minutes_now than on "
+                                          f"line {first.origin[1] if first.origin else '?'}; they describe today "
+                                          "and must be the same on every row of the task"))
+    for alt in report.alternatives:
+        missing = [f"{task} ({role})" for task, role in first_seen if (task, role) not in covered.get(alt.id, set())]
+        if missing:
+            problems.append(_problem(alt, f"alternative '{alt.id}' has no rows in data/tidsatgang.csv for "
+                                          f"{', '.join(missing)}; add them so the alternatives compare", "warning"))
+    return problems
+
+
+PLACEHOLDERS = ("antal_alternativ", "metodavsnitt", "slutdatum", "alternativ", "alternativ_kort")
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def check_decision(report: model.Report) -> list[Problem]:
+    """The proposal fits its stage: a final proposal names an existing alternative; placeholders are known."""
+    d = report.decision
+    problems = []
+    for point in d.interim_points + d.final_points:
+        for name in PLACEHOLDER.findall(point):
+            if name not in PLACEHOLDERS:
+                problems.append(_problem(d, f"okänd platshållare '{{{name}}}' i en beslutspunkt; använd "
+                                            f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}"))
+    alternatives = {a.id for a in report.alternatives}
+    if d.stage == "slutligt" and d.proposed_alternative not in alternatives:
+        problems.append(_problem(d, "stage är slutligt men proposed_alternative "
+                                    f"('{d.proposed_alternative or ''}') är inget alternativ; ange ett av "
+                                    f"{', '.join(sorted(alternatives))}"))
+    elif d.stage == "slutligt" and analysis_inputs_are_examples(report):
+        problems.append(_problem(d, "förslaget väljer ett alternativ, men poäng, vikter eller kostnader är "
+                                    "exempel; byt ut exemplen mot bedömningar innan förslaget går till styrelsen",
+                                 "warning"))
+    if d.final_report_milestone not in {m.id for m in report.milestones.milestones}:
+        problems.append(_problem(d, f"final_report_milestone '{d.final_report_milestone}' finns inte i "
+                                    "data/milstolpar.yaml; ange milstolpen då beslutsunderlaget är klart"))
+    return problems
+
+
+def analysis_inputs_are_examples(report: model.Report) -> bool:
+    """True while any number the ranking or the costs rest on only shows the method."""
+    return (report.criteria.weights_status == "exempel"
+            or any(a.status == "exempel" for a in report.assessments)
+            or report.cost_settings.status == "exempel"
+            or any(c.status == "exempel" for c in report.costs))
+
+
+def check_case(report: model.Report) -> list[Problem]:
+    case = report.case
+    ids = [i.id for i in case.impacts]
+    problems = [_problem(case, f"konsekvensbeskrivningen '{required}' saknas; lägg till den under impacts "
+                               "(utan punkter, med en mening i 'missing', om den inte är gjord)")
+                for required in model.REQUIRED_IMPACTS if required not in ids]
+    problems += [_problem(i, f"konsekvensbeskrivningen '{i.id}' har varken punkter eller 'missing'; skriv en "
+                             "mening om att den inte är gjord än") for i in case.impacts if not i.points and not i.missing]
+    if not case.preparation and not case.preparation_missing:
+        problems.append(_problem(case, "beredningen är tom; lägg till vem som har tillfrågats eller skriv en "
+                                       "mening i preparation_missing"))
+    return problems
+
+
+def check_costs(report: model.Report) -> list[Problem]:
+    known = {a.id for a in report.alternatives} | {model.ZERO_ID}
+    horizon = report.cost_settings.horizon_years
+    problems = []
+    for line in report.costs:
+        if line.alternative not in known:
+            problems.append(_problem(line, f"alternative '{line.alternative}' does not exist; use one of "
+                                           f"{', '.join(sorted(known))}"))
+        if line.last_year > horizon:
+            problems.append(_problem(line, f"last_year {line.last_year} ligger efter kalkylens horisont "
+                                           f"({horizon} år i data/kalkyl.yaml); korta perioden eller ändra horisonten"))
+    costed = {line.alternative for line in report.costs}
+    if report.costs:
+        for alt in [report.zero_alternative, *report.alternatives]:
+            if alt.id not in costed:
+                problems.append(_problem(alt, f"'{alt.id}' har inga rader i data/kostnader.csv; lägg till dem "
+                                              "så att kostnaderna går att jämföra", "warning"))
+    return problems
+
+
+def non_final_items(report: model.Report) -> list[tuple[model.Record, str, str]]:
+    """(record, field, status) for every item that is not fastställd: what stops a final publication.
+    The publish gate ranks these; a status the model does not know counts as not final."""
+    from underlag.report.load import iter_records
+
+    found = []
+    for record in iter_records(report):
+        for field in item_status_fields(type(record)):
+            value = getattr(record, field, None)
+            if value is None or value == "fastställd":
+                continue
+            if isinstance(record, model.Decision) and field == "status" and value == "förslag":
+                continue  # the proposal to the board is a förslag by nature, even in a final report
+            found.append((record, field, value))
+    return found
+
+
+def item_status_fields(record_type) -> list[str]:
+    """The fields typed as an item's status (model.Status), whatever they are called; the document's
+    own status and a source's state (planerad, finns) are other vocabularies."""
+    from typing import get_args
+
+    return [name for name, info in record_type.model_fields.items()
+            if info.annotation == model.Status or model.Status in get_args(info.annotation)]
+
+
+# --- the text: abbreviations and counts ----------------------------------------------------
+
+ABBREVIATION = re.compile(r"(?<![\w/-])([A-ZÅÄÖ]{2,})(-[a-zåäö]+)?(?![a-zåäö])")
+TEXT_FIELDS_SKIPPED = {"id", "source", "sources", "alternative", "criterion", "ref", "predecessor", "item",
+                       "status", "colour", "colour_status", "weights_status", "based_on", "stage", "term",
+                       "explanation", "about", "email", "proposed_alternative", "final_report_milestone", "lang"}
+
+
+def prose_files(root: Path) -> list[Path]:
+    """The text writers and templates put in the report: chapters and the fragment templates in use
+    (the project's own, and the packaged one for every name the project does not override)."""
+    own = {p.name: p for p in (root / "templates/fragments").glob("*.j2")}
+    shipped = {p.name: p for p in (SHIPPED_TEMPLATES / "fragments").glob("*.j2")}
+    return sorted((root / "chapters").rglob("*.qmd")) + [path for _, path in sorted({**shipped, **own}.items())]
+
+
+def _text_lines(report: model.Report, root: Path) -> Iterator[tuple[str, int, str]]:
+    """(file, line, text) for every line of prose and every text value in the data."""
+    from underlag.report.load import iter_records
+
+    for path in prose_files(root):
+        if "_generated" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
+            if not line.lstrip().startswith(("{##", "{%", ":::")):
+                yield relative(path, root), number, re.sub(r"\{[#@][^}]*\}|@\w[\w-]*|\{\{.*?\}\}", "", line)
+    for record in iter_records(report):
+        if isinstance(record, (model.Term, model.WriterNote)):
+            continue
+        path, line = record.origin or ("data", None)
+        for name in type(record).model_fields:
+            value = getattr(record, name)
+            if isinstance(value, str) and name not in TEXT_FIELDS_SKIPPED:
+                yield path, line, value
+
+
+def check_glossary(report: model.Report, root: Path) -> list[Problem]:
+    """Every abbreviation used in chapters, templates and data is explained in data/ordlista.yaml."""
+    explained = {t.term for t in report.glossary.terms}
+    first_use: dict[str, tuple[str, int]] = {}
+    for path, line, text in _text_lines(report, root):
+        for match in ABBREVIATION.finditer(text):
+            bare, compound = match.group(1), match.group(0)
+            # 'LM-anmälan' is explained as a whole or by 'LM'; 'IT-stöd' by 'IT'
+            if bare not in explained and compound not in explained:
+                first_use.setdefault(compound if match.group(2) else bare, (path, line))
+    return [Problem(path, line, None, f"förkortningen {abbreviation} förklaras inte; lägg till den i "
+                                      "data/ordlista.yaml", "warning")
+            for abbreviation, (path, line) in sorted(first_use.items())]
+
+
+COUNTED = {  # noun in prose -> what in the data it counts
+    "vägar": "alternatives", "vägarna": "alternatives", "handlingsalternativ": "alternatives",
+    "handlingsalternativen": "alternatives", "alternativ": "alternatives", "alternativen": "alternatives",
+    "milstolpar": "milestones", "perspektiv": "perspectives", "faser": "phases", "mål": "goals",
+}
+WORD_VALUES = {word: value for value, word in enumerate(NUMBER_WORDS) if value >= 2}
+STATED_COUNT = re.compile(r"(?<![\d–-])\b(\d+|" + "|".join(WORD_VALUES) + r")\s+(" + "|".join(COUNTED) + r")\b",
+                          re.IGNORECASE)
+
+
+def data_counts(report: model.Report) -> dict[str, int]:
+    return {"alternatives": len(report.alternatives), "milestones": len(report.milestones.milestones),
+            "perspectives": len(report.criteria.perspectives), "phases": len(report.phases.phases),
+            "goals": len(report.goals.goals)}
+
+
+def check_prose_counts(report: model.Report, root: Path) -> list[Problem]:
+    """A count written in a chapter that the data contradicts ('fyra vägar' with five alternatives)."""
+    counts = data_counts(report)
+    problems = []
+    for path in sorted((root / "chapters").rglob("*.qmd")):
+        if "_generated" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
+            for match in STATED_COUNT.finditer(line):
+                word, noun = match.group(1).lower(), match.group(2).lower()
+                stated = int(word) if word.isdigit() else WORD_VALUES[word]
+                actual = counts[COUNTED[noun]]
+                if stated != actual:
+                    problems.append(Problem(relative(path, root), number, match.start() + 1,
+                                            f"texten säger {match.group(0)} men data har {NUMBER_WORDS[actual] if actual < len(NUMBER_WORDS) else actual}; "
+                                            "låt ett genererat avsnitt skriva antalet eller rätta texten", "warning"))
+    return problems
+
+
+def review_listing(report: model.Report) -> list[str]:
+    """What `underlag check` lists for writers: the notes in data/anteckningar.yaml and how much is not final."""
+    lines = []
+    for note in report.notes.notes:
+        path, line = note.origin or ("data/anteckningar.yaml", None)
+        lines.append(f"{path}:{line}: anteckning om {note.about}: {note.text}")
+    counts = Counter(status for _, _, status in non_final_items(report))
+    if counts:
+        parts = [f"{counts[s]} {name}" for s, name in (("exempel", "exempel"), ("preliminär", "preliminära"),
+                                                         ("förslag", "förslag")) if counts[s]]
+        lines.append(f"{sum(counts.values())} uppgifter är inte fastställda: {', '.join(parts)}. Exempel måste "
+                     "bytas mot bedömningar innan rapporten publiceras som förslag eller fastställd.")
+    return lines
