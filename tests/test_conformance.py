@@ -4,7 +4,9 @@ with `expect.yaml` saying what a reader must (and must not) find in each format.
 Keys of expect.yaml: `chapters`/`appendices` (default index.qmd), `quarto` (extra _quarto.yml
 keys), `all` (text in every format), `html`/`docx`/`pdf` (text in that format only),
 `absent` and `absent_<format>` (text that must not appear), `alt` (image alt text in HTML and
-DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `pagebreak`.
+DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `toc` (headings in the HTML
+and PDF contents and styled as headings in the DOCX, whose contents field Word fills from them),
+`pagebreak`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import docx_text, html_tree, pdf_text
+from docx import Document
 from pypdf import PdfReader
 
 from underlag.commands.build import Options, build
@@ -29,6 +32,13 @@ FORMATS = ("html", "docx", "pdf")
 def words(text: str) -> str:
     text = text.replace("\u00ad\n", "").replace("\u00ad", "-").replace("\u00a0", " ")
     return re.sub(r"\s+", " ", text).strip()
+
+
+def pdf_outline(path: Path) -> list[str]:
+    """Every bookmark title of the PDF, at any depth."""
+    def titles(items) -> list[str]:
+        return [t for item in items for t in (titles(item) if isinstance(item, list) else [item.title])]
+    return titles(PdfReader(path).outline)
 
 
 def make_book(case: str, folder: Path) -> tuple[Path, dict]:
@@ -70,6 +80,11 @@ def test_case_structure(case):
     for alt in expect.get("alt", []):
         assert alt in [img.get("alt") for img in html.iter("img")]
         assert f'descr="{alt}"' in docx_xml
+    for heading in expect.get("toc", []):
+        assert heading in html.find(".//nav[@id='TOC']").text_content()
+        assert any(heading in title for title in pdf_outline(outputs["pdf"])), (heading, pdf_outline(outputs["pdf"]))
+        assert any(heading in p.text for p in Document(str(outputs["docx"])).paragraphs
+                   if p.style.name.startswith("Heading")), heading
     for heading in expect.get("toc_absent", []):
         assert heading not in html.find(".//nav[@id='TOC']").text_content()
         outline = [item.title for item in PdfReader(outputs["pdf"]).outline if not isinstance(item, list)]

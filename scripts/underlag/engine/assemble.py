@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
-from underlag.engine.book import Book, Chapter
+from underlag.engine.book import Book, Chapter, Part
 from underlag.engine.confine import inside
 from underlag.engine.errors import InputError, Problem, relative
 from underlag.engine.escape import markdown
@@ -78,7 +78,27 @@ class _Assembler:
             self.problems += exc.problems
             body = []
         wrap = [SourceLine(opening, chapter.path, 1), SourceLine("", chapter.path, 1)]
-        return wrap + body + [SourceLine("", chapter.path, 1), SourceLine(CHAPTER_FENCE, chapter.path, 1)]
+        lines = wrap + body + [SourceLine("", chapter.path, 1), SourceLine(CHAPTER_FENCE, chapter.path, 1)]
+        return (self.part(chapter.part) if chapter.part else []) + lines
+
+    def part(self, part: Part) -> list[SourceLine]:
+        """A book part as its own unnumbered level-1 heading (class `part`), so its title reaches
+        every format and the contents; a part file's text follows its title, as on Quarto's part page."""
+        config = self.book.root / "_quarto.yml"
+        if part.path is None:
+            body = [SourceLine(f"# {markdown(part.title)} {{.unnumbered .part}}", config, part.line or 1)]
+            path = config
+        else:
+            path = part.path
+            try:
+                body = self.expand(path, _strip_front_matter(path, self.book.root), [path])
+            except InputError as exc:
+                self.problems += exc.problems
+                body = []
+            body = _mark_part_heading(body)
+        opening = f'{CHAPTER_FENCE} {{.chapter source="{relative(path, self.book.root)}" part="true"}}'
+        return [SourceLine(opening, path, 1), SourceLine("", path, 1), *body, SourceLine("", path, 1),
+                SourceLine(CHAPTER_FENCE, path, 1)]
 
     def expand(self, path: Path, lines: list[SourceLine], stack: list[Path]) -> list[SourceLine]:
         result: list[SourceLine] = []
@@ -178,6 +198,17 @@ def assemble(book: Book, cache=None) -> Assembled:
     if problems:
         raise InputError(problems)
     return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings)
+
+
+def _mark_part_heading(lines: list[SourceLine]) -> list[SourceLine]:
+    """The first level-1 heading of a part file is the part's title: unnumbered, class `part`."""
+    for index, line in enumerate(lines):
+        heading = re.fullmatch(r"#\s+(.*?)\s*(\{([^}]*)\})?\s*", line.text)
+        if heading:
+            attributes = " ".join(filter(None, [heading.group(3), ".unnumbered .part"]))
+            marked = SourceLine(f"# {heading.group(1)} {{{attributes}}}", line.path, line.line)
+            return lines[:index] + [marked] + lines[index + 1:]
+    return lines
 
 
 def _read_lines(path: Path, root: Path) -> list[SourceLine]:

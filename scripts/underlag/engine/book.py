@@ -21,9 +21,19 @@ FORMATS = ("html", "docx", "pdf")
 
 
 @dataclass(frozen=True)
+class Part:
+    """A Quarto book part: `- part: "Title"` or `- part: part-1.qmd` (a file whose heading is the
+    title and whose text opens the part), with the line of `_quarto.yml` that names it."""
+    title: str | None
+    path: Path | None
+    line: int | None
+
+
+@dataclass(frozen=True)
 class Chapter:
     path: Path
     appendix: bool
+    part: Part | None = None  # set on the first chapter of a part: the part opens before it
 
 
 @dataclass(frozen=True)
@@ -245,11 +255,9 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
     for key, appendix in (("chapters", False), ("appendices", True)):
         for index, entry in enumerate(book_section.get(key) or []):
             line, column = positions.get(("book", key, index), (None, None))
-            if isinstance(entry, dict):  # a Quarto "part": its chapters count as ours
-                entries = entry.get("chapters") or []
-            else:
-                entries = [entry]
-            for name in entries:
+            part = _part(root, entry, line, column, source, problems) if isinstance(entry, dict) else None
+            entries = (entry.get("chapters") or []) if isinstance(entry, dict) else [entry]
+            for number, name in enumerate(entries):
                 path = root / str(name)
                 if not path.resolve().is_relative_to(root.resolve()):
                     problems.append(Problem(source, line, column, f"chapter '{name}' is outside the project; "
@@ -258,10 +266,26 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
                 if not path.is_file():
                     problems.append(Problem(source, line, column,
                                             f"chapter '{name}' does not exist; create it or remove it from the list"))
-                chapters.append(Chapter(path, appendix))
+                chapters.append(Chapter(path, appendix, part if number == 0 else None))
     if not chapters and not problems:
         problems.append(Problem(source, 1, 1, "no chapters listed; add them under book: chapters:"))
     return chapters
+
+
+def _part(root: Path, entry: dict, line, column, source: str, problems: list[Problem]) -> Part | None:
+    """Quarto reads `part:` as a file when it names one (.qmd/.md), else as the part's title."""
+    value = entry.get("part")
+    if value is None:
+        return None
+    name = str(value)
+    if not re.search(r"\.(qmd|md)$", name):
+        return Part(name, None, line)
+    path = root / name
+    if not path.resolve().is_relative_to(root.resolve()) or not path.is_file():
+        problems.append(Problem(source, line, column, f"part '{name}' does not exist in the project; create the "
+                                                      "file or write the part's title instead"))
+        return None
+    return Part(None, path, line)
 
 
 def _metadata(root: Path, config: dict, positions, problems: list[Problem]) -> dict[str, Any]:

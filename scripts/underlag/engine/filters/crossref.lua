@@ -26,6 +26,7 @@ local function collect(doc)
   local counters = { 0, 0, 0, 0, 0, 0 }
   local in_appendix = false
   local chapter = nil -- the current chapter's number, e.g. "3" or "A"
+  local unnumbered_chapter = false
   local count = { fig = 0, tbl = 0 }
   local function next_number(kind)
     count[kind] = count[kind] + 1
@@ -40,6 +41,11 @@ local function collect(doc)
       end
       if h.level == 1 then
         count = { fig = 0, tbl = 0 }
+        unnumbered_chapter = h.classes:includes("unnumbered")
+      elseif unnumbered_chapter and not h.classes:includes("unnumbered") then
+        -- Quarto: the sections of an unnumbered chapter are unnumbered too, not "1.1" under the last one
+        h.classes:insert("unnumbered")
+        return h
       end
       if h.classes:includes("unnumbered") then
         return nil
