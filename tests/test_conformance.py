@@ -6,7 +6,8 @@ keys), `all` (text in every format), `html`/`docx`/`pdf` (text in that format on
 `absent` and `absent_<format>` (text that must not appear), `alt` (image alt text in HTML and
 DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `toc` (headings in the HTML
 and PDF contents and styled as headings in the DOCX, whose contents field Word fills from them),
-`pagebreak`.
+`pagebreak`, `tables` (how many real tables the HTML, DOCX and PDF hold), `links` (link text: the id it must lead to inside the HTML and DOCX, with at least
+as many links inside the PDF and none to a file).
 """
 
 from __future__ import annotations
@@ -39,6 +40,35 @@ def pdf_outline(path: Path) -> list[str]:
     def titles(items) -> list[str]:
         return [t for item in items for t in (titles(item) if isinstance(item, list) else [item.title])]
     return titles(PdfReader(path).outline)
+
+
+def pdf_links(path: Path) -> tuple[list, list[str]]:
+    """The PDF's link annotations: those to a place in the document, and the addresses of the rest."""
+    inside, outside = [], []
+    for page in PdfReader(path).pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") != "/Link":
+                continue
+            action = annotation.get("/A") or {}
+            if "/Dest" in annotation or action.get("/S") == "/GoTo":
+                inside.append(annotation.get("/Dest") or action.get("/D"))
+            else:
+                outside.append(str(action.get("/URI")))
+    return inside, outside
+
+
+def pdf_tagged_tables(path: Path) -> int:
+    """How many Table elements the PDF's structure tree (PDF/UA tagging) holds."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        def count(node) -> int:
+            found = int(isinstance(node, pikepdf.Dictionary) and node.get("/S") == "/Table")
+            kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
+            kids = kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+            return found + sum(count(kid) for kid in kids if isinstance(kid, pikepdf.Dictionary))
+        return count(pdf.Root.StructTreeRoot)
 
 
 def make_book(case: str, folder: Path) -> tuple[Path, dict]:
@@ -80,6 +110,17 @@ def test_case_structure(case):
     for alt in expect.get("alt", []):
         assert alt in [img.get("alt") for img in html.iter("img")]
         assert f'descr="{alt}"' in docx_xml
+    if "tables" in expect:
+        assert len(list(html.iter("table"))) == expect["tables"]
+        assert docx_xml.count("<w:tbl>") == expect["tables"]
+        assert pdf_tagged_tables(outputs["pdf"]) == expect["tables"]
+    for text, target in expect.get("links", {}).items():
+        assert [a.get("href") for a in html.iter("a") if words(a.text_content()) == text] == [f"#{target}"], text
+        assert html.get_element_by_id(target) is not None, target
+        assert f'w:anchor="{target}"' in docx_xml and f'w:name="{target}"' in docx_xml, target
+    if "links" in expect:
+        inside, outside = pdf_links(outputs["pdf"])
+        assert len(inside) >= len(expect["links"]) and not outside, (inside, outside)
     for heading in expect.get("toc", []):
         assert heading in html.find(".//nav[@id='TOC']").text_content()
         assert any(heading in title for title in pdf_outline(outputs["pdf"])), (heading, pdf_outline(outputs["pdf"]))

@@ -88,7 +88,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             source = work / "book.json"  # the document sanitize.py checked and cleaned, not the raw text
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
             if "docx" in stale:  # source anchors for the review round trip (underlag review)
-                write_anchored_source(root, assembled.lines, source)
+                write_anchored_source(root, assembled.lines, source, book)
             built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
             for fmt, path in built.items():
                 os.replace(path, output_path(root, targets[fmt]))
@@ -123,6 +123,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
     templates = {"pdf": ["typst/report.typ"], "docx": ["docx/styles.yaml"], "html": ["html/style.css"]}[fmt]
     return digest(
         fmt, assembled.text, asdict(info), book.output_name,
+        json.dumps(assembled.document, sort_keys=True, ensure_ascii=False),  # book settings decide parts of it
         *(template(book.root, name).read_bytes() for name in templates),
         *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
         *(file_hash(path) for path in assembled.images),

@@ -192,12 +192,20 @@ def assemble(book: Book, cache=None) -> Assembled:
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
     inspection = inspect_cached(lines, book.root, cache)
-    problems = (assembler.problems + check_references(lines, book.root) + inspection.errors
+    problems = resolve_features(inspection.document, lines, book) if not inspection.errors else []
+    problems = (problems + assembler.problems + check_references(lines, book.root) + inspection.errors
                 + check_citations(lines, book) + check_unsupported(lines, book.root)
                 + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))
     if problems:
         raise InputError(problems)
     return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings)
+
+
+def resolve_features(document: dict, lines: list[SourceLine], book: Book) -> list[Problem]:
+    """The Quarto features decided on the whole book's document (quarto_features.py)."""
+    from underlag.engine.quarto_features import resolve
+
+    return resolve(document, lines, book.root, book.metadata, book.profiles)
 
 
 def _mark_part_heading(lines: list[SourceLine]) -> list[SourceLine]:

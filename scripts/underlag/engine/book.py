@@ -69,7 +69,8 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
         raise InputError([Problem("_quarto.yml", 1, 1, "expected a mapping with 'book:' and 'format:'")])
     if shape := _shape_problems(config, positions, "_quarto.yml"):
         raise InputError(shape)
-    names = tuple(n.strip() for n in (profiles or os.environ.get("QUARTO_PROFILE", "")).split(",") if n.strip())
+    names = tuple(n.strip() for n in (profiles or os.environ.get("QUARTO_PROFILE", "")
+                                      or _default_profiles(config)).split(",") if n.strip())
     chapters_file = "_quarto.yml"
     for name in names:
         path = root / f"_quarto-{name}.yml"
@@ -114,6 +115,13 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
         profiles=names,
         editions=tuple((str(name), tuple(formats)) for name, formats in (metadata.get("editions") or {}).items()),
     )
+
+
+def _default_profiles(config: dict) -> str:
+    """Quarto's `profile: default:` (a name or a list): the profiles used when none is asked for."""
+    profile = config.get("profile")
+    default = profile.get("default") if isinstance(profile, dict) else None
+    return ",".join(map(str, default)) if isinstance(default, list) else str(default or "")
 
 
 def _remote(value: Any) -> bool:

@@ -149,17 +149,22 @@ def anchored_paths(source: Path) -> tuple[Path, Path]:
     return source.with_name(source.stem + ".anchored.json"), source.with_name(source.stem + ".anchors.json")
 
 
-def write_anchored_source(root: Path, lines: list[SourceLine], source: Path) -> None:
-    """The anchored book, checked and cleaned exactly as the book itself (sanitize.py): the DOCX
-    is made from it, so it must carry nothing the plain document would not."""
+def write_anchored_source(root: Path, lines: list[SourceLine], source: Path, book=None) -> None:
+    """The anchored book, checked and cleaned exactly as the book itself (sanitize.py), with the
+    book's Quarto features resolved as in the plain document (given the Book): the DOCX is made
+    from it, so it must carry nothing the plain document would not."""
     from underlag.engine.render.pandoc import MARKDOWN, pandoc_path
     from underlag.engine.sanitize import inspect
 
     anchored, anchors = anchored_source_lines(lines, root)
     document, table = anchored_paths(source)
     # the findings were reported when the plain book was inspected; here only the cleaned tree counts
-    document.write_text(json.dumps(inspect(anchored, root, pandoc_path(), MARKDOWN).document,
-                                   ensure_ascii=False), "utf-8")
+    tree = inspect(anchored, root, pandoc_path(), MARKDOWN).document
+    if book is not None:
+        from underlag.engine.assemble import resolve_features
+
+        resolve_features(tree, anchored, book)
+    document.write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
     files = sorted({relative(line.path, root) for line in lines} | {"_variables.yml", "_quarto.yml"})
     hashes = {name: file_hash(root / name) for name in files if (root / name).is_file()}
     table.write_text(json.dumps({"anchors": [vars(a) for a in anchors], "sources": hashes}), "utf-8")
