@@ -18,7 +18,7 @@ FILTER_DIR = PACKAGE / "engine" / "filters"
 DEFAULT_TEMPLATES = SHIPPED_TEMPLATES
 # Order matters: chapters are unwrapped first, callouts take their headings before numbering;
 # the DOCX's source anchors come last, when figures have their final shape.
-FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "blocks.lua", "anchors.lua")
+FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "code.lua", "blocks.lua", "anchors.lua")
 MARKDOWN = "markdown-implicit_header_references"
 STATUS_LABELS = {"utkast": "UTKAST", "förslag": "FÖRSLAG"}
 
