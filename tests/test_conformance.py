@@ -6,7 +6,10 @@ keys), `all` (text in every format), `html`/`docx`/`pdf` (text in that format on
 `absent` and `absent_<format>` (text that must not appear), `alt` (image alt text in HTML and
 DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `toc` (headings in the HTML
 and PDF contents and styled as headings in the DOCX, whose contents field Word fills from them),
-`pagebreak`, `tables` (how many real tables the HTML, DOCX and PDF hold), `links` (link text: the id it must lead to inside the HTML and DOCX, with at least
+`pagebreak`, `image_widths` (image alt text: its width, "50%" of the text or a length in pt, in
+every format), `image_align` (alt text: left, center or right), `column_widths` (each table's
+column widths in %; `column_words` names each table's header words, whose places in the PDF show
+the widths; each must be the only such word in the PDF), `tables` (how many real tables the HTML, DOCX and PDF hold), `links` (link text: the id it must lead to inside the HTML and DOCX, with at least
 as many links inside the PDF and none to a file).
 """
 
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+import output_geometry as geometry
 from conftest import docx_text, html_tree, pdf_text
 from docx import Document
 from pypdf import PdfReader
@@ -101,6 +105,54 @@ def test_case_reads_the_same_in_every_format(case, fmt):
     assert not missing, (name, fmt, missing, text[:600])
     present = [s for s in expect.get("absent", []) + expect.get(f"absent_{fmt}", []) if s in text]
     assert not present, (name, fmt, present)
+
+
+def test_case_layout(case):
+    """Image widths, figure alignment and table column widths, measured in each real output."""
+    name, expect, outputs, _ = case
+    if not {"image_widths", "image_align", "column_widths"} & set(expect):
+        pytest.skip("this book sets no widths or alignment")
+    sizes, aligns = expect.get("image_widths", {}), expect.get("image_align", {})
+    order = list(dict.fromkeys([*sizes, *aligns]))
+    # HTML: what each <img> asks for, and the figure's alignment class with its rule in the page
+    html = html_tree(outputs["html"])
+    images = {img.get("alt"): img for img in html.iter("img")}
+    for alt, size in sizes.items():
+        asked = geometry.html_length(images[alt])
+        if isinstance(size, str):
+            assert asked.endswith("%") and float(asked[:-1]) == float(size[:-1]), (alt, asked)
+        else:
+            assert abs(geometry.points(asked) - size) < 1, (alt, asked)
+    for alt, align in aligns.items():
+        assert f"quarto-figure-{align}" in images[alt].getparent().get("class", ""), alt
+    assert not aligns or ".quarto-figure-left { text-align: left; }" in outputs["html"].read_text("utf-8")
+    # DOCX: drawn width and the image paragraph's alignment
+    body = geometry.docx_body(outputs["docx"])
+    text_width = geometry.docx_text_width_pt(body)
+    drawn = {alt: (width, jc) for alt, width, jc in geometry.docx_images(body)}
+    for alt, size in sizes.items():
+        want = float(size[:-1]) / 100 * text_width if isinstance(size, str) else size
+        assert abs(drawn[alt][0] - want) < 1, (alt, drawn[alt], want)
+    for alt, align in aligns.items():
+        assert drawn[alt][1] == align, (alt, drawn[alt])
+    for shares, want in zip(geometry.docx_column_shares(body), expect.get("column_widths", [])):
+        assert all(abs(a - b) < 1 for a, b in zip(shares, want)) and len(shares) == len(want), (shares, want)
+    # PDF: images in document order; the text area from the page and the left-most image
+    boxes = dict(zip(order, geometry.pdf_image_boxes(outputs["pdf"])))
+    page = geometry.pdf_page_width(outputs["pdf"])
+    margin = min(x for x, _ in boxes.values())
+    for alt, size in sizes.items():
+        want = float(size[:-1]) / 100 * (page - 2 * margin) if isinstance(size, str) else size
+        assert abs(boxes[alt][1] - want) < 1, (alt, boxes[alt], want)
+    for words_, want in zip(expect.get("column_words", []), expect.get("column_widths", [])):
+        # the header words stand in the middle of their columns (the template centres table cells)
+        centres = [geometry.pdf_word_centres(outputs["pdf"], word)[-1] for word in words_]
+        for centre, share in zip(centres, [sum(want[:i]) + want[i] / 2 for i in range(len(want))]):
+            assert abs(centre - margin - share / 100 * (page - 2 * margin)) < 2, (words_, centres, want)
+    for alt, align in aligns.items():
+        x, width = boxes[alt]
+        place = {"left": x - margin, "right": page - margin - (x + width), "center": x + width / 2 - page / 2}
+        assert abs(place[align]) < 1, (alt, align, x, width)
 
 
 def test_case_structure(case):

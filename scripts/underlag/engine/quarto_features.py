@@ -7,6 +7,8 @@ or they must be refused with file:line before a tool fails on them:
   `.content-hidden` (the format conditions stay for blocks.lua, which knows the format);
 - links between chapters (`[x](intro.qmd)`, `[x](intro.qmd#sec-y)`) become links to the chapter's
   first heading or to the section inside the one output file, as Quarto's single-file formats do;
+- the document options `fig-align` and `tbl-colwidths` (a list) go onto each figure and table
+  that does not set its own, where crossref.lua applies them per format;
 - raw HTML tables (`<table>` in a chapter) become pandoc tables, so every format shows a real
   table (Quarto does the same); pandoc's own HTML reader does the parsing.
 
@@ -35,6 +37,7 @@ def resolve(document: dict, lines, root: Path, metadata: dict, profiles: tuple[s
     """Apply the features above to `document` (pandoc JSON, changed in place); the problems found."""
     locator = _Locator(lines, root)
     document["blocks"] = _conditions(document["blocks"], metadata, profiles)
+    _document_options(document, metadata)
     problems = _chapter_links(document, locator)
     problems += _html_tables(document, locator)
     return problems
@@ -95,6 +98,26 @@ def _conditions(elements: list, metadata: dict, profiles: tuple[str, ...]) -> li
         result.append({**element, "c": _conditions(content, metadata, profiles)}
                       if isinstance(content, list) else element)
     return result
+
+
+# -- document options ---------------------------------------------------------------------------
+def _document_options(document: dict, metadata: dict) -> None:
+    align = metadata.get("fig-align")
+    widths = metadata.get("tbl-colwidths")
+    widths = json.dumps(widths) if isinstance(widths, list) else None
+
+    def apply(element: dict) -> None:
+        if element["t"] == "Figure" and isinstance(align, str):
+            _set_default(element["c"][0], "fig-align", align)
+        elif element["t"] == "Table" and widths and len(element["c"][2]) == len(json.loads(widths)):
+            _set_default(element["c"][0], "tbl-colwidths", widths)
+
+    _walk(document["blocks"], apply)
+
+
+def _set_default(attr: list, key: str, value: str) -> None:
+    if all(name != key for name, _ in attr[2]):
+        attr[2].append([key, value])
 
 
 # -- locating -----------------------------------------------------------------------------------

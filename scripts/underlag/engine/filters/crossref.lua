@@ -21,7 +21,19 @@ local function letter(n)
   return string.char(64 + n)
 end
 
+-- DOCX: the text width (docx.py passes it) for images sized in %, which pandoc only ever shrinks.
+local text_width_in = nil
+
+local function docx_width(img)
+  local percent = (img.attributes.width or ""):match("^%s*([%d.]+)%%%s*$")
+  if FORMAT == "docx" and percent and text_width_in then
+    img.attributes.width = string.format("%.3fin", tonumber(percent) / 100 * text_width_in)
+  end
+end
+
 local function collect(doc)
+  text_width_in = tonumber(pandoc.utils.stringify(doc.meta["underlag-text-width-in"] or ""))
+  doc.meta["underlag-text-width-in"] = nil -- ours, not the document's: kept out of its properties
   -- numbers every target and returns the document with the headings' numbers attached
   local counters = { 0, 0, 0, 0, 0, 0 }
   local in_appendix = false
@@ -144,10 +156,47 @@ local function alt_text(img, fig)
   return alt
 end
 
+-- A width or height as Quarto writes it (50%, 300px, 3in, 8cm, 40mm, 100pt, 2em) as a Typst
+-- length: pixels at CSS's 96 per inch; a bare number is pixels too, as in HTML.
+local function typst_length(value)
+  local number, unit = (value or ""):match("^%s*([%d.]+)%s*(%a*%%?)%s*$")
+  if not number then
+    return nil
+  end
+  if unit == "" or unit == "px" then
+    return string.format("%gpt", tonumber(number) * 0.75)
+  end
+  local units = { ["%"] = true, ["in"] = true, cm = true, mm = true, pt = true, em = true }
+  return units[unit] and (number .. unit) or nil
+end
+
 local function typst_image(img, alt)
-  local width = img.attributes.width
-  local size = width and width:match("^[%d.]+%%$") and (", width: " .. width) or ""
+  local size = ""
+  for _, key in ipairs({ "width", "height" }) do
+    local length = typst_length(img.attributes[key])
+    if length then
+      size = size .. ", " .. key .. ": " .. length
+    end
+  end
   return string.format("image(%s, alt: %s%s)", typst_string(img.src), typst_string(alt), size)
+end
+
+-- Quarto's fig-align (left, center, right; "default" leaves the format's own) of a figure's image.
+local function figure_align(fig, img)
+  local align = img.attributes["fig-align"] or fig.attributes["fig-align"]
+  img.attributes["fig-align"] = nil
+  fig.attributes["fig-align"] = nil
+  if align == "left" or align == "center" or align == "right" then
+    return align
+  end
+end
+
+-- DOCX has no attribute for it: a bookmark in the caption that docx.py turns into the
+-- paragraphs' alignment (and removes).
+local marks = 0
+local function docx_mark(kind)
+  marks = marks + 1
+  return pandoc.Span({}, { id = string.format("underlag-%s-%d", kind, marks) })
 end
 
 local function first_image(fig)
@@ -166,16 +215,26 @@ local function figure(fig)
     return nil
   end
   local alt = alt_text(img, fig)
+  local align = figure_align(fig, img)
   if typst then
     local caption = pandoc.write(pandoc.Pandoc(fig.caption.long), "typst"):gsub("%s+$", "")
     local label = fig.identifier ~= "" and (" <" .. fig.identifier .. ">") or ""
-    return pandoc.RawBlock("typst",
-      string.format("#figure(%s, caption: [%s])%s", typst_image(img, alt), caption, label))
+    local code = string.format("#figure(%s, caption: [%s])%s", typst_image(img, alt), caption, label)
+    if align then -- Typst centres a figure's body: a show rule around this one figure moves it
+      code = string.format("#[#show figure: set align(%s)\n%s\n]", align, code)
+    end
+    return pandoc.RawBlock("typst", code)
   end
   img.caption = pandoc.Inlines(alt)
   img.attributes["fig-alt"] = nil
+  docx_width(img)
   fig.content = { pandoc.Plain({ img }) }
   fig.caption = prefix_caption(fig.caption, "fig", fig.identifier)
+  if align and FORMAT == "docx" and #fig.caption.long > 0 and fig.caption.long[1].content then
+    fig.caption.long[1].content:insert(1, docx_mark("align-" .. align))
+  elseif align then
+    fig.classes:insert("quarto-figure-" .. align) -- Quarto's own class name; style.css aligns it
+  end
   return fig
 end
 
@@ -185,15 +244,48 @@ local function inline_image(img)
   end
   img.caption = pandoc.Inlines(alt_text(img))
   img.attributes["fig-alt"] = nil
+  docx_width(img)
   return img
 end
 
+-- tbl-colwidths="[75,25]" (percentages, as Quarto): the columns' widths in every format. DOCX
+-- gets a bookmark in the first cell so docx.py keeps these widths instead of fitting the columns.
+local function column_widths(tbl)
+  local value = tbl.attributes["tbl-colwidths"]
+  tbl.attributes["tbl-colwidths"] = nil
+  if not value then
+    return
+  end
+  local widths, total = {}, 0
+  for number in value:gmatch("[%d.]+") do
+    table.insert(widths, tonumber(number))
+    total = total + tonumber(number)
+  end
+  if #widths ~= #tbl.colspecs or total <= 0 then
+    return
+  end
+  for i, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[i] = { spec[1], widths[i] / math.max(total, 100) }
+  end
+  local row = tbl.head.rows[1] or (tbl.bodies[1] and tbl.bodies[1].body[1])
+  if FORMAT == "docx" and row and row.cells[1] then
+    local cell = row.cells[1]
+    if #cell.contents == 0 then
+      cell.contents = pandoc.Blocks({ pandoc.Plain({}) })
+    end
+    if cell.contents[1].content then
+      cell.contents[1].content:insert(1, docx_mark("colwidths"))
+    end
+  end
+end
+
 local function table_(tbl)
+  column_widths(tbl)
   if #tbl.caption.long == 0 then
     if typst then -- Typst would count it as a numbered table figure
       return { pandoc.RawBlock("typst", "#[#set figure(numbering: none)"), tbl, pandoc.RawBlock("typst", "]") }
     end
-    return nil
+    return tbl
   end
   if not typst then
     tbl.caption = prefix_caption(tbl.caption, "tbl", tbl.identifier)

@@ -19,10 +19,20 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
     contents = [] if info.brief else ["--toc", "--toc-depth=2"]
     anchored = anchored_paths(source)[0]  # the build writes it: every block carries its file and line
     run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
-               *contents, *_metadata_args(info), epoch=info.epoch)
+               *contents, *_metadata_args(info), "--metadata", f"underlag-text-width-in={_text_width_in(reference)}",
+               epoch=info.epoch)
     if anchored.is_file():
         embed_anchors(output, source, book.root, book.title)
     keep_table_rows_whole(output)
+
+
+def _text_width_in(reference: Path) -> float:
+    """The text width of the reference document's page, in inches: crossref.lua sizes an image
+    given in % from it (pandoc's own % only ever shrinks an image, never widens it)."""
+    from docx import Document
+
+    section = Document(str(reference)).sections[-1]
+    return round((section.page_width - section.left_margin - section.right_margin) / 914400, 3)
 
 
 def keep_table_rows_whole(path: Path) -> None:
@@ -38,7 +48,10 @@ def keep_table_rows_whole(path: Path) -> None:
     document = Document(str(path))
     section = document.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin
+    _align_figures(document)
     for table in document.tables:
+        if _take_marks(table._tbl, "underlag-colwidths-"):
+            continue  # the writer chose the widths (tbl-colwidths): pandoc wrote them, keep them
         _fit_columns(table, text_width)
         properties = table._tbl.tblPr
         for layout in properties.findall(qn("w:tblLayout")):
@@ -51,6 +64,40 @@ def keep_table_rows_whole(path: Path) -> None:
                 row_properties.append(OxmlElement("w:tblHeader"))
     document.save(str(path))
     _restamp(path, stamp)
+
+
+def _take_marks(element, prefix: str) -> list[str]:
+    """Remove the filters' layout bookmarks (crossref.lua) named `prefix…` below `element`; their names."""
+    from docx.oxml.ns import qn
+
+    names = []
+    body = element.getroottree().getroot()
+    for start in element.iter(qn("w:bookmarkStart")):
+        name = start.get(qn("w:name"), "")
+        if name.startswith(prefix):
+            names.append(name)
+            for end in body.iter(qn("w:bookmarkEnd")):
+                if end.get(qn("w:id")) == start.get(qn("w:id")):
+                    end.getparent().remove(end)
+                    break
+    for start in [s for s in element.iter(qn("w:bookmarkStart")) if s.get(qn("w:name"), "") in names]:
+        start.getparent().remove(start)
+    return names
+
+
+def _align_figures(document) -> None:
+    """fig-align: the figure's image paragraph and its caption (the one holding the mark) get it."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.text.paragraph import Paragraph
+
+    values = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
+    for paragraph in document.paragraphs:
+        for name in _take_marks(paragraph._p, "underlag-align-"):
+            align = values[name.split("-")[2]]
+            paragraph.alignment = align
+            image = paragraph._p.getprevious()
+            if image is not None and image.tag == paragraph._p.tag:
+                Paragraph(image, paragraph._parent).alignment = align
 
 
 def _restamp(path: Path, stamp: tuple) -> None:
