@@ -6,7 +6,8 @@ keys), `all` (text in every format), `html`/`docx`/`pdf` (text in that format on
 `absent` and `absent_<format>` (text that must not appear), `alt` (image alt text in HTML and
 DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `toc` (headings in the HTML
 and PDF contents and styled as headings in the DOCX, whose contents field Word fills from them),
-`pagebreak`, `image_widths` (image alt text: its width, "50%" of the text or a length in pt, in
+`pagebreak`, `formulas` (TeX of each formula: MathML in the HTML, OMML
+in the DOCX, a tagged formula with that alt text in the PDF), `image_widths` (image alt text: its width, "50%" of the text or a length in pt, in
 every format), `image_align` (alt text: left, center or right), `column_widths` (each table's
 column widths in %; `column_words` names each table's header words, whose places in the PDF show
 the widths; each must be the only such word in the PDF), `tables` (how many real tables the HTML, DOCX and PDF hold), `links` (link text: the id it must lead to inside the HTML and DOCX, with at least
@@ -60,6 +61,24 @@ def pdf_links(path: Path) -> tuple[list, list[str]]:
             else:
                 outside.append(str(action.get("/URI")))
     return inside, outside
+
+
+def pdf_formula_alts(path: Path) -> list[str]:
+    """The alt text of every Formula element in the PDF's structure tree."""
+    import pikepdf
+
+    found = []
+    with pikepdf.open(path) as pdf:
+        def visit(node) -> None:
+            if not isinstance(node, pikepdf.Dictionary):
+                return
+            if node.get("/S") == "/Formula":
+                found.append(words(str(node.get("/Alt", ""))))
+            kids = node.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+                visit(kid)
+        visit(pdf.Root.StructTreeRoot)
+    return found
 
 
 def pdf_tagged_tables(path: Path) -> int:
@@ -162,6 +181,11 @@ def test_case_structure(case):
     for alt in expect.get("alt", []):
         assert alt in [img.get("alt") for img in html.iter("img")]
         assert f'descr="{alt}"' in docx_xml
+    if "formulas" in expect:
+        annotations = [words(a.text_content()) for a in html.iter("{*}annotation", "annotation")]
+        assert all(words(tex) in annotations for tex in expect["formulas"]), annotations
+        assert docx_xml.count("<m:oMath>") + docx_xml.count("<m:oMath ") >= len(expect["formulas"])
+        assert sorted(words(tex) for tex in expect["formulas"]) == sorted(pdf_formula_alts(outputs["pdf"]))
     if "tables" in expect:
         assert len(list(html.iter("table"))) == expect["tables"]
         assert docx_xml.count("<w:tbl>") == expect["tables"]
@@ -195,9 +219,10 @@ def test_case_structure(case):
 UNSUPPORTED = {
     "```{python}\nprint(1)\n```": "executable code cell {python} is not supported by the embedded engine",
     "{{< video https://example.org/a.mp4 >}}": "shortcode 'video' is not supported by the embedded engine",
-    "::: {layout-ncol=2}\nA\n:::": "figure layouts (layout, layout-ncol) are not supported by the embedded engine",
+    "::: {layout-ncol=2}\nA\n:::": "layouts (layout, layout-ncol) are supported by the embedded engine only on a "
+                                 "figure div",
     "::: {.panel-tabset}\nA\n:::": "panels (.panel-*) are not supported by the embedded engine",
-    "Se @eq-energi.": "cross-reference '@eq-energi' is of a kind the embedded engine does not support",
+    "Se @thm-energi.": "cross-reference '@thm-energi' is of a kind the embedded engine does not support",
     "Enligt @okand2024.": "citation '@okand2024' but the book has no bibliography",
 }
 

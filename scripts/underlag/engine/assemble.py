@@ -23,20 +23,24 @@ from underlag.engine.guarded_yaml import expect, parse_yaml, read_text
 
 SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^`]*)")
-LABEL = re.compile(r"\{#((?:fig|tbl|sec)-[\w-]*\w)")
-REFERENCE = re.compile(r"(?<![\w@\\])@((?:fig|tbl|sec|Fig|Tbl|Sec)-[\w-]*\w)")
+# Cross-reference kinds the embedded engine numbers: figures, tables, sections, equations, callouts
+CROSSREF_KINDS = ("fig", "tbl", "sec", "eq", "nte", "tip", "wrn", "imp", "cau")
+LABEL = re.compile(r"\{#((?:" + "|".join(CROSSREF_KINDS) + r")-[\w-]*\w)")
+REFERENCE = re.compile(r"(?<![\w@\\])@((?:" + "|".join(k for kind in CROSSREF_KINDS for k in (kind, kind.capitalize()))
+                       + r")-[\w-]*\w)")
 CITATION = re.compile(r"(?<![\w@\\])@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?)")
-CROSSREF_KINDS = ("fig", "tbl", "sec")
 # Quarto syntax the embedded engine does not implement: (pattern, what to tell the writer)
 UNSUPPORTED = [
-    (re.compile(r"\{[^}]*\blayout(-ncol|-nrow)?="), "figure layouts (layout, layout-ncol) are not supported by "
-                                                    "the embedded engine; place the figures one after another"),
+    (re.compile(r"\{(?![^}]*#fig-)[^}]*\blayout(-ncol|-nrow)?="), "layouts (layout, layout-ncol) are supported by the "
+                                                                  "embedded engine only on a figure div ::: {#fig-x}; "
+                                                                  "place the content one after another"),
     (re.compile(r"\{[^}]*\.panel-(tabset|sidebar|fill|input)"), "panels (.panel-*) are not supported by the "
                                                                  "embedded engine; use headings instead"),
     (re.compile(r"\{[^}]*\.column-(margin|page|screen|body-outset)"), "column classes (.column-*) are not "
                                                                       "supported by the embedded engine; remove the class"),
-    (re.compile(r"\{[^}]*#(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)-"), "this kind of cross-reference target is not "
-                                                                       "supported by the embedded engine; use fig-, tbl- or sec-"),
+    (re.compile(r"\{[^}]*#(lst|thm|lem|cor|prp|cnj|def|exm|exr)-"), "this kind of cross-reference target is not "
+                                                                    "supported by the embedded engine; use fig-, tbl-, sec-, "
+                                                                    "eq- or a callout's nte-, tip-, wrn-, imp-, cau-"),
 ]
 CHAPTER_FENCE = ":" * 12
 
@@ -319,9 +323,9 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
             kind = key.split("-", 1)[0].lower()
             if kind in CROSSREF_KINDS and "-" in key:
                 continue
-            if "-" in key and re.fullmatch(r"(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)", kind):
+            if "-" in key and re.fullmatch(r"(lst|thm|lem|cor|prp|cnj|def|exm|exr)", kind):
                 message = (f"cross-reference '@{key}' is of a kind the embedded engine does not support; "
-                           "use fig-, tbl- or sec-")
+                           "use fig-, tbl-, sec-, eq- or a callout's nte-, tip-, wrn-, imp-, cau-")
             elif not book.bibliography:
                 message = f"citation '@{key}' but the book has no bibliography; add 'bibliography:' to _quarto.yml"
             elif key in keys:

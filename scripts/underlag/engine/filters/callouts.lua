@@ -34,23 +34,40 @@ local function typst(inlines)
   return pandoc.write(pandoc.Pandoc({ pandoc.Plain(inlines) }), "typst"):gsub("%s+$", "")
 end
 
+-- A callout with a cross-reference id (`#nte-x`, numbered by crossref.lua) is titled as Quarto
+-- titles it: "Obs 1.2: Its own title", or "Obs 1.2" without one.
+local function numbered(title, div, kind)
+  local number = div.attributes["callout-number"]
+  if not number then
+    return title
+  end
+  local label = pandoc.Inlines({ pandoc.Str(default_titles[kind]), pandoc.Space(), pandoc.Str(number) })
+  if div.attributes.title or (div.content[1] and div.content[1].t == "Header") then
+    return label .. { pandoc.Str(":"), pandoc.Space() } .. title
+  end
+  return label
+end
+
 local function callout(div)
   local kind = kind_of(div)
   if not kind then
     return nil
   end
   local title, content = take_title(div, kind)
+  title = numbered(title, div, kind)
+  local id = div.identifier
   if FORMAT == "typst" then
     local opening = string.format('#callout(kind: "%s", title: [%s])[', kind, typst(title))
-    return pandoc.Blocks({ pandoc.RawBlock("typst", opening) }) .. content .. { pandoc.RawBlock("typst", "]") }
+    local closing = id ~= "" and ("] <" .. id .. ">") or "]"
+    return pandoc.Blocks({ pandoc.RawBlock("typst", opening) }) .. content .. { pandoc.RawBlock("typst", closing) }
   end
   if FORMAT == "docx" then
     local heading = pandoc.Div({ pandoc.Para(title) }, { ["custom-style"] = "Callout Title" })
-    return pandoc.Div({ heading, pandoc.Div(content, { ["custom-style"] = "Callout Text" }) })
+    return pandoc.Div({ heading, pandoc.Div(content, { ["custom-style"] = "Callout Text" }) }, { id = id })
   end
   local heading = pandoc.Div({ pandoc.Para({ pandoc.Strong(title) }) }, { class = "callout-title" })
   return pandoc.Div({ heading, pandoc.Div(content, { class = "callout-body" }) },
-    { class = "callout callout-" .. kind, role = "note" })
+    { id = id, class = "callout callout-" .. kind, role = "note" })
 end
 
 return { { Div = callout } }

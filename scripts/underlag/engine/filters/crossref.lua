@@ -8,9 +8,15 @@
 -- Typst numbers its own headings, figures and tables: there references become Typst
 -- `ref`s, so the PDF cannot disagree with itself. For DOCX and HTML the numbers are
 -- written into headings, captions and links here.
-local labels = { fig = "figur", tbl = "tabell", sec = "avsnitt" }
+-- Callouts are referred to by their default titles (callouts.lua), in lower case like the rest;
+-- "ekvation" is the one word without an earlier source here.
+local labels = { fig = "figur", tbl = "tabell", sec = "avsnitt", eq = "ekvation",
+  nte = "obs", tip = "tips", wrn = "varning", imp = "viktigt", cau = "försiktighet" }
 local caption_labels = { fig = "Figur", tbl = "Tabell" }
+-- Quarto's callout cross-reference prefixes and the callout each belongs to
+local callout_kinds = { nte = "note", tip = "tip", wrn = "warning", imp = "important", cau = "caution" }
 local numbers = {}
+local parents = {} -- a subfigure's id -> its figure's id (Typst refers to the figure, then the letter)
 local typst = FORMAT == "typst"
 
 local function capitalise(s)
@@ -31,6 +37,20 @@ local function docx_width(img)
   end
 end
 
+-- `$$ … $$ {#eq-x}`: pandoc reads the label as text after the display math; Quarto numbers it.
+-- (the DOCX's review anchors, empty spans, may stand before it: render/anchors.py)
+local function equation_label(para)
+  local inlines = pandoc.Inlines(para.content):filter(function(inline)
+    return not (inline.t == "Span" and #inline.content == 0)
+  end)
+  if inlines[1] and inlines[1].t == "Math" and inlines[1].mathtype == "DisplayMath" then
+    local last = inlines[#inlines]
+    if #inlines <= 3 and last.t == "Str" then
+      return last.text:match("^{#(eq%-[%w%-_:.]+)}$"), inlines[1]
+    end
+  end
+end
+
 local function collect(doc)
   text_width_in = tonumber(pandoc.utils.stringify(doc.meta["underlag-text-width-in"] or ""))
   doc.meta["underlag-text-width-in"] = nil -- ours, not the document's: kept out of its properties
@@ -39,9 +59,9 @@ local function collect(doc)
   local in_appendix = false
   local chapter = nil -- the current chapter's number, e.g. "3" or "A"
   local unnumbered_chapter = false
-  local count = { fig = 0, tbl = 0 }
+  local count = {}
   local function next_number(kind)
-    count[kind] = count[kind] + 1
+    count[kind] = (count[kind] or 0) + 1
     return chapter and (chapter .. "." .. count[kind]) or tostring(count[kind])
   end
   return doc:walk({
@@ -51,8 +71,11 @@ local function collect(doc)
         in_appendix = true
         counters[1] = 0
       end
+      if h.attributes["callout-title"] then
+        return nil -- a callout's title, not a section (callouts.lua takes it)
+      end
       if h.level == 1 then
-        count = { fig = 0, tbl = 0 }
+        count = {}
         unnumbered_chapter = h.classes:includes("unnumbered")
       elseif unnumbered_chapter and not h.classes:includes("unnumbered") then
         -- Quarto: the sections of an unnumbered chapter are unnumbered too, not "1.1" under the last one
@@ -80,6 +103,43 @@ local function collect(doc)
     end,
     Figure = function(fig)
       numbers[fig.identifier] = next_number("fig")
+      if fig.classes:includes("subfigures") then
+        -- Quarto: subfigures are lettered under their figure, "figur 1.1 (a)"; not figures of their own
+        local n = 0
+        fig.content = fig.content:walk({
+          Figure = function(sub)
+            n = n + 1
+            sub.attributes["subfigure-letter"] = string.char(96 + n)
+            numbers[sub.identifier] = numbers[fig.identifier] .. " (" .. string.char(96 + n) .. ")"
+            parents[sub.identifier] = fig.identifier
+            return sub
+          end,
+        })
+        return fig, false
+      end
+    end,
+    Div = function(div)
+      local prefix = div.identifier:match("^(%a%a%a)%-")
+      if prefix and callout_kinds[prefix] and div.classes:includes("callout-" .. callout_kinds[prefix]) then
+        numbers[div.identifier] = next_number(prefix)
+        div.attributes["callout-number"] = numbers[div.identifier]
+      end
+      local content = div.content
+      local first = content[1]
+      if first and first.t == "Header" and not div.attributes.title and div.classes:find_if(function(c)
+            return c:match("^callout%-")
+          end) then
+        first.attributes["callout-title"] = "true"
+        content[1] = first
+        div.content = content
+      end
+      return div
+    end,
+    Para = function(para)
+      local id = equation_label(para)
+      if id then
+        numbers[id] = next_number("eq")
+      end
     end,
     Table = function(tbl)
       if #tbl.caption.long > 0 then
@@ -107,25 +167,34 @@ end
 
 local function reference(citation)
   local id = citation.id
-  local kind = id:match("^(%a%a%a)%-")
+  local kind = id:match("^(%a%a%a?)%-")
   if not kind or not labels[kind:lower()] then
     return nil
   end
-  local key = kind:lower() .. id:sub(4)
+  local key = kind:lower() .. id:sub(#kind + 1)
   if numbers[key] == nil then
     error("cross-reference @" .. id .. " has no target")
   end
   local word = kind:match("^%u") and capitalise(labels[kind:lower()]) or labels[kind:lower()]
   local prefix = pandoc.utils.stringify(citation.prefix)
   local bare = citation.mode == "SuppressAuthor"
-  if typst then
-    -- the writer's prefix is text, never Typst markup: `[#(1200+34) -@fig-x]` prints as written
-    local supplement = bare and (prefix ~= "" and typst_string(prefix) or "none") or typst_string(word)
-    return pandoc.RawInline("typst", string.format("#ref(<%s>, supplement: %s)", key, supplement))
-  end
   local text = bare and numbers[key] or (word .. "\u{a0}" .. numbers[key])
   if bare and prefix ~= "" then
     text = prefix .. "\u{a0}" .. text
+  end
+  if typst then
+    -- the writer's prefix is text, never Typst markup: `[#(1200+34) -@fig-x]` prints as written
+    local supplement = bare and (prefix ~= "" and typst_string(prefix) or "none") or typst_string(word)
+    if parents[key] then -- Typst numbers the figure; the subfigure's letter follows it
+      local letter_ = numbers[key]:match("%((%a)%)$")
+      return pandoc.RawInline("typst", string.format("#ref(<%s>, supplement: %s)\u{a0}(%s)", parents[key],
+        supplement, letter_))
+    end
+    if kind:lower() == "fig" or kind:lower() == "tbl" or kind:lower() == "sec" then
+      return pandoc.RawInline("typst", string.format("#ref(<%s>, supplement: %s)", key, supplement))
+    end
+    -- equations and callouts are numbered here, not by Typst: a link with the number
+    return pandoc.RawInline("typst", string.format("#link(<%s>)[#%s]", key, typst_string(text)))
   end
   return pandoc.Link(text, "#" .. key)
 end
@@ -209,17 +278,98 @@ local function first_image(fig)
   return found
 end
 
+-- The link a linked figure's image sits in (floats.lua), or nil.
+local function image_link(fig)
+  local found
+  fig.content:walk({
+    Link = function(link)
+      found = found or link
+    end,
+  })
+  return found
+end
+
+local function typst_caption(fig)
+  return (pandoc.write(pandoc.Pandoc(fig.caption.long), "typst"):gsub("%s+$", ""))
+end
+
+local function typst_label(fig)
+  return fig.identifier ~= "" and (" <" .. fig.identifier .. ">") or ""
+end
+
+-- A subfigure (floats.lua made it, collect lettered it): "(a) caption" under its image; in
+-- Typst a figure of its own kind, so Typst's figure numbers count only the main figures.
+local function subfigure(fig)
+  local letter_ = "(" .. fig.attributes["subfigure-letter"] .. ")"
+  fig.attributes["subfigure-letter"] = nil
+  local img = first_image(fig)
+  local alt = img and alt_text(img, fig) or ""
+  if typst then
+    return pandoc.RawBlock("typst", string.format(
+      '#figure(%s, caption: [%s %s], kind: "subfigure", supplement: none, numbering: none, outlined: false)%s',
+      img and typst_image(img, alt) or "[]", letter_, typst_caption(fig), typst_label(fig)))
+  end
+  if img then
+    img.caption = pandoc.Inlines(alt)
+    img.attributes["fig-alt"] = nil
+    docx_width(img)
+    fig.content = { pandoc.Plain({ img }) }
+  end
+  if #fig.caption.long == 0 then
+    fig.caption = { long = { pandoc.Plain({}) } }
+  end
+  local first = fig.caption.long[1]
+  first.content = pandoc.Inlines({ pandoc.Str(letter_), pandoc.Space() }) .. first.content
+  return fig
+end
+
+-- A figure of subfigures: a grid of `layout-ncol` columns (all in one row when not given).
+local function subfigures(fig)
+  fig.classes = fig.classes:filter(function(c)
+    return c ~= "subfigures"
+  end)
+  local columns = tonumber(fig.attributes["layout-ncol"]) or #fig.content
+  for _, key in ipairs({ "layout-ncol", "layout-nrow", "layout" }) do
+    fig.attributes[key] = nil
+  end
+  if typst then
+    local cells = {}
+    for _, block in ipairs(fig.content) do
+      if block.t == "RawBlock" then
+        table.insert(cells, "[" .. block.text .. "]")
+      end
+    end
+    return pandoc.RawBlock("typst", string.format("#figure(grid(columns: %d, gutter: 1em, %s), kind: image, "
+      .. "caption: [%s])%s", columns, table.concat(cells, ", "), typst_caption(fig), typst_label(fig)))
+  end
+  fig.caption = prefix_caption(fig.caption, "fig", fig.identifier)
+  if FORMAT ~= "docx" then -- pandoc's DOCX writer sets subfigures side by side in a table itself
+    local grid = string.format("display: grid; grid-template-columns: repeat(%d, 1fr); gap: 1em", columns)
+    fig.content = { pandoc.Div(fig.content, { style = grid, class = "quarto-layout-panel" }) }
+  end
+  return fig
+end
+
 local function figure(fig)
+  if fig.attributes["subfigure-letter"] then
+    return subfigure(fig)
+  end
+  if fig.classes:includes("subfigures") then
+    return subfigures(fig)
+  end
   local img = first_image(fig)
   if not img then
     return nil
   end
   local alt = alt_text(img, fig)
   local align = figure_align(fig, img)
+  local link = image_link(fig)
   if typst then
-    local caption = pandoc.write(pandoc.Pandoc(fig.caption.long), "typst"):gsub("%s+$", "")
-    local label = fig.identifier ~= "" and (" <" .. fig.identifier .. ">") or ""
-    local code = string.format("#figure(%s, caption: [%s])%s", typst_image(img, alt), caption, label)
+    local body = typst_image(img, alt)
+    if link then
+      body = string.format("link(%s, %s)", typst_string(link.target), body)
+    end
+    local code = string.format("#figure(%s, caption: [%s])%s", body, typst_caption(fig), typst_label(fig))
     if align then -- Typst centres a figure's body: a show rule around this one figure moves it
       code = string.format("#[#show figure: set align(%s)\n%s\n]", align, code)
     end
@@ -228,7 +378,10 @@ local function figure(fig)
   img.caption = pandoc.Inlines(alt)
   img.attributes["fig-alt"] = nil
   docx_width(img)
-  fig.content = { pandoc.Plain({ img }) }
+  if link then
+    link.content = { img }
+  end
+  fig.content = { pandoc.Plain({ link or img }) }
   fig.caption = prefix_caption(fig.caption, "fig", fig.identifier)
   if align and FORMAT == "docx" and #fig.caption.long > 0 and fig.caption.long[1].content then
     fig.caption.long[1].content:insert(1, docx_mark("align-" .. align))
@@ -293,6 +446,40 @@ local function table_(tbl)
   return tbl
 end
 
+local function typst_math(tex)
+  local code = pandoc.write(pandoc.Pandoc({ pandoc.Plain({ pandoc.Math("InlineMath", tex) }) }), "typst")
+  return (code:gsub("%s+$", ""))
+end
+
+-- A numbered equation: Typst shows the number given here (equations are numbered in chapters
+-- like figures), with the TeX source as its alt text (PDF/UA); DOCX and HTML get the number
+-- after the formula, in a span that carries the label.
+local function equation(para)
+  local id, math = equation_label(para)
+  if not id then
+    return nil
+  end
+  local tex = math.text
+  if typst then
+    return pandoc.RawBlock("typst", string.format('#math.equation(block: true, numbering: _ => "(%s)", alt: %s, %s.body) <%s>',
+      numbers[id], typst_string(tex), typst_math(tex), id))
+  end
+  local anchors = pandoc.Inlines(para.content):filter(function(inline)
+    return inline.t == "Span" and #inline.content == 0
+  end)
+  return pandoc.Para(anchors .. { pandoc.Span({ math, pandoc.Space(), pandoc.Str("(" .. numbers[id] .. ")") },
+    { id = id, class = "quarto-equation" }) })
+end
+
+-- Typst's PDF/UA export refuses a formula without alt text: every other formula gets its TeX
+-- source (`;` ends the embedded code, so text right after the formula stays text).
+local function math_alt(math)
+  if typst then
+    return pandoc.RawInline("typst", string.format("#math.equation(block: %s, alt: %s, %s.body);",
+      tostring(math.mathtype == "DisplayMath"), typst_string(math.text), typst_math(math.text)))
+  end
+end
+
 local function header(h)
   local number = h.attributes.number
   h.attributes.number = nil
@@ -308,6 +495,6 @@ end
 -- Figures before lone images: a figure's image must still be an Image when it is handled.
 return {
   { Pandoc = collect },
-  { Figure = figure, Table = table_, Header = header, Cite = cite },
-  { Image = inline_image },
+  { Figure = figure, Table = table_, Header = header, Cite = cite, Para = equation },
+  { Image = inline_image, Math = math_alt },
 }

@@ -27,7 +27,7 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
                       encoding="utf-8")
     run_pandoc(
         book, source, "html5", output,
-        "--standalone", "--embed-resources", "--toc", "--toc-depth=2",
+        "--standalone", "--embed-resources", "--toc", "--toc-depth=2", "--mathml",
         "--css", str(template(book.root, STYLESHEET)),
         "--include-in-header", str(policy), "--include-before-body", str(banner), "--include-after-body", str(footer),
         *_metadata_args(info), epoch=info.epoch,

@@ -16,9 +16,10 @@ from underlag.engine.confine import PACKAGE, SHIPPED_TEMPLATES
 FILTER_DIR = PACKAGE / "engine" / "filters"
 # The packaged templates: used by a project (e.g. a plain Quarto book) for every file it lacks.
 DEFAULT_TEMPLATES = SHIPPED_TEMPLATES
-# Order matters: chapters are unwrapped first, callouts take their headings before numbering;
+# Order matters: chapters are unwrapped first, Quarto's figure and table divs become figures and
+# tables, numbering marks a callout's title heading (callouts.lua takes it after) and numbers callouts;
 # the DOCX's source anchors come last, when figures have their final shape.
-FILTERS = ("chapters.lua", "callouts.lua", "crossref.lua", "code.lua", "blocks.lua", "anchors.lua")
+FILTERS = ("chapters.lua", "floats.lua", "crossref.lua", "callouts.lua", "code.lua", "blocks.lua", "anchors.lua")
 MARKDOWN = "markdown-implicit_header_references"
 STATUS_LABELS = {"utkast": "UTKAST", "förslag": "FÖRSLAG"}
 
