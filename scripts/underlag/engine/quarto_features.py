@@ -146,7 +146,7 @@ class _Locator:
 
     def problem(self, chapter: int, needle: str, message: str, occurrence: int = 0) -> Problem:
         place = self.find(chapter, needle, occurrence)
-        return Problem(place.file, place.line, place.column, message)
+        return Problem(place.path, place.line, place.column, message)
 
 
 def _chapters(document: dict):

@@ -1,0 +1,72 @@
+"""Quarto book features together in one book (the conformance books of figure and table divs,
+subfigures, linked figures, callout cross-references, equations, code attributes, raw HTML
+tables, widths and parts): the PDF still passes the PDF/UA-1 checker and the HTML axe-core; and
+what cannot be resolved is named with its file and line before any tool runs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from test_accessibility import axe_violations
+
+from underlag.commands.build import Options, build
+
+SUITE = Path(__file__).parent / "conformance"
+BOOKS = ["figure-table-divs", "callout-crossref", "equations", "code-attributes", "html-table", "widths"]
+
+
+def feature_book(folder: Path) -> Path:
+    """Each conformance book's chapter as a chapter of one book, in its own folder, in two parts."""
+    for name in BOOKS:
+        shutil.copytree(SUITE / name, folder / name, ignore=shutil.ignore_patterns("expect.yaml"))
+    chapters = [f"{name}/index.qmd" for name in BOOKS]
+    config = {"book": {"output-file": "bok", "chapters": [{"part": "Första delen", "chapters": chapters[:3]},
+                                                         {"part": "Andra delen", "chapters": chapters[3:]}]},
+              "title": "Quartofunktioner", "lang": "sv-SE", "status": "fastställd", "date": "2025-03-31"}
+    (folder / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    return build(feature_book(tmp_path_factory.mktemp("features") / "book"), Options()).outputs
+
+
+def test_the_pdf_passes_a_pdf_ua_checker(outputs):
+    import pdfua
+
+    result = pdfua.validate(str(outputs["pdf"]))
+    assert len([o for o in result.outcomes if o.skipped_reason is None]) >= 10
+    assert not result.findings, [str(f) for f in result.findings[:10]]
+
+
+def test_the_html_has_no_wcag_violations(outputs):
+    violations = axe_violations(outputs["html"])
+    assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in violations]
+
+
+LOCATED = {
+    "Se [kapitlet](saknas.qmd).": ("index.qmd:5:15", "länken går till 'saknas.qmd', som inte är ett kapitel i boken"),
+    "Se [avsnittet](index.qmd#sec-saknas).": ("index.qmd:5:16", "länken går till '#sec-saknas' i index.qmd, men där "
+                                                                 "finns inget sådant id"),
+    "<table>\n<tr><td>1</td></tr>\n\nText.": ("index.qmd:5:1", "HTML-tabellen avslutas aldrig med </table>"),
+    "<table>\n</table>": ("index.qmd:5:1", "HTML-tabellen gick inte att läsa som en tabell"),
+    "Se @nte-saknas.": ("index.qmd:5:4", "cross-reference '@nte-saknas' has no target"),
+}
+
+
+@pytest.mark.parametrize("source", LOCATED)
+def test_what_cannot_be_resolved_is_named_with_its_line(source, tmp_path, capsys):
+    from underlag.commands.cli import main
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "_quarto.yml").write_text("book:\n  chapters: [index.qmd]\ntitle: Fel\n", "utf-8")
+    (folder / "index.qmd").write_text("# Kapitel\n\nText.\n\n" + source + "\n", "utf-8")
+    assert main(["build", "--project", str(folder)]) == 2
+    message = capsys.readouterr().err
+    place, what = LOCATED[source]
+    assert f"{place}: {what}" in message, message
