@@ -54,6 +54,8 @@ LOCATED = {
                                                                  "finns inget sådant id"),
     "<table>\n<tr><td>1</td></tr>\n\nText.": ("index.qmd:5:1", "HTML-tabellen avslutas aldrig med </table>"),
     "<table>\n</table>": ("index.qmd:5:1", "HTML-tabellen gick inte att läsa som en tabell"),
+    "::: {#tbl-tva}\n| A |\n|---|\n| 1 |\n\n| B |\n|---|\n| 2 |\n\nTvå tabeller\n:::": (
+        "index.qmd:5:6", "tabelldiven #tbl-tva ska innehålla en enda tabell"),
     "Se @nte-saknas.": ("index.qmd:5:4", "cross-reference '@nte-saknas' has no target"),
 }
 
@@ -70,3 +72,16 @@ def test_what_cannot_be_resolved_is_named_with_its_line(source, tmp_path, capsys
     message = capsys.readouterr().err
     place, what = LOCATED[source]
     assert f"{place}: {what}" in message, message
+
+
+def test_a_linked_figure_keeps_its_link_in_every_format(outputs):
+    import zipfile
+
+    from conftest import html_tree
+    from test_conformance import pdf_links
+
+    anchors = [a for a in html_tree(outputs["html"]).iter("a") if a.get("href") == "https://example.org/staplar"]
+    assert [img.get("alt") for a in anchors for img in a.iter("img")] == ["Staplar som länkar vidare"]
+    relations = zipfile.ZipFile(outputs["docx"]).read("word/_rels/document.xml.rels").decode()
+    assert 'Target="https://example.org/staplar"' in relations
+    assert "https://example.org/staplar" in pdf_links(outputs["pdf"])[1]

@@ -40,6 +40,7 @@ def resolve(document: dict, lines, root: Path, metadata: dict, profiles: tuple[s
     _document_options(document, metadata)
     problems = _chapter_links(document, locator)
     problems += _html_tables(document, locator)
+    problems += _table_divs(document, locator)
     return problems
 
 
@@ -227,6 +228,34 @@ def _normalise(path: str) -> str:
         elif part not in (".", ""):
             parts.append(part)
     return "/".join(parts)
+
+
+# -- table divs ---------------------------------------------------------------------------------
+def _table_divs(document: dict, locator: _Locator) -> list[Problem]:
+    """`::: {#tbl-x}` holds one table and, last, its caption (floats.lua turns it into that table);
+    several tables (Quarto's subtables) or other content are named here, not left to fail late."""
+    problems = []
+    for index, _, div in _chapters(document):
+        def check(element: dict) -> None:
+            if element["t"] != "Div" or not element["c"][0][0].startswith("tbl-"):
+                return
+            blocks = [b for b in element["c"][1] if not _anchor_marker(b)]
+            if len(blocks) > 1 and blocks[-1]["t"] in ("Para", "Plain"):
+                blocks = blocks[:-1]  # the caption
+            if [b["t"] for b in blocks] != ["Table"]:
+                label = element["c"][0][0]
+                problems.append(locator.problem(index, "#" + label, f"tabelldiven #{label} ska innehålla en enda tabell "
+                                                "och sist dess rubrik; flera tabeller (deltabeller) eller annat "
+                                                "innehåll stöds inte här: dela upp den i en tabelldiv per tabell"))
+
+        _walk(div["c"][1], check)
+    return problems
+
+
+def _anchor_marker(block: dict) -> bool:
+    """The review anchors' marker paragraph before a table (render/anchors.py), made of empty spans."""
+    return block["t"] == "Para" and bool(block["c"]) and all(
+        inline["t"] == "Span" and not inline["c"][1] for inline in block["c"])
 
 
 # -- raw HTML tables ----------------------------------------------------------------------------

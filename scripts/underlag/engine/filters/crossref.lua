@@ -358,8 +358,11 @@ local function figure(fig)
     return subfigures(fig)
   end
   local img = first_image(fig)
-  if not img then
-    return nil
+  if not img then -- a figure div of text or other content: Typst numbers and captions it itself
+    if not typst then
+      fig.caption = prefix_caption(fig.caption, "fig", fig.identifier)
+    end
+    return fig
   end
   local alt = alt_text(img, fig)
   local align = figure_align(fig, img)
