@@ -16,6 +16,7 @@ local caption_labels = { fig = "Figur", tbl = "Tabell" }
 -- Quarto's callout cross-reference prefixes and the callout each belongs to
 local callout_kinds = { nte = "note", tip = "tip", wrn = "warning", imp = "important", cau = "caution" }
 local numbers = {}
+local titles = {} -- an unnumbered section's id -> its title, the text of a reference to it
 local parents = {} -- a subfigure's id -> its figure's id (Typst refers to the figure, then the letter)
 local typst = FORMAT == "typst"
 
@@ -80,10 +81,10 @@ local function collect(doc)
       elseif unnumbered_chapter and not h.classes:includes("unnumbered") then
         -- Quarto: the sections of an unnumbered chapter are unnumbered too, not "1.1" under the last one
         h.classes:insert("unnumbered")
-        return h
       end
       if h.classes:includes("unnumbered") then
-        return nil
+        titles[h.identifier] = pandoc.utils.stringify(h.content)
+        return h
       end
       counters[h.level] = counters[h.level] + 1
       for level = h.level + 1, #counters do
@@ -172,6 +173,10 @@ local function reference(citation)
     return nil
   end
   local key = kind:lower() .. id:sub(#kind + 1)
+  if numbers[key] == nil and titles[key] then -- an unnumbered section: its title stands for a number
+    return typst and pandoc.RawInline("typst", string.format("#link(<%s>)[#%s]", key, typst_string(titles[key])))
+      or pandoc.Link(titles[key], "#" .. key)
+  end
   if numbers[key] == nil then
     error("cross-reference @" .. id .. " has no target")
   end
