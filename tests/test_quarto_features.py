@@ -85,3 +85,14 @@ def test_a_linked_figure_keeps_its_link_in_every_format(outputs):
     relations = zipfile.ZipFile(outputs["docx"]).read("word/_rels/document.xml.rels").decode()
     assert 'Target="https://example.org/staplar"' in relations
     assert "https://example.org/staplar" in pdf_links(outputs["pdf"])[1]
+
+
+def test_a_part_without_chapters_is_named(tmp_path, capsys):
+    from underlag.commands.cli import main
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "_quarto.yml").write_text("book:\n  chapters:\n    - index.qmd\n    - part: Tom del\ntitle: Fel\n", "utf-8")
+    (folder / "index.qmd").write_text("# Kapitel\n", "utf-8")
+    assert main(["build", "--project", str(folder)]) == 2
+    assert "_quarto.yml:4:7: part 'Tom del' has no chapters" in capsys.readouterr().err

@@ -265,6 +265,9 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
             line, column = positions.get(("book", key, index), (None, None))
             part = _part(root, entry, line, column, source, problems) if isinstance(entry, dict) else None
             entries = (entry.get("chapters") or []) if isinstance(entry, dict) else [entry]
+            if part and not entries:
+                problems.append(Problem(source, line, column, f"part '{entry.get('part')}' has no chapters; list them "
+                                                              "under chapters: in the part, or remove the part"))
             for number, name in enumerate(entries):
                 path = root / str(name)
                 if not path.resolve().is_relative_to(root.resolve()):
