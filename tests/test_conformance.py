@@ -6,7 +6,8 @@ keys), `all` (text in every format), `html`/`docx`/`pdf` (text in that format on
 `absent` and `absent_<format>` (text that must not appear), `alt` (image alt text in HTML and
 DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `toc` (headings in the HTML
 and PDF contents and styled as headings in the DOCX, whose contents field Word fills from them),
-`pagebreak`, `formulas` (TeX of each formula: MathML in the HTML, OMML
+`pagebreak`, `subfigure_columns` (figure id: the subcaptions of each
+column, left to right), `formulas` (TeX of each formula: MathML in the HTML, OMML
 in the DOCX, a tagged formula with that alt text in the PDF), `image_widths` (image alt text: its width, "50%" of the text or a length in pt, in
 every format), `image_align` (alt text: left, center or right), `column_widths` (each table's
 column widths in %; `column_words` names each table's header words, whose places in the PDF show
@@ -26,6 +27,7 @@ import yaml
 import output_geometry as geometry
 from conftest import docx_text, html_tree, pdf_text
 from docx import Document
+from lxml import etree
 from pypdf import PdfReader
 
 from underlag.commands.build import Options, build
@@ -33,6 +35,7 @@ from underlag.commands.build import Options, build
 SUITE = Path(__file__).parent / "conformance"
 CASES = sorted(p.name for p in SUITE.iterdir() if (p / "expect.yaml").is_file())
 FORMATS = ("html", "docx", "pdf")
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def words(text: str) -> str:
@@ -181,6 +184,18 @@ def test_case_structure(case):
     for alt in expect.get("alt", []):
         assert alt in [img.get("alt") for img in html.iter("img")]
         assert f'descr="{alt}"' in docx_xml
+    for figure, columns in expect.get("subfigure_columns", {}).items():
+        panel = html.get_element_by_id(figure).find(".//div[@class='quarto-layout-panel']")
+        assert f"repeat({len(columns)}, 1fr)" in panel.get("style"), figure
+        body = etree.fromstring(docx_xml.encode())
+        start = body.find(f".//{W}bookmarkStart[@{W}name='{figure}']")
+        cells = start.getnext().find(f"{W}tr").findall(f"{W}tc")
+        assert [[c in "".join(cell.itertext()) for c in column] for cell, column in zip(cells, columns)] == \
+            [[True] * len(column) for column in columns] and len(cells) == len(columns), figure
+        # in the PDF each column's subcaptions stand one under the other, the columns side by side
+        middles = [[geometry.pdf_word_centres(outputs["pdf"], c.split()[-1])[-1] for c in column] for column in columns]
+        assert all(max(m) - min(m) < 15 for m in middles), middles
+        assert all(b[0] - a[0] > 50 for a, b in zip(middles, middles[1:])), middles
     if "formulas" in expect:
         annotations = [words(a.text_content()) for a in html.iter("{*}annotation", "annotation")]
         assert all(words(tex) in annotations for tex in expect["formulas"]), annotations

@@ -348,10 +348,22 @@ local function subfigures(fig)
       .. "caption: [%s])%s", columns, table.concat(cells, ", "), typst_caption(fig), typst_label(fig)))
   end
   fig.caption = prefix_caption(fig.caption, "fig", fig.identifier)
-  if FORMAT ~= "docx" then -- pandoc's DOCX writer sets subfigures side by side in a table itself
-    local grid = string.format("display: grid; grid-template-columns: repeat(%d, 1fr); gap: 1em", columns)
-    fig.content = { pandoc.Div(fig.content, { style = grid, class = "quarto-layout-panel" }) }
+  if FORMAT == "docx" then
+    -- pandoc's DOCX writer sets each block of the figure in a table cell of one row: with more
+    -- subfigures than columns, each cell holds a column's subfigures, one under the other
+    if #fig.content > columns then
+      local cells = {}
+      for index, block in ipairs(fig.content) do
+        local column = (index - 1) % columns + 1
+        cells[column] = cells[column] or pandoc.Div({})
+        cells[column].content:insert(block)
+      end
+      fig.content = cells
+    end
+    return fig
   end
+  local grid = string.format("display: grid; grid-template-columns: repeat(%d, 1fr); gap: 1em", columns)
+  fig.content = { pandoc.Div(fig.content, { style = grid, class = "quarto-layout-panel" }) }
   return fig
 end
 
