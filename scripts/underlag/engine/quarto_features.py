@@ -82,19 +82,14 @@ def _conditions(elements: list, metadata: dict, profiles: tuple[str, ...]) -> li
             kind = next((c for c in classes if c in CONDITIONS), None)
             if kind and book:
                 inner = _conditions(inner, metadata, profiles)
-                holds = _book_condition_holds(book, metadata, profiles)
                 rest = [[k, v] for k, v in pairs if k not in BOOK_CONDITIONS]
-                format_left = any(k in FORMAT_CONDITIONS for k, _ in rest)
-                shown = holds if kind == "content-visible" else not holds
-                if kind == "content-visible" and not holds:
-                    continue  # every condition must hold: one that does not hides it
-                if kind == "content-hidden" and not holds:
-                    result.extend(inner)  # hidden only when every condition holds
-                    continue
-                if format_left:  # the format decides, in blocks.lua
+                if not _book_condition_holds(book, metadata, profiles):
+                    # visible needs every condition, hidden hides only when every condition holds
+                    result.extend([] if kind == "content-visible" else inner)
+                elif any(k in FORMAT_CONDITIONS for k, _ in rest):  # the format decides, in blocks.lua
                     result.append({**element, "c": [[identifier, classes, rest], inner]})
-                elif shown:
-                    result.extend(inner)
+                else:
+                    result.extend(inner if kind == "content-visible" else [])
                 continue
         result.append({**element, "c": _conditions(content, metadata, profiles)}
                       if isinstance(content, list) else element)
