@@ -37,7 +37,7 @@ from underlag.engine.privacy import scan_project
 INPUTS = ("_quarto*.yml", "_variables.yml", "data", "chapters", "templates", "figures/static",
           ":(exclude)chapters/_generated")  # written by every build, even where no .gitignore says so
 PACKAGES = ("underlag", "pydantic", "PyYAML", "Jinja2", "matplotlib", "numpy", "pandas", "python-docx",
-            "pypandoc-binary", "typst", "rich")
+            "pypandoc-binary", "typst", "rich", "fontpkg-noto-serif", "fontpkg-noto-sans")
 # How settled an item is. A version's status asks every item to reach a rank; a status the
 # table does not know (a new one in the model) counts as the least settled, so the gate fails closed.
 SETTLED = {"exempel": 0, "saknas": 0, "preliminär": 1, "förslag": 2, "fastställd": 3}
