@@ -140,9 +140,9 @@ def test_a_new_project_builds_at_once_and_passes_the_strict_check(installed, tmp
     project = folder / "rapport"
     assert (project / ".gitignore").is_file()
     run([installed["underlag"], "check", "--strict"], cwd=project, env=installed["env"])
-    # the Swedish dictionary came with pip too: lint reads it and the starter's text passes
-    linted = run([installed["underlag"], "lint"], cwd=project, env=installed["env"])
-    assert "Lint is clean" in linted.stderr + linted.stdout and "ordlistan" not in linted.stdout
+    # the Swedish dictionary came with pip too: lint finds it (else it warns, exit status 2) and the
+    # starter's text passes
+    run([installed["underlag"], "lint"], cwd=project, env=installed["env"])
     run([installed["underlag"], "build"], cwd=project, env=installed["env"])
     assert_real_outputs(project / "report", output)
 
