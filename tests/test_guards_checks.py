@@ -52,15 +52,27 @@ def test_check_report_runs_every_check(real):
 @pytest.mark.parametrize("count", [2, 6])
 def test_three_to_five_alternatives(real, count):
     alternatives = (real.alternatives * 2)[:count]
-    assert shown(checks.check_alternative_count(changed(real, alternatives=alternatives), "data/alternativ")) == [
+    assert shown(checks.check_alternative_count(changed(real, alternatives=alternatives), "data/alternativ",
+                                                "förslag")) == [
         f"data/alternativ: there are {count} alternatives; a decision basis compares 3–5: add or remove files in "
         "this folder"]
     for fine in (3, 5):
         assert checks.check_alternative_count(changed(real, alternatives=(real.alternatives * 2)[:fine]), "x") == []
 
 
+@pytest.mark.parametrize("count, problems", [(1, 0), (2, 0), (6, 1)])
+def test_a_draft_may_have_fewer_alternatives_but_never_more(real, count, problems):
+    """`underlag new` starts a draft with one example alternative; the shortfall is listed by check,
+    and a status beyond utkast (the report's own or publish's --status) refuses it."""
+    draft = changed(real, meta=changed(real.meta, status="utkast"), alternatives=(real.alternatives * 2)[:count])
+    assert len(checks.check_alternative_count(draft, "data/alternativ")) == problems
+    assert len(checks.check_alternative_count(draft, "data/alternativ", "fastställd")) == 1
+    listed = [line for line in checks.review_listing(draft) if line.startswith("data/alternativ:")]
+    assert len(listed) == (1 if count < 3 else 0)
+
+
 def test_the_folder_of_alternatives_is_named_relative_to_the_project(real):
-    problems = checks.check_report(changed(real, alternatives=real.alternatives[:2]), PROJECT)
+    problems = checks.check_report(changed(real, alternatives=real.alternatives * 2), PROJECT)
     assert [p.path for p in problems if "alternatives;" in p.message] == ["data/alternativ"]
 
 

@@ -165,3 +165,17 @@ def test_a_missing_part_is_named(settled):  # at the start of the file, after it
                 "assessments; {}")
     assert refusal(settled) == [expected.format(tail("fastställd"))]
     assert refusal(settled, "förslag") == [expected.format(tail("förslag"))]
+
+
+
+def test_a_draft_with_too_few_alternatives_cannot_be_published_beyond_utkast(tmp_path):
+    """`underlag new` starts a draft with one alternative, which check accepts while the report is
+    utkast; a version published as förslag or fastställd must compare three or more."""
+    from underlag.commands.new import create_project
+
+    project = tmp_path / "ny"
+    create_project(project, "beslutsunderlag")
+    for status in ("förslag", "fastställd"):
+        assert "data/alternativ: there are 1 alternatives; a decision basis compares 3–5: add or remove files " \
+               "in this folder" in refusal(project, status), status
+    assert status_problems(project, "utkast") == []

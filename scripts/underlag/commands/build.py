@@ -119,6 +119,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
     from importlib import metadata
 
     from underlag.engine.render.pandoc import FILTER_DIR, template
+    from underlag.engine.render.pdf import font_versions
 
     templates = {"pdf": ["typst/report.typ"], "docx": ["docx/styles.yaml"], "html": ["html/style.css"]}[fmt]
     return digest(
@@ -129,6 +130,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
         *(file_hash(path) for path in assembled.images),
         *(file_hash(path) for path in [*book.bibliography, *([book.csl] if book.csl else [])]),
         metadata.version("pypandoc-binary"), metadata.version("typst"), package_digest(),
+        font_versions() if fmt == "pdf" else None,
         # the DOCX records its sources' hashes (review --apply): a changed shortcode must rebuild it
         [(relative(path, book.root), file_hash(path)) for path in dict.fromkeys(l.path for l in assembled.lines)]
         if fmt == "docx" else None,

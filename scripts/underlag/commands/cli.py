@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("folder", type=Path, help="the new project's folder (absent or empty)")
     new.add_argument("--mall", default="beslutsunderlag", choices=["beslutsunderlag", "bok"],
                      help="beslutsunderlag (the decision-basis form, default) or bok (a plain Quarto book)")
-    new.add_argument("--git", action="store_true", help="also run git init in the new folder")
+    new.add_argument("--git", action="store_true", help="also run git init and make the first commit")
     return parser
 
 

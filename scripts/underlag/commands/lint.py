@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from underlag.engine.assemble import FENCE, SHORTCODE, _Assembler, _read_lines, assemble
 from underlag.engine.book import Book
 from underlag.engine.errors import InputError, Problem, relative
 
-DICTIONARY = "/usr/share/hunspell/sv_SE"  # Debian's hunspell-sv
+# The Swedish hunspell dictionary comes with pip (hunspell-sv, LGPL-3.0, built on Göran Andersson's
+# SFOL as the Linux distributions' sv_SE is): the same words on Windows, macOS and Linux. Its files
+# are installed beside the environment (<prefix>/share/hunspell), so they are found through the
+# package's file list, not a fixed folder.
+DICTIONARY_PACKAGE = "hunspell-sv"
+DICTIONARY_FILE = "sv_SE.dic"
 WORD_LIST = "chapters/ordlista.txt"
 LIX_LIMIT = 50
 LIX_STRICT_LIMIT = 40  # for the parts listed under `lix-strict:` in _quarto.yml (summary, proposal, brief)
@@ -44,9 +50,31 @@ TYPOGRAPHY = [
 
 @cache
 def dictionary():
+    """The Swedish dictionary, or None when it is not installed (lint then says so once)."""
     from spylls.hunspell import Dictionary
 
-    return Dictionary.from_files(DICTIONARY)
+    base = dictionary_path()
+    return Dictionary.from_files(str(base)) if base else None
+
+
+def dictionary_path() -> Path | None:
+    """sv_SE without its suffix (spylls adds .dic and .aff), from the installed package's files."""
+    try:
+        files = metadata.distribution(DICTIONARY_PACKAGE).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        if file.name == DICTIONARY_FILE:
+            dic = Path(file.locate())
+            if dic.is_file() and dic.with_suffix(".aff").is_file():
+                return dic.with_suffix("")
+    return None
+
+
+def missing_dictionary() -> Problem:
+    return Problem(".", None, None, f"den svenska ordlistan (paketet {DICTIONARY_PACKAGE}) saknas, så stavningen "
+                   f"kontrollerades inte; installera den med pip install {DICTIONARY_PACKAGE} eller installera om "
+                   "underlag", "warning")
 
 
 def lint(root: Path, profile: str | None = None) -> list[Problem]:
@@ -59,6 +87,8 @@ def lint(root: Path, profile: str | None = None) -> list[Problem]:
     except InputError as exc:
         problems += exc.problems
     words = _word_list(root)
+    if dictionary() is None:
+        problems.append(missing_dictionary())
     for chapter in book.chapters:
         problems += check_chapter(book, chapter.path, words)
     problems += unused_parts(book)
@@ -114,7 +144,8 @@ def check_chapter(book: Book, path: Path, words: set[str]) -> list[Problem]:
 
 
 def _known(word: str, words: set[str]) -> bool:
-    return word in words or word.lower() in words or len(word) == 1 or dictionary().lookup(word)
+    return (word in words or word.lower() in words or len(word) == 1 or dictionary() is None
+            or dictionary().lookup(word))
 
 
 def check_headings(shown: str, lines) -> list[Problem]:

@@ -43,14 +43,33 @@ def create_project(folder: Path, starter: str, git: bool = False) -> list[Path]:
 
         write_schemas(folder)
     if git:
-        _git_init(folder)
+        _git_init(folder, starter)
     return sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.relative_to(folder).parts)
 
 
-def _git_init(folder: Path) -> None:
-    """A repository with the starter as its first commit is left to the writer: only `git init`,
-    because the author's name and e-mail are theirs to set."""
-    result = subprocess.run(["git", "init", "-q", "-b", "main", str(folder)], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise UsageError(f"git init misslyckades i {folder}: {result.stderr.strip()}; installera Git "
-                         "eller skapa projektet utan --git")
+def _git_init(folder: Path, starter: str) -> None:
+    """A repository whose first commit is the starter, so the version history (`underlag publish`,
+    the change log) works at once. The commit is made in the writer's own Git name; without one,
+    Git refuses and the writer is told how to set it and commit."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
+
+    try:
+        steps = [("init", "-q", "-b", "main"), ("add", "-A"),
+                 ("commit", "-q", "-m", f"Nytt projekt från underlag new (mallen {starter})")]
+        for step in steps:
+            result = git(*step)
+            if result.returncode != 0:
+                break
+    except FileNotFoundError:
+        raise UsageError(f"Git finns inte på datorn, så {folder} blev ingen Git-mapp; installera Git "
+                         "eller skapa projektet utan --git") from None
+    if result.returncode == 0:
+        return
+    if step[0] == "commit":
+        raise UsageError(f"projektet finns i {folder} och Git är igång, men den första incheckningen kräver ditt "
+                         'namn och din e-post i Git; kör git config --global user.name "Ditt namn" och '
+                         "git config --global user.email din@adress, och sedan git add -A och "
+                         'git commit -m "Nytt projekt" i mappen')
+    raise UsageError(f"git {step[0]} misslyckades i {folder}: {result.stderr.strip()}; skapa projektet utan "
+                     "--git och kör git init själv")

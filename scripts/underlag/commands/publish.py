@@ -37,7 +37,7 @@ from underlag.engine.privacy import scan_project
 INPUTS = ("_quarto*.yml", "_variables.yml", "data", "chapters", "templates", "figures/static",
           ":(exclude)chapters/_generated")  # written by every build, even where no .gitignore says so
 PACKAGES = ("underlag", "pydantic", "PyYAML", "Jinja2", "matplotlib", "numpy", "pandas", "python-docx",
-            "pypandoc-binary", "typst", "rich")
+            "pypandoc-binary", "typst", "rich", "fontpkg-noto-serif", "fontpkg-noto-sans")
 # How settled an item is. A version's status asks every item to reach a rank; a status the
 # table does not know (a new one in the model) counts as the least settled, so the gate fails closed.
 SETTLED = {"exempel": 0, "saknas": 0, "preliminär": 1, "förslag": 2, "fastställd": 3}
@@ -153,7 +153,7 @@ def document_status(root: Path, profile: str | None) -> str:
 
 def status_problems(root: Path, status: str) -> list[Problem]:
     """Every item less settled than the version's status allows, located; none for utkast."""
-    from underlag.report.checks import non_final_items
+    from underlag.report.checks import check_alternative_count, non_final_items
     from underlag.report.load import load_report
 
     required = REQUIRED.get(status, 0)
@@ -168,7 +168,8 @@ def status_problems(root: Path, status: str) -> list[Problem]:
     for alt in report.alternatives:
         for part in alt.saknas if SETTLED["saknas"] < required else []:
             problems.append(_unsettled(alt, f"alternativ '{alt.id}' saknar fortfarande {part}", status))
-    return problems
+    # a draft may hold fewer than three alternatives; a version beyond utkast may not
+    return problems + check_alternative_count(report, "data/alternativ", status)
 
 
 def _unsettled(record, what: str, status: str) -> Problem:

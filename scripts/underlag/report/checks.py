@@ -14,7 +14,7 @@ from pathlib import Path
 from underlag.report import model
 from underlag.engine.confine import SHIPPED_TEMPLATES
 from underlag.engine.errors import Problem, relative
-from underlag.report.text import NUMBER_WORDS
+from underlag.report.text import NUMBER_WORDS, number_word
 
 ALTERNATIVE_COUNT = (3, 5)  # a decision basis compares this many alternatives
 WEIGHT_TOLERANCE = 0.001
@@ -49,9 +49,13 @@ def _problem(record: model.Record, message: str, severity: str = "error") -> Pro
     return Problem(path, line, None, message, severity)
 
 
-def check_alternative_count(report: model.Report, alternatives_dir: str) -> list[Problem]:
+def check_alternative_count(report: model.Report, alternatives_dir: str, status: str | None = None) -> list[Problem]:
+    """3–5 alternatives. A draft (status utkast) may have fewer while the writers add them one by one
+    (`underlag new` starts with one example); `underlag check` then names the shortfall among what is
+    not final, and a version with a status beyond utkast (`status`, else the report's) is refused."""
     low, high = ALTERNATIVE_COUNT
-    if low <= len(report.alternatives) <= high:
+    count = len(report.alternatives)
+    if count <= high and (count >= low or (status or report.meta.status) == "utkast"):
         return []
     return [Problem(alternatives_dir, None, None,
                     f"there are {len(report.alternatives)} alternatives; a decision basis compares {low}–{high}: "
@@ -446,6 +450,11 @@ def review_listing(report: model.Report) -> list[str]:
     for note in report.notes.notes:
         path, line = note.origin or ("data/anteckningar.yaml", None)
         lines.append(f"{path}:{line}: anteckning om {note.about}: {note.text}")
+    low = ALTERNATIVE_COUNT[0]
+    if len(report.alternatives) < low:
+        lines.append(f"data/alternativ: utkastet har {number_word(len(report.alternatives), True)} "
+                     f"alternativ; ett beslutsunderlag jämför minst {number_word(low, True)}, så lägg till fler "
+                     "innan rapporten blir ett förslag")
     counts = Counter(status for _, _, status in non_final_items(report))
     if counts:
         parts = [f"{counts[s]} {name}" for s, name in (("exempel", "exempel"), ("preliminär", "preliminära"),

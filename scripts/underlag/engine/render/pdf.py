@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from dataclasses import asdict
+from importlib import metadata, resources
 from pathlib import Path
 
 from underlag.engine.book import Book
@@ -12,7 +13,11 @@ from underlag.engine.errors import ToolError
 from underlag.engine.render.pandoc import DocumentInfo, run_pandoc, template
 
 TEMPLATE = "typst/report.typ"
-FONT_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/dejavu")
+# The fonts come with pip, never from the system, so the same PDF comes out on Linux, Windows and
+# macOS: the template's Noto Serif (body) and Noto Sans (headings, tables), as the fontpkg packages
+# ship them (OFL-1.1, the licence inside each package), and Typst's own embedded fonts for
+# anything else. Typst is told to ignore the system's fonts.
+FONT_PACKAGES = {"fontpkg-noto-serif": "fontpkg_noto_serif", "fontpkg-noto-sans": "fontpkg_noto_sans"}
 
 
 def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
@@ -39,7 +44,7 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
             str(main),
             output=str(output),
             root=str(work),
-            font_paths=[d for d in FONT_DIRS if Path(d).is_dir()],
+            font_paths=font_paths(),
             ignore_system_fonts=True,
             sys_inputs=inputs,
             pdf_standards=["ua-1"],
@@ -51,6 +56,26 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
     except OSError as exc:  # Typst's own write failed, e.g. "No space left on device (os error 28)"
         raise ToolError(f"Typst kunde inte skriva PDF-filen {output.name}: {exc}; kontrollera att disken har "
                         "ledigt utrymme och att mappen går att skriva i, och bygg igen") from None
+
+
+def font_paths() -> list[str]:
+    """The folders of the packaged fonts, read through importlib.resources."""
+    try:
+        return [str(resources.files(module) / "files") for module in FONT_PACKAGES.values()]
+    except ModuleNotFoundError as exc:
+        raise ToolError(f"typsnittspaketet {exc.name} saknas; installera om verktyget med "
+                        "pip install underlag, som hämtar typsnitten") from None
+
+
+def font_versions() -> list[tuple[str, str]]:
+    """The font packages' versions: a new font version changes the PDF, so it is part of its key."""
+    versions = []
+    for package in FONT_PACKAGES:
+        try:
+            versions.append((package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            versions.append((package, "saknas"))
+    return versions
 
 
 def _timestamp(info: DocumentInfo) -> int:
