@@ -16,13 +16,14 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from underlag.engine.book import Book, Chapter
+from underlag.engine.codeblocks import CodeBlock, code_blocks, code_flags, without_inline_code
 from underlag.engine.confine import inside
 from underlag.engine.errors import InputError, Problem, relative
 from underlag.engine.escape import markdown
 from underlag.engine.guarded_yaml import expect, parse_yaml, read_text
 
 SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^`]*)")
+INCLUDE = re.compile(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*")
 LABEL = re.compile(r"\{#((?:fig|tbl|sec)-[\w-]*\w)")
 REFERENCE = re.compile(r"(?<![\w@\\])@((?:fig|tbl|sec|Fig|Tbl|Sec)-[\w-]*\w)")
 CITATION = re.compile(r"(?<![\w@\\])@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?)")
@@ -46,6 +47,7 @@ class SourceLine:
     text: str
     path: Path
     line: int
+    code: bool = False  # inside a code block (fences included), as the parser sees it (codeblocks.py)
 
 
 @dataclass(frozen=True)
@@ -80,18 +82,21 @@ class _Assembler:
         wrap = [SourceLine(opening, chapter.path, 1), SourceLine("", chapter.path, 1)]
         return wrap + body + [SourceLine("", chapter.path, 1), SourceLine(CHAPTER_FENCE, chapter.path, 1)]
 
-    def expand(self, path: Path, lines: list[SourceLine], stack: list[Path]) -> list[SourceLine]:
+    def expand(self, path: Path, lines: list[SourceLine], stack: list[Path], in_code: bool = False) -> list[SourceLine]:
+        """The file's lines with shortcodes expanded; `in_code`: the file is included into a code block."""
+        if in_code:
+            return [line for source in lines for line in self.code_line(source, stack)]
+        blocks = {block.first: block for block in code_blocks([line.text for line in lines])}
         result: list[SourceLine] = []
-        for source, in_code, info in _code_state(lines):
-            if in_code:
-                if re.match(r"\{[A-Za-z]", info):  # {python}, {r}: not {.class} or {=format} (raw)
-                    self.problem(source.path, source.line,
-                                 f"executable code cell {info} is not supported by the "
-                                 "embedded engine; show code with ```python or run it in a data stage")
-                result.append(source)
+        index = 0
+        while index < len(lines):
+            if block := blocks.get(index):
+                result += self.code_block(lines[block.first:block.end], block, stack)
+                index = block.end
                 continue
-            include = re.fullmatch(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*", source.text)
-            if include:
+            source = lines[index]
+            index += 1
+            if include := INCLUDE.fullmatch(source.text):
                 result.extend(self.include(source, include.group(1), stack))
                 continue
             if source.text.strip() == "{{< pagebreak >}}":
@@ -100,7 +105,31 @@ class _Assembler:
             result.append(SourceLine(self.inline_shortcodes(source), source.path, source.line))
         return result
 
-    def include(self, source: SourceLine, target: str, stack: list[Path]) -> list[SourceLine]:
+    def code_block(self, lines: list[SourceLine], block: CodeBlock, stack: list[Path]) -> list[SourceLine]:
+        """A code block as Quarto treats it: a cell that would run is reported, an escaped cell
+        (```` ```{{r}} ````) is shown as code with its fences, and shortcodes are expanded (Quarto
+        expands them in code too, and splices includes there) unless the block says
+        `shortcodes=false`."""
+        opening = lines[0]
+        if block.executable:
+            self.problem(opening.path, opening.line,
+                         f"executable code cell {{{block.executable}}} is not supported by the embedded engine; "
+                         "show code with ```python or run it in a data stage",
+                         opening.text.find(block.marker) + 1)
+            return [_as_code(line) for line in lines]
+        if block.escaped:
+            return _escaped_cell(lines, block)
+        if not block.shortcodes:
+            return [_as_code(line) for line in lines]
+        return [_as_code(opening)] + \
+            [line for source in lines[1:] for line in self.code_line(source, stack)]
+
+    def code_line(self, source: SourceLine, stack: list[Path]) -> list[SourceLine]:
+        if include := INCLUDE.fullmatch(source.text):
+            return self.include(source, include.group(1), stack, in_code=True)
+        return [SourceLine(self.inline_shortcodes(source, in_code=True), source.path, source.line, True)]
+
+    def include(self, source: SourceLine, target: str, stack: list[Path], in_code: bool = False) -> list[SourceLine]:
         path = (self.book.root / target.lstrip("/")) if target.startswith("/") else source.path.parent / target
         if not inside(path, self.book.root):
             self.problem(source.path, source.line, f"include '{target}' points outside the project; keep included "
@@ -114,12 +143,12 @@ class _Assembler:
                                                    "(relative to this file)")
             return []
         try:
-            return self.expand(path, _read_lines(path, self.book.root), stack + [path])
+            return self.expand(path, _read_lines(path, self.book.root), stack + [path], in_code)
         except InputError as exc:
             self.problems += exc.problems
             return []
 
-    def inline_shortcodes(self, source: SourceLine) -> str:
+    def inline_shortcodes(self, source: SourceLine, in_code: bool = False) -> str:
         def replace(match: re.Match) -> str:
             opening, name, args, closing = match.groups()
             if opening and closing:  # {{{< x >}}} is Quarto's escape for a literal shortcode
@@ -129,6 +158,8 @@ class _Assembler:
                 return self.lookup(self.book.variables, args, "variable", source, column, "_variables.yml")
             if name == "meta":
                 return markdown(self.lookup(self.book.metadata, args, "metadata key", source, column, "_quarto.yml"))
+            if name == "pagebreak" and in_code:  # a page break cannot happen inside code: shown as written
+                return match.group(0)
             if name in ("include", "pagebreak"):
                 self.problem(source.path, source.line, f"{{{{< {name} >}}}} must stand alone on its own line", column)
             else:
@@ -180,6 +211,35 @@ def assemble(book: Book, cache=None) -> Assembled:
     return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings)
 
 
+def marked_code(lines: list[SourceLine]) -> list[SourceLine]:
+    """A file's own lines, each marked code or not as the parser sees them (nothing expanded)."""
+    return [SourceLine(line.text, line.path, line.line, code) for line, code in
+            zip(lines, code_flags([line.text for line in lines]))]
+
+
+def _as_code(line: SourceLine) -> SourceLine:
+    return SourceLine(line.text, line.path, line.line, True)
+
+
+def _escaped_cell(lines: list[SourceLine], block: CodeBlock) -> list[SourceLine]:
+    """```` ```{{r}} ```` … ```` ``` ```` shown as Quarto shows it: a code block whose text is the cell
+    with its fences (```` ```{r} ````), in a fence one character longer, so nothing runs or parses."""
+    opening, closing = lines[0], lines[-1]
+    start = opening.text.find(block.marker)
+    prefix = opening.text[:start]  # a list marker or block quote the fence was opened in
+    inner = prefix if prefix.lstrip().startswith(">") else " " * len(prefix)
+    outer = block.marker[0] * (len(block.marker) + 1)
+    language = block.escaped.group(1)
+    shown = opening.text[start:].replace(block.info, "{" + language + block.escaped.group(2) + "}", 1)
+    result = [SourceLine(f"{prefix}{outer}{{.{language} .cell-code}}", opening.path, opening.line, True),
+              SourceLine(inner + shown, opening.path, opening.line, True)]
+    result += [_as_code(line) for line in lines[1:]]
+    closed = len(lines) > 1 and closing.text.strip().lstrip("> ").startswith(block.marker)
+    if not closed:  # CommonMark closes an unclosed fence at the end of its container: so does the cell
+        result.append(SourceLine(inner + block.marker, closing.path, closing.line, True))
+    return result + [SourceLine(inner + outer, closing.path, closing.line, True)]
+
+
 def _read_lines(path: Path, root: Path) -> list[SourceLine]:
     """A chapter's or included file's lines; the guarded reader refuses control characters."""
     text = read_text(path, root, allow_empty=True)
@@ -206,22 +266,10 @@ def _strip_front_matter(path: Path, root: Path) -> list[SourceLine]:
     return lines
 
 
-def _code_state(lines: list[SourceLine]):
-    """Each line with whether it belongs to a fenced code block (fences included), and the
-    opening fence's info string (e.g. `{python}`) on the opening line, else ""."""
-    fence: str | None = None
-    for line in lines:
-        match = FENCE.match(line.text)
-        if match and (fence is None or match.group(1).startswith(fence)):
-            opening = fence is None
-            fence = match.group(1)[:3] if opening else None
-            yield line, True, match.group(2).strip() if opening else ""
-        else:
-            yield line, fence is not None, ""
-
-
 def _outside_code(lines: list[SourceLine]):
-    return (line for line, in_code, _ in _code_state(lines) if not in_code)
+    """Lines of prose, with inline code spans blanked: `@fig-x` written as code is not a reference."""
+    return (SourceLine(without_inline_code(line.text), line.path, line.line)
+            for line in lines if not line.code)
 
 
 def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
