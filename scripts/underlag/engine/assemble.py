@@ -56,6 +56,7 @@ class Assembled:
     images: list[Path]  # every image file the book uses, all inside the project
     document: dict | None = None  # pandoc's JSON of the text, checked and cleaned (sanitize.py)
     warnings: list[Problem] = field(default_factory=list)  # active content the cleaning removed
+    pdf_problems: list[Problem] = field(default_factory=list)  # what PDF/UA refuses: only the PDF is not built
 
     @property
     def text(self) -> str:
@@ -208,7 +209,10 @@ def assemble(book: Book, cache=None) -> Assembled:
                 + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))
     if problems:
         raise InputError(problems)
-    return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings)
+    from underlag.engine.pdf_ua import pdf_ua_problems
+
+    return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings,
+                     pdf_ua_problems(inspection.document, lines, book.root))
 
 
 def marked_code(lines: list[SourceLine]) -> list[SourceLine]:
