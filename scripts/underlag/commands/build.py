@@ -24,7 +24,7 @@ from underlag.engine.confine import confinement_problems, output_path, prepare_a
 from underlag.engine.errors import InputError, PartialBuildError, Problem, relative
 from underlag.engine.files import project_lock
 from underlag.engine.render.anchors import write_anchored_source
-from underlag.engine.render.pandoc import DocumentInfo
+from underlag.engine.render.pandoc import DocumentInfo, FilterError
 
 OUTPUT_DIR = "report"
 EXTENSIONS = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
@@ -92,7 +92,12 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
             if "docx" in stale:  # source anchors for the review round trip (underlag review)
                 write_anchored_source(root, assembled.lines, source)
-            built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
+            try:
+                built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
+            except FilterError as exc:  # a Lua filter stopped: its place in the sources, no stack trace
+                from underlag.engine.filter_errors import filter_problems
+
+                raise InputError(filter_problems(exc, assembled.lines, assembled.document)) from None
             for fmt, path in built.items():
                 os.replace(path, output_path(root, targets[fmt]))
                 cache.store(names[fmt], keys[fmt], [targets[fmt]], value=True)

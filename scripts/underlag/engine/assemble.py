@@ -28,6 +28,9 @@ LABEL = re.compile(r"\{#((?:fig|tbl|sec)-[\w-]*\w)")
 REFERENCE = re.compile(r"(?<![\w@\\])@((?:fig|tbl|sec|Fig|Tbl|Sec)-[\w-]*\w)")
 CITATION = re.compile(r"(?<![\w@\\])@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?)")
 CROSSREF_KINDS = ("fig", "tbl", "sec")
+# Quarto's cross-reference prefixes for callouts (`::: {#nte-x .callout-note}`)
+CALLOUT_KINDS = {"nte": "callout-note", "tip": "callout-tip", "wrn": "callout-warning",
+                 "imp": "callout-important", "cau": "callout-caution"}
 # Quarto syntax the embedded engine does not implement: (pattern, what to tell the writer)
 UNSUPPORTED = [
     (re.compile(r"\{[^}]*\blayout(-ncol|-nrow)?="), "figure layouts (layout, layout-ncol) are not supported by "
@@ -335,6 +338,10 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
             if "-" in key and re.fullmatch(r"(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)", kind):
                 message = (f"cross-reference '@{key}' is of a kind the embedded engine does not support; "
                            "use fig-, tbl- or sec-")
+            elif "-" in key and kind in CALLOUT_KINDS:  # Quarto's callout references, not a citation
+                message = (f"korshänvisningen '@{key}' går till en callout ({CALLOUT_KINDS[kind]}), och hänvisningar "
+                           "till callouts stöds inte av den inbäddade motorn; skriv hänvisningen som text, "
+                           "t.ex. ”se rutan nedan”")
             elif not book.bibliography:
                 message = f"citation '@{key}' but the book has no bibliography; add 'bibliography:' to _quarto.yml"
             elif key in keys:

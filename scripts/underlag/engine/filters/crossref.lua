@@ -161,7 +161,13 @@ local function figure(fig)
   end
   local alt = alt_text(img, fig)
   if typst then
-    local caption = pandoc.write(pandoc.Pandoc(fig.caption.long), "typst"):gsub("%s+$", "")
+    -- an image in the caption (in a footnote there) is written here, not by the Image pass: give it its alt
+    local long = pandoc.Blocks(fig.caption.long):walk({
+      Image = function(inner)
+        return pandoc.RawInline("typst", "#box(" .. typst_image(inner, alt_text(inner)) .. ")")
+      end,
+    })
+    local caption = pandoc.write(pandoc.Pandoc(long), "typst"):gsub("%s+$", "")
     local label = fig.identifier ~= "" and (" <" .. fig.identifier .. ">") or ""
     return pandoc.RawBlock("typst",
       string.format("#figure(%s, caption: [%s])%s", typst_image(img, alt), caption, label))
