@@ -87,6 +87,14 @@ def test_reference_in_inline_code_is_not_a_reference(tmp_path):
     assert problems(folder) == []
 
 
+def test_inline_cell_is_reported_where_it_stands(tmp_path):
+    folder = book(tmp_path, "# K\n\nSvaret är `{python} 6 * 7` och `{r} x` men `{.python} y` är bara kod.\n\n"
+                            "```\n`{python} 1` i ett kodblock\n```\n")
+    found = problems(folder)
+    assert [p.split(" skulle")[0] for p in found] == ["index.qmd:3:11: inline-koden `{python} 6 * 7`",
+                                                      "index.qmd:3:32: inline-koden `{r} x`"]
+
+
 @pytest.mark.parametrize("prefix", ["nte", "tip", "wrn", "imp", "cau"])
 def test_callout_reference_is_not_a_citation(tmp_path, prefix):
     folder = book(tmp_path, f"# K\n\n::: {{#{prefix}-a .callout-note}}\nRuta.\n:::\n\nSe @{prefix}-a.\n")

@@ -208,7 +208,7 @@ def assemble(book: Book, cache=None) -> Assembled:
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
     inspection = inspect_cached(lines, book.root, cache)
     problems = (assembler.problems + check_references(lines, book.root) + inspection.errors
-                + check_citations(lines, book) + check_unsupported(lines, book.root)
+                + check_citations(lines, book) + check_unsupported(lines, book.root) + check_inline_cells(lines, book.root)
                 + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))
     if problems:
         raise InputError(problems)
@@ -358,3 +358,16 @@ def check_unsupported(lines: list[SourceLine], root: Path) -> list[Problem]:
     return [Problem(relative(line.path, root), line.line, match.start() + 1, message)
             for line in _outside_code(lines) for pattern, message in UNSUPPORTED
             if (match := pattern.search(line.text))]
+
+
+INLINE_CELL = re.compile(r"(?<!`)`\{([A-Za-z][\w-]*)\}\s[^`]*`(?!`)")
+
+
+def check_inline_cells(lines: list[SourceLine], root: Path) -> list[Problem]:
+    """Quarto runs inline code written `{python} x`: the embedded engine runs nothing, so say so
+    where it stands instead of printing the code."""
+    return [Problem(relative(line.path, root), line.line, match.start() + 1,
+                    f"inline-koden {match.group(0)} skulle köras av Quarto, men den inbäddade motorn kör ingen kod "
+                    f"({{{match.group(1)}}} stöds inte); skriv värdet som text, eller som en variabel i "
+                    "_variables.yml och {{< var namn >}}")
+            for line in lines if not line.code for match in INLINE_CELL.finditer(line.text)]
