@@ -232,3 +232,33 @@ def test_what_the_copy_lost_is_reported_at_its_line(name, tmp_path, capsys):
     reported = capsys.readouterr().err
     assert not [r for r in REPORTED[name] if r not in reported], reported
     assert "Traceback" not in reported and not (folder / "report" / "rapport.html").exists()
+
+
+# --- orange-book (quarto-cli tests/docs/smoke-all/typst/orange-book): what is not supported ------
+
+def test_a_feature_book_is_refused_with_every_place_named(tmp_path, capsys):
+    """Quarto's feature test for Typst books uses much the embedded engine does not support. All of
+    it is reported in one run, before any tool runs, each problem at the file, line and column
+    where the construct it names stands; a cross-reference of a kind the book declares or a
+    callout's is never mistaken for a citation."""
+    from underlag.commands.cli import main
+
+    folder = copy_book("orange-book", tmp_path / "book")
+    assert main(["build", "--project", str(folder)]) == 2
+    err = capsys.readouterr().err
+    for tool_noise in ("Traceback", "stack traceback", "Error running filter", "PDF/UA-1 error", "pandoc ("):
+        assert tool_noise not in err
+    problems = err.strip().splitlines()[:-1]
+    assert len(problems) > 40 and err.strip().splitlines()[-1].endswith("report/ was left unchanged.")
+    for problem in problems:
+        place = re.match(r"^([\w./-]+\.qmd):(\d+):(\d+): ", problem)
+        assert place, problem
+        named = re.search(r"'(@[\w-]+)'", problem)
+        if named:  # the column points at what the message names
+            line = (folder / place.group(1)).read_text("utf-8").splitlines()[int(place.group(2)) - 1]
+            assert line[int(place.group(3)) - 1:].startswith(named.group(1)), (problem, line)
+    assert "chapter1.qmd:16:1: executable code cell {r}" in err
+    assert "chapter1.qmd:26:1: shortcode 'embed' is not supported" in err
+    assert not [p for p in problems if "bibliography" in p]  # @dino-, @wrn-, @tip- … are not citations
+    assert [p for p in problems if p.startswith("chapter1.qmd:48:84: korshänvisningen '@dino-steg' är av den "
+                                                 "egna typen 'dino'")]

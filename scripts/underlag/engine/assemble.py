@@ -328,6 +328,7 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
     from underlag.engine.book import bibliography_keys
 
     keys = bibliography_keys(book)
+    custom = _custom_crossref_kinds(book.root)
     problems = []
     for line in _outside_code(lines):
         for match in CITATION.finditer(line.text):
@@ -338,6 +339,10 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
             if "-" in key and re.fullmatch(r"(eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)", kind):
                 message = (f"cross-reference '@{key}' is of a kind the embedded engine does not support; "
                            "use fig-, tbl- or sec-")
+            elif "-" in key and kind in custom:  # a kind the book declares under crossref: custom:
+                message = (f"korshänvisningen '@{key}' är av den egna typen '{kind}' (crossref: custom: i "
+                           "_quarto.yml), och egna korshänvisningstyper stöds inte av den inbäddade motorn; skriv "
+                           "hänvisningen som text, eller gör innehållet till en figur eller tabell (@fig-, @tbl-)")
             elif "-" in key and kind in CALLOUT_KINDS:  # Quarto's callout references, not a citation
                 message = (f"korshänvisningen '@{key}' går till en callout ({CALLOUT_KINDS[kind]}), och hänvisningar "
                            "till callouts stöds inte av den inbäddade motorn; skriv hänvisningen som text, "
@@ -352,6 +357,20 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
                     f"did you mean '@{close[0]}'?" if close else "add it to the bibliography or fix the key")
             problems.append(Problem(relative(line.path, book.root), line.line, match.start() + 1, message))
     return problems
+
+
+def _custom_crossref_kinds(root: Path) -> set[str]:
+    """The keys of `crossref: custom:` kinds in _quarto.yml (e.g. `key: dino` for @dino-x)."""
+    from underlag.engine.guarded_yaml import read_yaml
+
+    try:
+        config, _ = read_yaml(root / "_quarto.yml", root)
+    except InputError:  # read_book has reported it already
+        return set()
+    crossref = config.get("crossref") if isinstance(config, dict) else None
+    entries = crossref.get("custom") if isinstance(crossref, dict) else None
+    entries = entries if isinstance(entries, list) else []
+    return {str(entry["key"]) for entry in entries if isinstance(entry, dict) and entry.get("key")}
 
 
 def check_unsupported(lines: list[SourceLine], root: Path) -> list[Problem]:
