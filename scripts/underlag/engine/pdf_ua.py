@@ -29,11 +29,11 @@ def pdf_ua_problems(document: dict, lines, root: Path) -> list[Problem]:
     problems: list[Problem] = []
     previous = 0
 
-    def walk(node, in_callout: bool) -> None:
+    def walk(node, in_callout: bool, figure_caption: str = "") -> None:
         nonlocal previous
         if isinstance(node, list):
             for item in node:
-                walk(item, in_callout)
+                walk(item, in_callout, figure_caption)
             return
         if not isinstance(node, dict) or "t" not in node:
             return
@@ -50,12 +50,15 @@ def pdf_ua_problems(document: dict, lines, root: Path) -> list[Problem]:
                 problems.append(Problem(*place, SKIPPED_LEVEL.format(
                     text=text, level=level, previous=previous, expected=previous + 1, marks="#" * (previous + 1))))
             previous = level
+        if kind == "Figure":  # the filters take a figure's caption as its image's alt text
+            figure_caption = _plain(content[1][1])
         if kind == "Image":
             attributes = dict(content[0][2])
             url = content[2][0]
-            if not _plain(content[1]).strip() and not attributes.get("fig-alt", "").strip():
+            given = [_plain(content[1]), attributes.get("fig-alt", ""), attributes.get("alt", ""), figure_caption]
+            if not any(text.strip() for text in given):
                 problems.append(Problem(*finder.text(url), MISSING_ALT.format(url=url)))
-        walk(content, in_callout)
+        walk(content, in_callout, figure_caption)
 
     walk(document.get("blocks", []), False)
     return problems
