@@ -52,6 +52,8 @@ def pdf_ua_problems(document: dict, lines, root: Path) -> list[Problem]:
             previous = level
         if kind == "Figure":  # the filters take a figure's caption as its image's alt text
             figure_caption = _plain(content[1][1])
+        if kind == "Div" and content[0][0].startswith("fig-"):  # a figure div: its last paragraph is the caption
+            figure_caption = figure_caption or _plain(content[1][-1:])
         if kind == "Image":
             attributes = dict(content[0][2])
             url = content[2][0]
