@@ -161,3 +161,19 @@ def test_failing_chapter_is_named_when_the_message_names_nothing(tmp_path):
     found = filter_problems(error, [], document)
     assert [(p.path, p.line) for p in found] == [("kap/b.qmd", None)]
     assert "broken.lua: oops" in found[0].message
+
+
+def test_typst_error_is_placed_in_its_chapter(tmp_path, capsys):
+    """Typst refuses the generated file (here raw Typst with a syntax error): the writer gets the
+    chapter and line it came from, not a position in a temporary main.typ."""
+    from underlag.commands.cli import main
+
+    folder = book(tmp_path, "# K\n\nText.\n")
+    (folder / "kap").mkdir()
+    (folder / "kap/tva.qmd").write_text("# Två\n\nText.\n\n```{=typst}\n#let x = (1 + )\n```\n", "utf-8")
+    (folder / "_quarto.yml").write_text("book:\n  title: Prov\n  chapters:\n    - index.qmd\n    - kap/tva.qmd\n"
+                                        "lang: sv-SE\n", "utf-8")
+    assert main(["build", "--project", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kap/tva.qmd:6:1: Typst kunde inte bygga PDF:en: expected expression"), err
+    assert "main.typ" not in err and ".build-" not in err
