@@ -26,6 +26,7 @@ SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
 INCLUDE = re.compile(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*")
 LABEL = re.compile(r"\{#((?:fig|tbl|sec)-[\w-]*\w)")
 REFERENCE = re.compile(r"(?<![\w@\\])@((?:fig|tbl|sec|Fig|Tbl|Sec)-[\w-]*\w)")
+INLINE_CELL = re.compile(r"(?<!`)`\{([A-Za-z][\w-]*)\}\s[^`]*`(?!`)")  # `{python} x`: Quarto runs it
 CITATION = re.compile(r"(?<![\w@\\])@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?)")
 CROSSREF_KINDS = ("fig", "tbl", "sec")
 # Quarto's cross-reference prefixes for callouts (`::: {#nte-x .callout-note}`)
@@ -86,7 +87,8 @@ class _Assembler:
         wrap = [SourceLine(opening, chapter.path, 1), SourceLine("", chapter.path, 1)]
         return wrap + body + [SourceLine("", chapter.path, 1), SourceLine(CHAPTER_FENCE, chapter.path, 1)]
 
-    def expand(self, path: Path, lines: list[SourceLine], stack: list[Path], in_code: bool = False) -> list[SourceLine]:
+    def expand(self, path: Path, lines: list[SourceLine], stack: list[Path],
+               in_code: bool = False) -> list[SourceLine]:
         """The file's lines with shortcodes expanded; `in_code`: the file is included into a code block."""
         if in_code:
             return [line for source in lines for line in self.code_line(source, stack)]
@@ -133,7 +135,8 @@ class _Assembler:
             return self.include(source, include.group(1), stack, in_code=True)
         return [SourceLine(self.inline_shortcodes(source, in_code=True), source.path, source.line, True)]
 
-    def include(self, source: SourceLine, target: str, stack: list[Path], in_code: bool = False) -> list[SourceLine]:
+    def include(self, source: SourceLine, target: str, stack: list[Path],
+                in_code: bool = False) -> list[SourceLine]:
         path = (self.book.root / target.lstrip("/")) if target.startswith("/") else source.path.parent / target
         if not inside(path, self.book.root):
             self.problem(source.path, source.line, f"include '{target}' points outside the project; keep included "
@@ -208,7 +211,8 @@ def assemble(book: Book, cache=None) -> Assembled:
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
     inspection = inspect_cached(lines, book.root, cache)
     problems = (assembler.problems + check_references(lines, book.root) + inspection.errors
-                + check_citations(lines, book) + check_unsupported(lines, book.root) + check_inline_cells(lines, book.root)
+                + check_citations(lines, book) + check_unsupported(lines, book.root)
+                + check_inline_cells(lines, book.root)
                 + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))
     if problems:
         raise InputError(problems)
@@ -344,9 +348,9 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
                            "_quarto.yml), och egna korshänvisningstyper stöds inte av den inbäddade motorn; skriv "
                            "hänvisningen som text, eller gör innehållet till en figur eller tabell (@fig-, @tbl-)")
             elif "-" in key and kind in CALLOUT_KINDS:  # Quarto's callout references, not a citation
-                message = (f"korshänvisningen '@{key}' går till en callout ({CALLOUT_KINDS[kind]}), och hänvisningar "
-                           "till callouts stöds inte av den inbäddade motorn; skriv hänvisningen som text, "
-                           "t.ex. ”se rutan nedan”")
+                message = (f"korshänvisningen '@{key}' går till en callout ({CALLOUT_KINDS[kind]}), och "
+                           "hänvisningar till callouts stöds inte av den inbäddade motorn; skriv hänvisningen som "
+                           "text, t.ex. ”se rutan nedan”")
             elif not book.bibliography:
                 message = f"citation '@{key}' but the book has no bibliography; add 'bibliography:' to _quarto.yml"
             elif key in keys:
@@ -378,8 +382,6 @@ def check_unsupported(lines: list[SourceLine], root: Path) -> list[Problem]:
             for line in _outside_code(lines) for pattern, message in UNSUPPORTED
             if (match := pattern.search(line.text))]
 
-
-INLINE_CELL = re.compile(r"(?<!`)`\{([A-Za-z][\w-]*)\}\s[^`]*`(?!`)")
 
 
 def check_inline_cells(lines: list[SourceLine], root: Path) -> list[Problem]:
