@@ -119,7 +119,7 @@ def test_pdf_ua_problems_stop_only_the_pdf(tmp_path, capsys):
     assert "index.qmd:5:5: bilden 'bild.png' saknar alternativtext" in err and "PDF/UA" in err
     assert "index.qmd:7:1: rubriken 'Djup rubrik' är på nivå 3 men följer på nivå 1" in err
     assert "Rutans rubrik" not in err  # a callout's heading is its title
-    assert "HTML och DOCX byggdes i report/; PDF byggdes inte (2 problem ovan)." in err
+    assert "HTML och DOCX byggdes; PDF byggdes inte (2 problem ovan)." in err
     assert "Traceback" not in err and "PDF/UA-1 error" not in err
     assert "Djup rubrik" in html_tree(folder / "report/rapport.html").find(".//body").text_content()
     assert "Djup rubrik" in docx_text(folder / "report/rapport.docx")

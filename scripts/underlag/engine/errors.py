@@ -50,7 +50,7 @@ class PartialBuildError(InputError):
     @property
     def summary(self) -> str:
         names = lambda formats: " och ".join(f.upper() for f in formats)  # noqa: E731
-        made = f"{names(self.built)} byggdes i report/; " if self.built else ""
+        made = f"{names(self.built)} byggdes; " if self.built else ""
         return f"{made}{names(self.refused)} byggdes inte ({len(self.problems)} problem ovan)."
 
 

@@ -60,7 +60,10 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
 
 def _with_chapter_marks(source: Path, work: Path) -> Path:
     """The document with a Typst comment naming its source file at the start of each chapter, so a
-    Typst error in the generated file can be traced back to the chapter (and line) it came from."""
+    Typst error in the generated file can be traced back to the chapter (and line) it came from.
+    Only the checked document (JSON) is marked; a Markdown source is rendered as it is."""
+    if source.suffix != ".json":
+        return source
     document = json.loads(source.read_text("utf-8"))
     for block in document.get("blocks", []):
         if block.get("t") == "Div" and "chapter" in block["c"][0][1]:
