@@ -21,10 +21,10 @@ from underlag.engine.assemble import assemble
 from underlag.engine.book import FORMATS, Book, read_book
 from underlag.engine.cache import Cache, digest, file_hash, package_digest
 from underlag.engine.confine import confinement_problems, output_path, prepare_area
-from underlag.engine.errors import InputError, Problem, relative
+from underlag.engine.errors import InputError, PartialBuildError, Problem, relative
 from underlag.engine.files import project_lock
 from underlag.engine.render.anchors import write_anchored_source
-from underlag.engine.render.pandoc import DocumentInfo
+from underlag.engine.render.pandoc import DocumentInfo, FilterError
 
 OUTPUT_DIR = "report"
 EXTENSIONS = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
@@ -74,6 +74,9 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings
+    # what PDF/UA refuses stops the PDF only: the other formats are built, then the problems reported
+    refused = ("pdf",) if "pdf" in options.formats and assembled.pdf_problems else ()
+    options = replace(options, formats=tuple(fmt for fmt in options.formats if fmt not in refused))
     output_path(root, out_dir).mkdir(parents=True, exist_ok=True)
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
@@ -89,11 +92,18 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
             if "docx" in stale:  # source anchors for the review round trip (underlag review)
                 write_anchored_source(root, assembled.lines, source, book)
-            built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
+            try:
+                built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
+            except FilterError as exc:  # a Lua filter stopped: its place in the sources, no stack trace
+                from underlag.engine.filter_errors import filter_problems
+
+                raise InputError(filter_problems(exc, assembled.lines, assembled.document)) from None
             for fmt, path in built.items():
                 os.replace(path, output_path(root, targets[fmt]))
                 cache.store(names[fmt], keys[fmt], [targets[fmt]], value=True)
     cache.save()
+    if refused:
+        raise PartialBuildError(assembled.pdf_problems, options.formats, refused)
     stages = {name.split(":", 1)[0] + ":" + Path(name.split(":", 1)[1]).name: how for name, how in cache.used.items()}
     return BuildResult(outputs, warnings, seconds, stages)
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from underlag.engine.book import FORMATS
-from underlag.engine.errors import InputError, UnderlagError, UsageError
+from underlag.engine.errors import InputError, PartialBuildError, UnderlagError, UsageError
 
 EXIT_INPUT = 2
 EXIT_TOOL = 1
@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
-        print(f"{errors} problem{'s' if errors != 1 else ''} found; report/ was left unchanged.", file=sys.stderr)
+        if isinstance(exc, PartialBuildError):  # the other formats were built: say which
+            print(exc.summary, file=sys.stderr)
+        else:
+            print(f"{errors} problem{'s' if errors != 1 else ''} found; report/ was left unchanged.", file=sys.stderr)
         return EXIT_INPUT
     except UsageError as exc:
         if args.debug:

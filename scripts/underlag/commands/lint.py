@@ -13,7 +13,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from underlag.engine.assemble import FENCE, SHORTCODE, _Assembler, _read_lines, assemble
+from underlag.engine.assemble import SHORTCODE, _Assembler, _read_lines, assemble, marked_code
 from underlag.engine.book import Book
 from underlag.engine.errors import InputError, Problem, relative
 
@@ -103,15 +103,12 @@ def _word_list(root: Path) -> set[str]:
 
 
 def prose_lines(lines) -> list:
-    """Lines that are running text: not code, tables, front matter, fences or raw blocks."""
-    out, fence = [], None
+    """Lines that are running text: not code (as the parser marked it), tables, front matter,
+    fences or raw blocks."""
+    out = []
     for line in lines:
-        match = FENCE.match(line.text)
-        if match and (fence is None or match.group(1).startswith(fence)):
-            fence = None if fence else match.group(1)[:3]
-            continue
         stripped = line.text.strip()
-        if fence or not stripped or stripped.startswith(("|", ":::", "+-", "+=", "<", "---")):
+        if line.code or not stripped or stripped.startswith(("|", ":::", "+-", "+=", "<", "---")):
             continue
         out.append(line)
     return out
@@ -125,7 +122,7 @@ def clean(text: str) -> str:
 
 def check_chapter(book: Book, path: Path, words: set[str]) -> list[Problem]:
     shown = relative(path, book.root)
-    own = _read_lines(path, book.root)
+    own = marked_code(_read_lines(path, book.root))
     problems = check_headings(shown, own)
     for line in prose_lines(own):
         text = clean(line.text)

@@ -16,18 +16,20 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from underlag.engine.book import Book, Chapter, Part
+from underlag.engine.codeblocks import CodeBlock, code_blocks, code_flags, without_inline_code
 from underlag.engine.confine import inside
 from underlag.engine.errors import InputError, Problem, relative
 from underlag.engine.escape import markdown
 from underlag.engine.guarded_yaml import expect, parse_yaml, read_text
 
 SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^`]*)")
+INCLUDE = re.compile(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*")
 # Cross-reference kinds the embedded engine numbers: figures, tables, sections, equations, callouts
 CROSSREF_KINDS = ("fig", "tbl", "sec", "eq", "nte", "tip", "wrn", "imp", "cau")
 LABEL = re.compile(r"\{#((?:" + "|".join(CROSSREF_KINDS) + r")-[\w-]*\w)")
 REFERENCE = re.compile(r"(?<![\w@\\])@((?:" + "|".join(k for kind in CROSSREF_KINDS for k in (kind, kind.capitalize()))
                        + r")-[\w-]*\w)")
+INLINE_CELL = re.compile(r"(?<!`)`\{([A-Za-z][\w-]*)\}\s[^`]*`(?!`)")  # `{python} x`: Quarto runs it
 CITATION = re.compile(r"(?<![\w@\\])@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?)")
 # Quarto syntax the embedded engine does not implement: (pattern, what to tell the writer)
 UNSUPPORTED = [
@@ -50,6 +52,7 @@ class SourceLine:
     text: str
     path: Path
     line: int
+    code: bool = False  # inside a code block (fences included), as the parser sees it (codeblocks.py)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Assembled:
     images: list[Path]  # every image file the book uses, all inside the project
     document: dict | None = None  # pandoc's JSON of the text, checked and cleaned (sanitize.py)
     warnings: list[Problem] = field(default_factory=list)  # active content the cleaning removed
+    pdf_problems: list[Problem] = field(default_factory=list)  # what PDF/UA refuses: only the PDF is not built
 
     @property
     def text(self) -> str:
@@ -104,18 +108,22 @@ class _Assembler:
         return [SourceLine(opening, path, 1), SourceLine("", path, 1), *body, SourceLine("", path, 1),
                 SourceLine(CHAPTER_FENCE, path, 1)]
 
-    def expand(self, path: Path, lines: list[SourceLine], stack: list[Path]) -> list[SourceLine]:
+    def expand(self, path: Path, lines: list[SourceLine], stack: list[Path],
+               in_code: bool = False) -> list[SourceLine]:
+        """The file's lines with shortcodes expanded; `in_code`: the file is included into a code block."""
+        if in_code:
+            return [line for source in lines for line in self.code_line(source, stack)]
+        blocks = {block.first: block for block in code_blocks([line.text for line in lines])}
         result: list[SourceLine] = []
-        for source, in_code, info in _code_state(lines):
-            if in_code:
-                if re.match(r"\{[A-Za-z]", info):  # {python}, {r}: not {.class} or {=format} (raw)
-                    self.problem(source.path, source.line,
-                                 f"executable code cell {info} is not supported by the "
-                                 "embedded engine; show code with ```python or run it in a data stage")
-                result.append(source)
+        index = 0
+        while index < len(lines):
+            if block := blocks.get(index):
+                result += self.code_block(lines[block.first:block.end], block, stack)
+                index = block.end
                 continue
-            include = re.fullmatch(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*", source.text)
-            if include:
+            source = lines[index]
+            index += 1
+            if include := INCLUDE.fullmatch(source.text):
                 result.extend(self.include(source, include.group(1), stack))
                 continue
             if source.text.strip() == "{{< pagebreak >}}":
@@ -124,7 +132,32 @@ class _Assembler:
             result.append(SourceLine(self.inline_shortcodes(source), source.path, source.line))
         return result
 
-    def include(self, source: SourceLine, target: str, stack: list[Path]) -> list[SourceLine]:
+    def code_block(self, lines: list[SourceLine], block: CodeBlock, stack: list[Path]) -> list[SourceLine]:
+        """A code block as Quarto treats it: a cell that would run is reported, an escaped cell
+        (```` ```{{r}} ````) is shown as code with its fences, and shortcodes are expanded (Quarto
+        expands them in code too, and splices includes there) unless the block says
+        `shortcodes=false`."""
+        opening = lines[0]
+        if block.executable:
+            self.problem(opening.path, opening.line,
+                         f"executable code cell {{{block.executable}}} is not supported by the embedded engine; "
+                         "show code with ```python or run it in a data stage",
+                         opening.text.find(block.marker) + 1)
+            return [_as_code(line) for line in lines]
+        if block.escaped:
+            return _escaped_cell(lines, block)
+        if not block.shortcodes:
+            return [_as_code(line) for line in lines]
+        return [_as_code(opening)] + \
+            [line for source in lines[1:] for line in self.code_line(source, stack)]
+
+    def code_line(self, source: SourceLine, stack: list[Path]) -> list[SourceLine]:
+        if include := INCLUDE.fullmatch(source.text):
+            return self.include(source, include.group(1), stack, in_code=True)
+        return [SourceLine(self.inline_shortcodes(source, in_code=True), source.path, source.line, True)]
+
+    def include(self, source: SourceLine, target: str, stack: list[Path],
+                in_code: bool = False) -> list[SourceLine]:
         path = (self.book.root / target.lstrip("/")) if target.startswith("/") else source.path.parent / target
         if not inside(path, self.book.root):
             self.problem(source.path, source.line, f"include '{target}' points outside the project; keep included "
@@ -138,12 +171,12 @@ class _Assembler:
                                                    "(relative to this file)")
             return []
         try:
-            return self.expand(path, _read_lines(path, self.book.root), stack + [path])
+            return self.expand(path, _read_lines(path, self.book.root), stack + [path], in_code)
         except InputError as exc:
             self.problems += exc.problems
             return []
 
-    def inline_shortcodes(self, source: SourceLine) -> str:
+    def inline_shortcodes(self, source: SourceLine, in_code: bool = False) -> str:
         def replace(match: re.Match) -> str:
             opening, name, args, closing = match.groups()
             if opening and closing:  # {{{< x >}}} is Quarto's escape for a literal shortcode
@@ -153,6 +186,8 @@ class _Assembler:
                 return self.lookup(self.book.variables, args, "variable", source, column, "_variables.yml")
             if name == "meta":
                 return markdown(self.lookup(self.book.metadata, args, "metadata key", source, column, "_quarto.yml"))
+            if name == "pagebreak" and in_code:  # a page break cannot happen inside code: shown as written
+                return match.group(0)
             if name in ("include", "pagebreak"):
                 self.problem(source.path, source.line, f"{{{{< {name} >}}}} must stand alone on its own line", column)
             else:
@@ -199,10 +234,43 @@ def assemble(book: Book, cache=None) -> Assembled:
     problems = resolve_features(inspection.document, lines, book) if not inspection.errors else []
     problems = (problems + assembler.problems + check_references(lines, book.root) + inspection.errors
                 + check_citations(lines, book) + check_unsupported(lines, book.root)
+                + check_inline_cells(lines, book.root)
                 + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))
     if problems:
         raise InputError(problems)
-    return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings)
+    from underlag.engine.pdf_ua import pdf_ua_problems
+
+    return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings,
+                     pdf_ua_problems(inspection.document, lines, book.root))
+
+
+def marked_code(lines: list[SourceLine]) -> list[SourceLine]:
+    """A file's own lines, each marked code or not as the parser sees them (nothing expanded)."""
+    return [SourceLine(line.text, line.path, line.line, code) for line, code in
+            zip(lines, code_flags([line.text for line in lines]))]
+
+
+def _as_code(line: SourceLine) -> SourceLine:
+    return SourceLine(line.text, line.path, line.line, True)
+
+
+def _escaped_cell(lines: list[SourceLine], block: CodeBlock) -> list[SourceLine]:
+    """```` ```{{r}} ```` … ```` ``` ```` shown as Quarto shows it: a code block whose text is the cell
+    with its fences (```` ```{r} ````), in a fence one character longer, so nothing runs or parses."""
+    opening, closing = lines[0], lines[-1]
+    start = opening.text.find(block.marker)
+    prefix = opening.text[:start]  # a list marker or block quote the fence was opened in
+    inner = prefix if prefix.lstrip().startswith(">") else " " * len(prefix)
+    outer = block.marker[0] * (len(block.marker) + 1)
+    language = block.escaped.group(1)
+    shown = opening.text[start:].replace(block.info, "{" + language + block.escaped.group(2) + "}", 1)
+    result = [SourceLine(f"{prefix}{outer}{{.{language} .cell-code}}", opening.path, opening.line, True),
+              SourceLine(inner + shown, opening.path, opening.line, True)]
+    result += [_as_code(line) for line in lines[1:]]
+    closed = len(lines) > 1 and closing.text.strip().lstrip("> ").startswith(block.marker)
+    if not closed:  # CommonMark closes an unclosed fence at the end of its container: so does the cell
+        result.append(SourceLine(inner + block.marker, closing.path, closing.line, True))
+    return result + [SourceLine(inner + outer, closing.path, closing.line, True)]
 
 
 def resolve_features(document: dict, lines: list[SourceLine], book: Book) -> list[Problem]:
@@ -249,22 +317,10 @@ def _strip_front_matter(path: Path, root: Path) -> list[SourceLine]:
     return lines
 
 
-def _code_state(lines: list[SourceLine]):
-    """Each line with whether it belongs to a fenced code block (fences included), and the
-    opening fence's info string (e.g. `{python}`) on the opening line, else ""."""
-    fence: str | None = None
-    for line in lines:
-        match = FENCE.match(line.text)
-        if match and (fence is None or match.group(1).startswith(fence)):
-            opening = fence is None
-            fence = match.group(1)[:3] if opening else None
-            yield line, True, match.group(2).strip() if opening else ""
-        else:
-            yield line, fence is not None, ""
-
-
 def _outside_code(lines: list[SourceLine]):
-    return (line for line, in_code, _ in _code_state(lines) if not in_code)
+    """Lines of prose, with inline code spans blanked: `@fig-x` written as code is not a reference."""
+    return (SourceLine(without_inline_code(line.text), line.path, line.line)
+            for line in lines if not line.code)
 
 
 def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
@@ -316,6 +372,7 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
     from underlag.engine.book import bibliography_keys
 
     keys = bibliography_keys(book)
+    custom = _custom_crossref_kinds(book.root)
     problems = []
     for line in _outside_code(lines):
         for match in CITATION.finditer(line.text):
@@ -326,6 +383,10 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
             if "-" in key and re.fullmatch(r"(lst|thm|lem|cor|prp|cnj|def|exm|exr)", kind):
                 message = (f"cross-reference '@{key}' is of a kind the embedded engine does not support; "
                            "use fig-, tbl-, sec-, eq- or a callout's nte-, tip-, wrn-, imp-, cau-")
+            elif "-" in key and kind in custom:  # a kind the book declares under crossref: custom:
+                message = (f"korshänvisningen '@{key}' är av den egna typen '{kind}' (crossref: custom: i "
+                           "_quarto.yml), och egna korshänvisningstyper stöds inte av den inbäddade motorn; skriv "
+                           "hänvisningen som text, eller gör innehållet till en figur eller tabell (@fig-, @tbl-)")
             elif not book.bibliography:
                 message = f"citation '@{key}' but the book has no bibliography; add 'bibliography:' to _quarto.yml"
             elif key in keys:
@@ -338,7 +399,32 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
     return problems
 
 
+def _custom_crossref_kinds(root: Path) -> set[str]:
+    """The keys of `crossref: custom:` kinds in _quarto.yml (e.g. `key: dino` for @dino-x)."""
+    from underlag.engine.guarded_yaml import read_yaml
+
+    try:
+        config, _ = read_yaml(root / "_quarto.yml", root)
+    except InputError:  # read_book has reported it already
+        return set()
+    crossref = config.get("crossref") if isinstance(config, dict) else None
+    entries = crossref.get("custom") if isinstance(crossref, dict) else None
+    entries = entries if isinstance(entries, list) else []
+    return {str(entry["key"]) for entry in entries if isinstance(entry, dict) and entry.get("key")}
+
+
 def check_unsupported(lines: list[SourceLine], root: Path) -> list[Problem]:
     return [Problem(relative(line.path, root), line.line, match.start() + 1, message)
             for line in _outside_code(lines) for pattern, message in UNSUPPORTED
             if (match := pattern.search(line.text))]
+
+
+
+def check_inline_cells(lines: list[SourceLine], root: Path) -> list[Problem]:
+    """Quarto runs inline code written `{python} x`: the embedded engine runs nothing, so say so
+    where it stands instead of printing the code."""
+    return [Problem(relative(line.path, root), line.line, match.start() + 1,
+                    f"inline-koden {match.group(0)} skulle köras av Quarto, men den inbäddade motorn kör ingen kod "
+                    f"({{{match.group(1)}}} stöds inte); skriv värdet som text, eller som en variabel i "
+                    "_variables.yml och {{< var namn >}}")
+            for line in lines if not line.code for match in INLINE_CELL.finditer(line.text)]

@@ -40,6 +40,20 @@ class InputError(UnderlagError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class PartialBuildError(InputError):
+    """Some formats were built; the others are refused for problems the writer can fix (PDF/UA)."""
+
+    def __init__(self, problems: list[Problem], built: tuple[str, ...], refused: tuple[str, ...]):
+        super().__init__(problems)
+        self.built, self.refused = built, refused
+
+    @property
+    def summary(self) -> str:
+        names = lambda formats: " och ".join(f.upper() for f in formats)  # noqa: E731
+        made = f"{names(self.built)} byggdes; " if self.built else ""
+        return f"{made}{names(self.refused)} byggdes inte ({len(self.problems)} problem ovan)."
+
+
 class UsageError(UnderlagError):
     """The command was asked for something it must refuse (exit status 2)."""
 

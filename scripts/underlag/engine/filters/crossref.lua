@@ -295,7 +295,13 @@ local function image_link(fig)
 end
 
 local function typst_caption(fig)
-  return (pandoc.write(pandoc.Pandoc(fig.caption.long), "typst"):gsub("%s+$", ""))
+  -- an image in the caption (in a footnote there) is written here, not by the Image pass: give it its alt
+  local long = pandoc.Blocks(fig.caption.long):walk({
+    Image = function(inner)
+      return pandoc.RawInline("typst", "#box(" .. typst_image(inner, alt_text(inner)) .. ")")
+    end,
+  })
+  return (pandoc.write(pandoc.Pandoc(long), "typst"):gsub("%s+$", ""))
 end
 
 local function typst_label(fig)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from underlag.engine.assemble import SourceLine, _code_state
+from underlag.engine.assemble import SourceLine
 from underlag.engine.cache import file_hash
 from underlag.engine.errors import relative
 
@@ -66,9 +66,9 @@ def anchored_markdown(lines: list[SourceLine], root: Path) -> tuple[str, list[An
 
     texts = [line.text for line in lines]
     block_start, in_list, in_table, in_comment = True, False, False, False
-    for index, (source, in_code, _) in enumerate(_code_state(lines)):
+    for index, source in enumerate(lines):
         text = source.text
-        if in_code or in_comment:
+        if source.code or in_comment:
             in_comment = in_comment and "-->" not in text
             out.append(text)
             block_start = False

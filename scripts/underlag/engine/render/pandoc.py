@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -101,5 +102,22 @@ def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: s
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else None
     result = subprocess.run(args + list(extra), capture_output=True, text=True, cwd=book.root, env=env)
     if result.returncode != 0:
+        if failed := FILTER_FAILURE.search(result.stderr):  # never a Lua stack trace to the writer
+            raise FilterError(failed.group(1), failed.group(2).strip(), [a for a in args if a != str(source)],
+                              book.root)
         raise ToolError(f"pandoc ({to}) failed: {result.stderr.strip()}")
     return result.stdout
+
+
+# pandoc's report of a Lua filter that stopped: the filter, then "<file>:<line>: message", then a traceback
+FILTER_FAILURE = re.compile(r"Error running filter \S*?([\w-]+\.lua):\s*\n(?:\S*\.lua:\d+:\s*)?(.*?)"
+                            r"(?:\nstack traceback:|\Z)", re.S)
+
+
+class FilterError(ToolError):
+    """A Lua filter stopped. Carries the filter's own message and the pandoc command without its
+    input, so the build can find the chapter and line (engine/filter_errors.py)."""
+
+    def __init__(self, filter_name: str, message: str, command: list[str], root: Path):
+        super().__init__(f"{filter_name}: {message}")
+        self.filter_name, self.message, self.command, self.root = filter_name, message, command, root

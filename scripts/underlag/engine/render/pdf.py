@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import shutil
 from dataclasses import asdict
 from importlib import metadata, resources
 from pathlib import Path
 
 from underlag.engine.book import Book
-from underlag.engine.errors import ToolError
+from underlag.engine.errors import InputError, Problem, ToolError
 from underlag.engine.render.pandoc import DocumentInfo, run_pandoc, template
 
 TEMPLATE = "typst/report.typ"
@@ -18,6 +20,7 @@ TEMPLATE = "typst/report.typ"
 # ship them (OFL-1.1, the licence inside each package), and Typst's own embedded fonts for
 # anything else. Typst is told to ignore the system's fonts.
 FONT_PACKAGES = {"fontpkg-noto-serif": "fontpkg_noto_serif", "fontpkg-noto-sans": "fontpkg_noto_sans"}
+CHAPTER_MARK = "// underlag-kapitel: "  # a Typst comment: prints nothing
 
 
 def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
@@ -26,7 +29,7 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
     book's images: a document cannot read any other file."""
     import typst
 
-    body = run_pandoc(book, source, "typst", None, epoch=info.epoch)
+    body = run_pandoc(book, _with_chapter_marks(source, work), "typst", None, epoch=info.epoch)
     shutil.copyfile(template(book.root, TEMPLATE), work / "report.typ")
     for image in images:
         copy = work / image.relative_to(book.root.resolve())
@@ -51,6 +54,8 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
             timestamp=_timestamp(info),
         )
     except typst.TypstError as exc:
+        if located := _typst_problem(exc, main, book):  # the chapter (and line) it came from
+            raise InputError([located]) from None
         hints = "; ".join(getattr(exc, "hints", []) or [])
         raise ToolError(f"Typst could not build the PDF: {exc.message}{'; ' + hints if hints else ''}") from None
     except OSError as exc:  # Typst's own write failed, e.g. "No space left on device (os error 28)"
@@ -76,6 +81,56 @@ def font_versions() -> list[tuple[str, str]]:
         except metadata.PackageNotFoundError:
             versions.append((package, "saknas"))
     return versions
+
+
+def _with_chapter_marks(source: Path, work: Path) -> Path:
+    """The document with a Typst comment naming its source file at the start of each chapter, so a
+    Typst error in the generated file can be traced back to the chapter (and line) it came from.
+    Only the checked document (JSON) is marked; a Markdown source is rendered as it is."""
+    if source.suffix != ".json":
+        return source
+    document = json.loads(source.read_text("utf-8"))
+    for block in document.get("blocks", []):
+        if block.get("t") == "Div" and "chapter" in block["c"][0][1]:
+            chapter = dict(block["c"][0][2]).get("source", "")
+            block["c"][1].insert(0, {"t": "RawBlock", "c": ["typst", CHAPTER_MARK + chapter]})
+    marked = work / "book.marked.json"
+    marked.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    return marked
+
+
+def _typst_problem(error, main: Path, book: Book) -> Problem | None:
+    """Typst's error at the chapter it came from, and at the chapter's line when what the failing
+    Typst line names (a file, a word of raw Typst) is found there; None without a place."""
+    place = re.search(r"main\.typ:(\d+):(\d+)", getattr(error, "diagnostic", "") or "")
+    if not place:
+        return None
+    generated = main.read_text("utf-8").splitlines()
+    number = int(place.group(1))
+    chapter = next((line[len(CHAPTER_MARK):] for line in reversed(generated[:number])
+                    if line.startswith(CHAPTER_MARK)), None)
+    if not chapter:
+        return None
+    failing = generated[number - 1] if number <= len(generated) else ""
+    message = re.sub(r"\s*\(searched at [^)]*\)", "", error.message)  # not the build's temporary folder
+    line, column = _line_in_chapter(book.root / chapter, failing)
+    return Problem(chapter, line, column, f"Typst kunde inte bygga PDF:en: {message} (i ”{failing.strip()[:80]}”); "
+                                          "rätta det här i kapitlet, ofta rå Typst-kod ({=typst}) eller en bild som "
+                                          "inte går att läsa")
+
+
+def _line_in_chapter(path: Path, failing: str) -> tuple[int | None, int | None]:
+    """Where in the chapter's own lines a file name or the text of the failing Typst line stands."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None, None
+    names = [Path(text).name for text in re.findall(r'"([^"]+)"', failing)] + [failing.strip()]
+    for needle in filter(None, names):
+        for number, text in enumerate(lines, 1):
+            if (column := text.find(needle)) >= 0:
+                return number, column + 1
+    return None, None
 
 
 def _timestamp(info: DocumentInfo) -> int:
