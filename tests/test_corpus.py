@@ -124,8 +124,6 @@ def test_htmlbook_headings_are_numbered_as_quarto_numbers_them(built, fmt):
     assert "References" in headings  # {.unnumbered}
 
 
-@pytest.mark.xfail(strict=True, reason="book parts (`- part: part-1.qmd`) are item 4 of issue 18, "
-                                       "built by another branch (quarto-features); remove this mark then")
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_htmlbook_part_page_is_shown(built, fmt):
     text = built("htmlbook")[fmt]
