@@ -1,16 +1,26 @@
--- Numbering and cross-references with Swedish labels, the Quarto way.
+-- Numbering and cross-references, the Quarto way, in the book's language.
 --
 -- Sections are numbered in document order (appendix chapters get letters); every captioned
--- figure and table is numbered within its chapter, in its own series ("Figur 3.2", as Quarto
--- books do). `@fig-x`, `@tbl-x`,
--- `@sec-x` become "figur 3", "tabell 2", "avsnitt 4.1"; `@Fig-x` is capitalised;
--- `[-@fig-x]` gives the number alone, so `[Figur -@fig-x]` reads "Figur 3".
+-- figure and table is numbered within its chapter, in its own series ("Figure 3.2", as Quarto
+-- books do), or through the whole book with `crossref: chapters: false`. `@fig-x`, `@tbl-x`,
+-- `@sec-x` become "Figure 3", "Table 2", "Section 4.1" (the words come from the book's language
+-- and `crossref:` options, through UNDERLAG_SETTINGS; see engine/settings.py); `@Fig-x` is
+-- capitalised; `[-@fig-x]` gives the number alone, so `[Figur -@fig-x]` reads "Figur 3".
+-- `number-sections: false` numbers no heading, and a reference to a section then reads as the
+-- section's title (as Quarto does); `number-depth: n` leaves deeper headings unnumbered, and the
+-- sections of an unnumbered chapter are unnumbered too.
 -- Typst numbers its own headings, figures and tables: there references become Typst
 -- `ref`s, so the PDF cannot disagree with itself. For DOCX and HTML the numbers are
 -- written into headings, captions and links here.
-local labels = { fig = "figur", tbl = "tabell", sec = "avsnitt" }
-local caption_labels = { fig = "Figur", tbl = "Tabell" }
+local settings = pandoc.json.decode(os.getenv("UNDERLAG_SETTINGS") or "{}")
+local labels = settings.prefix or { fig = "Figure", tbl = "Table", sec = "Section" }
+local caption_labels = settings.title or { fig = "Figure", tbl = "Table" }
+local and_word = settings["and"] or "and"
+local number_sections = settings["number-sections"] ~= false
+local number_depth = settings["number-depth"] or 0
+local chapter_numbers = settings.chapters ~= false and number_sections
 local numbers = {}
+local titles = {} -- the text of every unnumbered heading with an id: a reference to it reads so
 local typst = FORMAT == "typst"
 
 local function capitalise(s)
@@ -21,10 +31,21 @@ local function letter(n)
   return string.char(64 + n)
 end
 
+local function numbered(h, unnumbered_chapter)
+  if not number_sections or h.classes:includes("unnumbered") then
+    return false
+  end
+  if number_depth > 0 and h.level > number_depth then
+    return false
+  end
+  return not (unnumbered_chapter and h.level > 1)
+end
+
 local function collect(doc)
   -- numbers every target and returns the document with the headings' numbers attached
   local counters = { 0, 0, 0, 0, 0, 0 }
   local in_appendix = false
+  local unnumbered_chapter = false
   local chapter = nil -- the current chapter's number, e.g. "3" or "A"
   local count = { fig = 0, tbl = 0 }
   local function next_number(kind)
@@ -39,10 +60,18 @@ local function collect(doc)
         counters[1] = 0
       end
       if h.level == 1 then
-        count = { fig = 0, tbl = 0 }
+        unnumbered_chapter = h.classes:includes("unnumbered")
+        if chapter_numbers then
+          count = { fig = 0, tbl = 0 }
+          chapter = nil
+        end
       end
-      if h.classes:includes("unnumbered") then
-        return nil
+      if not numbered(h, unnumbered_chapter) then
+        if not h.classes:includes("unnumbered") then
+          h.classes:insert("unnumbered") -- so the Typst writer gives it no number either
+        end
+        titles[h.identifier] = h.content
+        return h
       end
       counters[h.level] = counters[h.level] + 1
       for level = h.level + 1, #counters do
@@ -53,7 +82,7 @@ local function collect(doc)
         local n = counters[level]
         parts[level] = (level == 1 and in_appendix) and letter(n) or tostring(n)
       end
-      if h.level == 1 then
+      if h.level == 1 and chapter_numbers then
         chapter = parts[1]
       end
       numbers[h.identifier] = table.concat(parts, ".")
@@ -94,6 +123,10 @@ local function reference(citation)
     return nil
   end
   local key = kind:lower() .. id:sub(4)
+  if numbers[key] == nil and titles[key] then
+    -- an unnumbered section is named by its title (Quarto with number-sections: false)
+    return pandoc.Link(titles[key], "#" .. key)
+  end
   if numbers[key] == nil then
     error("cross-reference @" .. id .. " has no target")
   end
@@ -120,7 +153,8 @@ local function cite(el)
       return nil -- a bibliography citation: left to citeproc
     end
     if i > 1 then
-      out:extend({ pandoc.Str(i == #el.citations and " och" or ","), pandoc.Space() })
+      out:extend(i == #el.citations and { pandoc.Space(), pandoc.Str(and_word) } or { pandoc.Str(",") })
+      out:insert(pandoc.Space())
     end
     out:insert(ref)
   end
