@@ -6,7 +6,9 @@ keys), `all` (text in every format), `html`/`docx`/`pdf` (text in that format on
 `absent` and `absent_<format>` (text that must not appear), `alt` (image alt text in HTML and
 DOCX), `toc_absent` (headings kept out of the HTML and PDF contents), `pagebreak`, `lang` (the
 language every format declares), `toc_title` (the contents heading in every format),
-`page_words` (e.g. "Page {page} of {pages}": on every PDF page but a `cover`, and in the DOCX footer).
+`page_words` (e.g. "Page {page} of {pages}": on every PDF page but a `cover`, and in the DOCX footer),
+`contents_absent` (headings the HTML and PDF contents leave out), `toc_depth` (the DOCX contents field's),
+`no_contents` (no table of contents in any format).
 A `quarto` value of null removes that key from the book.
 """
 
@@ -85,6 +87,14 @@ def test_case_structure(case):
         assert words(html.find(".//nav[@id='TOC']").text_content()).startswith(expect["toc_title"])
         assert f">{expect['toc_title']}<" in docx_xml
         assert expect["toc_title"] in words(pdf_text(outputs["pdf"]))
+    for heading in expect.get("contents_absent", []):
+        assert heading not in words(html.find(".//nav[@id='TOC']").text_content())
+        contents = next(p for p in PdfReader(outputs["pdf"]).pages if expect.get("toc_title", "") in p.extract_text())
+        assert heading not in words(contents.extract_text())
+    if expect.get("no_contents"):
+        assert html.find(".//nav[@id='TOC']") is None and "TOC \\o" not in docx_xml
+    if expect.get("toc_depth"):
+        assert f'TOC \\o "1-{expect["toc_depth"]}"' in docx_xml
     if expect.get("page_words"):
         assert_page_words(outputs, expect["page_words"], first=2 if expect.get("cover") else 1)
     if expect.get("pagebreak"):
