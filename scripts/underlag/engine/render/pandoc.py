@@ -119,6 +119,9 @@ def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: s
         args += ["--lua-filter", str(FILTER_DIR / name)]
     if book.bibliography:  # after our filters: cross-references are gone, citations remain
         args += ["--citeproc", *[f"--bibliography={path}" for path in book.bibliography]]
+        # the heading pandoc puts above a bibliography that has no `::: {#refs}` place of its own
+        title = str(book.metadata.get("reference-section-title") or settings.label("section-title-references"))
+        args += ["--metadata", f"reference-section-title={title}"]
         args += [f"--csl={book.csl}"] if book.csl else []
     if output is not None:
         args += ["--output", str(output)]
