@@ -124,7 +124,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
 
     templates = {"pdf": ["typst/report.typ"], "docx": ["docx/styles.yaml"], "html": ["html/style.css"]}[fmt]
     return digest(
-        fmt, assembled.text, asdict(info), book.output_name,
+        fmt, assembled.text, asdict(info), book.output_name, asdict(book.settings(fmt)),  # labels, numbering, contents
         *(template(book.root, name).read_bytes() for name in templates),
         *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
         *(file_hash(path) for path in assembled.images),
