@@ -14,7 +14,7 @@ UNDERLAG_SETTINGS (`Settings.for_filters`); the templates receive them as variab
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -30,6 +30,9 @@ FORMAT_KEYS = {"html": ("html",), "docx": ("docx",), "pdf": ("pdf", "typst")}
 CROSSREF_LABELS = {f"{kind}-{what}": f"crossref-{kind}-{what}"
                    for kind in ("fig", "tbl", "lst", "eq", "sec") for what in ("prefix", "title")}
 KINDS = ("fig", "tbl", "lst", "eq", "sec")
+# `crossref: labels` / `fig-labels` / `tbl-labels` styles, as Quarto spells them, and the numbering
+# pattern (Typst's letters) each one means.
+LABEL_STYLES = {"arabic": "1", "roman": "I", "roman I": "I", "roman i": "i", "alpha a": "a", "alpha A": "A"}
 
 
 @cache
@@ -61,6 +64,10 @@ class Settings:
     number_sections: bool
     number_depth: int | None  # None: every level is numbered
     chapters: bool  # figures and tables numbered within chapters ("2.1"), else through the book ("3")
+    numbering: dict[str, str] = field(default_factory=dict)  # kind -> pattern: "1", "I", "i", "a", "A"
+
+    def pattern(self, kind: str) -> str:
+        return self.numbering.get(kind, "1")
 
     def label(self, key: str) -> str:
         return self.labels.get(key, "")
@@ -92,6 +99,7 @@ class Settings:
             "number-sections": self.number_sections,
             "number-depth": self.number_depth or 0,
             "chapters": self.chapters,
+            "numbering": {kind: self.pattern(kind) for kind in ("fig", "tbl")},
         }, ensure_ascii=False)
 
 
@@ -125,6 +133,8 @@ def resolve(metadata: dict, crossref: dict, format_options: dict, fmt: str, root
         number_sections=values.get("number-sections", True) is not False,
         number_depth=int(number_depth) if number_depth else None,
         chapters=crossref.get("chapters", True) is not False,
+        numbering={kind: LABEL_STYLES.get(str(crossref.get(f"{kind}-labels") or crossref.get("labels") or "arabic"), "1")
+                   for kind in ("fig", "tbl")},
     )
 
 
@@ -156,6 +166,12 @@ def settings_problems(config: dict, positions, shown: str) -> list[Problem]:
             line, column = positions.get(("format", *loc) if len(loc) == 2 else loc, (None, None))
             problems.append(Problem(shown, line, column, f"{loc[-1]}: '{value}' ska vara ett heltal från 1 till 6 "
                                                          "(rubriknivåer); skriv t.ex. 2"))
+    for key in ("labels", "fig-labels", "tbl-labels"):
+        style = crossref.get(key) if isinstance(crossref, dict) else None
+        if style is not None and str(style) not in LABEL_STYLES:
+            line, column = positions.get(("crossref", key), (None, None))
+            problems.append(Problem(shown, line, column, f"crossref {key}: '{style}' stöds inte av den inbyggda "
+                                                         f"motorn; välj {', '.join(LABEL_STYLES)}"))
     language = config.get("language")
     if language is not None and not isinstance(language, (dict, str)):
         line, column = positions.get(("language",), (None, None))

@@ -19,6 +19,7 @@ local and_word = settings["and"] or "and"
 local number_sections = settings["number-sections"] ~= false
 local number_depth = settings["number-depth"] or 0
 local chapter_numbers = settings.chapters ~= false and number_sections
+local patterns = settings.numbering or {} -- fig/tbl: "1", "I", "i", "a", "A" (crossref: labels)
 local numbers = {}
 local titles = {} -- the text of every unnumbered heading with an id: a reference to it reads so
 local typst = FORMAT == "typst"
@@ -41,6 +42,31 @@ local function numbered(h, unnumbered_chapter)
   return not (unnumbered_chapter and h.level > 1)
 end
 
+local function roman(n)
+  local values = { { 1000, "M" }, { 900, "CM" }, { 500, "D" }, { 400, "CD" }, { 100, "C" }, { 90, "XC" },
+    { 50, "L" }, { 40, "XL" }, { 10, "X" }, { 9, "IX" }, { 5, "V" }, { 4, "IV" }, { 1, "I" } }
+  local out = ""
+  for _, pair in ipairs(values) do
+    while n >= pair[1] do
+      out = out .. pair[2]
+      n = n - pair[1]
+    end
+  end
+  return out
+end
+
+local function styled(n, kind)
+  local pattern = patterns[kind] or "1"
+  if pattern == "I" then
+    return roman(n)
+  elseif pattern == "i" then
+    return roman(n):lower()
+  elseif pattern == "a" or pattern == "A" then
+    return string.char(string.byte(pattern) + n - 1)
+  end
+  return tostring(n)
+end
+
 local function collect(doc)
   -- numbers every target and returns the document with the headings' numbers attached
   local counters = { 0, 0, 0, 0, 0, 0 }
@@ -50,7 +76,7 @@ local function collect(doc)
   local count = { fig = 0, tbl = 0 }
   local function next_number(kind)
     count[kind] = count[kind] + 1
-    return chapter and (chapter .. "." .. count[kind]) or tostring(count[kind])
+    return chapter and (chapter .. "." .. styled(count[kind], kind)) or styled(count[kind], kind)
   end
   return doc:walk({
     traverse = "topdown",
@@ -219,7 +245,7 @@ end
 local function table_(tbl)
   if #tbl.caption.long == 0 then
     if typst then -- Typst would count it as a numbered table figure
-      return { pandoc.RawBlock("typst", "#[#set figure(numbering: none)"), tbl, pandoc.RawBlock("typst", "]") }
+      return { pandoc.RawBlock("typst", "#[#show figure: set figure(numbering: none)"), tbl, pandoc.RawBlock("typst", "]") }
     end
     return nil
   end

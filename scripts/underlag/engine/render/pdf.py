@@ -64,6 +64,7 @@ def typst_inputs(book: Book, info: DocumentInfo) -> dict[str, str]:
         "toc": flag(settings.toc and not info.brief), "toc-depth": str(settings.toc_depth),
         "toc-title": settings.toc_title, "chapters": flag(settings.chapters and settings.number_sections),
         "fig-title": settings.title("fig"), "tbl-title": settings.title("tbl"),
+        "fig-numbering": settings.pattern("fig"), "tbl-numbering": settings.pattern("tbl"),
         "page-of-pages": settings.label("page-of-pages"), "brief": flag(info.brief),
         "cover-facts": json.dumps([list(row) for row in info.cover_facts], ensure_ascii=False),
     })
