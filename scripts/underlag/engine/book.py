@@ -119,12 +119,21 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
 
 def _language_file_problems(root: Path, config: dict, positions) -> list[Problem]:
     """`language: labels.yml` names a file of translations: it must exist inside the project."""
-    name = config.get("language")
-    if not isinstance(name, str):
-        return []
+    formats = config.get("format") if isinstance(config.get("format"), dict) else {}
+    places = [(("language",), config.get("language"))] + [
+        (("format", fmt, "language"), section.get("language")) for fmt, section in formats.items()
+        if isinstance(section, dict)]
+    return [problem for loc, name in places if isinstance(name, str)
+            for problem in _language_file_problem(root, name, ("_quarto.yml", *positions.get(loc, (None, None))))]
+
+
+def _language_file_problem(root: Path, name: str, where: tuple) -> list[Problem]:
     try:
-        values, value_positions = read_yaml(check_read(root, root / name, ("_quarto.yml", *positions.get(
-            ("language",), (None, None)))), root)
+        path = check_read(root, root / name, where)
+        if not path.is_file():
+            return [Problem(*where, f"language: filen '{name}' finns inte; skapa den (nycklar som "
+                                    "crossref-fig-title: Bild) eller skriv nycklarna direkt under language:")]
+        values, value_positions = read_yaml(path, root)
     except InputError as exc:
         return exc.problems
     return expect(values, dict, name, value_positions)
