@@ -65,6 +65,7 @@ class Settings:
     number_depth: int | None  # None: every level is numbered
     chapters: bool  # figures and tables numbered within chapters ("2.1"), else through the book ("3")
     numbering: dict[str, str] = field(default_factory=dict)  # kind -> pattern: "1", "I", "i", "a", "A"
+    title_delim: str = ":"  # between a caption's number and its text: "Figure 1: …"
 
     def pattern(self, kind: str) -> str:
         return self.numbering.get(kind, "1")
@@ -100,6 +101,7 @@ class Settings:
             "number-depth": self.number_depth or 0,
             "chapters": self.chapters,
             "numbering": {kind: self.pattern(kind) for kind in ("fig", "tbl")},
+            "title-delim": self.title_delim,
         }, ensure_ascii=False)
 
 
@@ -135,6 +137,7 @@ def resolve(metadata: dict, crossref: dict, format_options: dict, fmt: str, root
         chapters=crossref.get("chapters", True) is not False,
         numbering={kind: LABEL_STYLES.get(str(crossref.get(f"{kind}-labels") or crossref.get("labels") or "arabic"), "1")
                    for kind in ("fig", "tbl")},
+        title_delim=str(crossref.get("title-delim", ":")),
     )
 
 

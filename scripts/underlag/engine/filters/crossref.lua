@@ -19,6 +19,7 @@ local and_word = settings["and"] or "and"
 local number_sections = settings["number-sections"] ~= false
 local number_depth = settings["number-depth"] or 0
 local chapter_numbers = settings.chapters ~= false and number_sections
+local title_delim = settings["title-delim"] or ":"
 local patterns = settings.numbering or {} -- fig/tbl: "1", "I", "i", "a", "A" (crossref: labels)
 local numbers = {}
 local titles = {} -- the text of every unnumbered heading with an id: a reference to it reads so
@@ -127,7 +128,7 @@ local function collect(doc)
 end
 
 local function caption_prefix(kind, id)
-  return { pandoc.Str(caption_labels[kind]), pandoc.Space(), pandoc.Str(numbers[id] .. ":"), pandoc.Space() }
+  return { pandoc.Str(caption_labels[kind]), pandoc.Space(), pandoc.Str(numbers[id] .. title_delim), pandoc.Space() }
 end
 
 local function prefix_caption(caption, kind, id)

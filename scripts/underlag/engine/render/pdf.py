@@ -65,6 +65,7 @@ def typst_inputs(book: Book, info: DocumentInfo) -> dict[str, str]:
         "toc-title": settings.toc_title, "chapters": flag(settings.chapters and settings.number_sections),
         "fig-title": settings.title("fig"), "tbl-title": settings.title("tbl"),
         "fig-numbering": settings.pattern("fig"), "tbl-numbering": settings.pattern("tbl"),
+        "title-delim": settings.title_delim,
         "page-of-pages": settings.label("page-of-pages"), "brief": flag(info.brief),
         "cover-facts": json.dumps([list(row) for row in info.cover_facts], ensure_ascii=False),
     })
