@@ -39,6 +39,8 @@ LABEL_STYLES = {"arabic": "1", "roman": "I", "roman I": "I", "roman i": "i", "al
 def _table(name: str) -> dict[str, str]:
     resource = files("underlag.engine") / "language" / name
     if not resource.is_file():
+        if name in ("_language.yml", "underlag.yml"):  # the English base ships with the package
+            raise FileNotFoundError(f"underlag.engine/language/{name} is missing from the installation")
         return {}
     return {str(k): str(v) for k, v in (yaml.safe_load(resource.read_text("utf-8")) or {}).items()}
 
