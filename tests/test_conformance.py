@@ -93,6 +93,7 @@ def test_case_structure(case):
         assert heading not in words(contents.extract_text())
     if expect.get("no_contents"):
         assert html.find(".//nav[@id='TOC']") is None and "TOC \\o" not in docx_xml
+        assert "Text utan innehållsförteckning." in words(html.find(".//main").text_content())  # still a landmark
     if expect.get("toc_depth"):
         assert f'TOC \\o "1-{expect["toc_depth"]}"' in docx_xml
     if expect.get("page_words"):

@@ -39,17 +39,19 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
 
 def _landmarks(page: str) -> str:
     """What pandoc's page lacks for a screen reader and a keyboard: a main landmark around the
-    text (after the contents, before the footer), and tables that scroll sideways on a phone
+    text (after the contents or the title block, before the footer), and tables that scroll sideways on a phone
     reachable by keyboard (tabindex 0; the caption names the region). Pandoc escapes all text,
     so "<table" and the footer tag only occur as its own markup."""
     page = page.replace("<table", '<table tabindex="0"')
-    start = page.find("</nav>")
     end = page.rfind('<footer class="document-footer">')
     if end < 0:
         end = page.rfind("</body>")
-    if 0 <= start < end:
-        start += len("</nav>")
-        page = page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
+    # after the contents; in a book without contents (toc: false), after the title block
+    for tag in ("</nav>", "</header>", "<body>"):
+        start = page.find(tag)
+        if 0 <= start < end:
+            start += len(tag)
+            return page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
     return page
 
 
