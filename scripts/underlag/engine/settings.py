@@ -33,6 +33,8 @@ KINDS = ("fig", "tbl", "lst", "eq", "sec")
 # `crossref: labels` / `fig-labels` / `tbl-labels` styles, as Quarto spells them, and the numbering
 # pattern (Typst's letters) each one means.
 LABEL_STYLES = {"arabic": "1", "roman": "I", "roman I": "I", "roman i": "i", "alpha a": "a", "alpha A": "A"}
+# Quarto's callout cross-reference prefixes (`#nte-x`) and the callout each one numbers.
+CALLOUT_KINDS = {"nte": "note", "tip": "tip", "wrn": "warning", "imp": "important", "cau": "caution"}
 
 
 @cache
@@ -83,6 +85,12 @@ class Settings:
         """The reference word: "Figure" in "see Figure 1"; Quarto falls back to the caption word."""
         return self.label(f"crossref-{kind}-prefix") or self.title(kind)
 
+    def callout_prefix(self, abbreviation: str) -> str:
+        """The reference word for a numbered callout: "Note" in "see Note 1.1" is the callout's
+        title in Quarto; a language may set crossref-nte-prefix … (Swedish: lower case)."""
+        return (self.label(f"crossref-{abbreviation}-prefix")
+                or self.label(f"callout-{CALLOUT_KINDS[abbreviation]}-title"))
+
     @property
     def toc_title(self) -> str:
         return self.label("toc-title") or self.label("toc-title-document")
@@ -94,7 +102,8 @@ class Settings:
         """What the Lua filters read (UNDERLAG_SETTINGS): the labels they print and the numbering."""
         return json.dumps({
             "lang": self.lang,
-            "prefix": {kind: self.prefix(kind) for kind in KINDS},
+            "prefix": {**{kind: self.prefix(kind) for kind in KINDS},
+                       **{abbreviation: self.callout_prefix(abbreviation) for abbreviation in CALLOUT_KINDS}},
             "title": {kind: self.title(kind) for kind in KINDS},
             "callout": {kind: self.label(f"callout-{kind}-title")
                         for kind in ("note", "tip", "important", "warning", "caution")},
