@@ -187,6 +187,11 @@ def test_case_structure(case):
     name, expect, outputs, _ = case
     html = html_tree(outputs["html"])
     docx_xml = zipfile.ZipFile(outputs["docx"]).read("word/document.xml").decode()
+    # every id and DOCX bookmark names one place: a reference copies none (review anchors included)
+    bookmarks = re.findall(r'<w:bookmarkStart [^>]*w:name="([^"]+)"', docx_xml)
+    assert sorted(b for b in set(bookmarks) if bookmarks.count(b) > 1) == []
+    ids = [element.get("id") for element in html.iter() if element.get("id")]
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
     for alt in expect.get("alt", []):
         assert alt in [img.get("alt") for img in html.iter("img")]
         assert f'descr="{alt}"' in docx_xml

@@ -64,6 +64,20 @@ local function equation_label(para)
   end
 end
 
+-- An unnumbered heading's title as the text of a reference to it: without the DOCX's review
+-- anchors (empty spans, render/anchors.py) or other ids, which must each name one place.
+local function reference_title(h)
+  return h.content:clone():walk({
+    Span = function(span)
+      if #span.content == 0 then
+        return {}
+      end
+      span.identifier = ""
+      return span
+    end,
+  })
+end
+
 local function numbered(h, unnumbered_chapter)
   if not number_sections or h.classes:includes("unnumbered") then
     return false
@@ -135,7 +149,7 @@ local function collect(doc)
           -- unnumbered chapter are unnumbered too, not "1.1" under the last one)
           h.classes:insert("unnumbered")
         end
-        titles[h.identifier] = h.content
+        titles[h.identifier] = reference_title(h)
         return h
       end
       counters[h.level] = counters[h.level] + 1
