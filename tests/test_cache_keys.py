@@ -85,3 +85,18 @@ def test_package_digest_follows_content_not_names(tmp_path):
     typst = scripts / "underlag/templates/typst/report.typ"
     typst.write_text(typst.read_text("utf-8") + "\n// ändrad\n", "utf-8")
     assert digest() != before
+
+
+def test_the_books_settings_are_part_of_the_key(tmp_path):
+    """number-sections, crossref prefixes, lang and the like live in _quarto.yml, not in the chapters:
+    changing one must re-render, and the output must follow it."""
+    from underlag.commands.build import Options, build as build_book
+
+    project = shutil.copytree(PLAIN_BOOK, tmp_path / "proj")
+    build_book(project, Options(formats=("html",)))
+    config = project / "_quarto.yml"
+    config.write_text(config.read_text("utf-8") + "number-sections: false\ncrossref:\n  fig-prefix: Bild\n", "utf-8")
+    result = build_book(project, Options(formats=("html",)))
+    assert result.rendered == ["format:beslutsunderlag.html"]
+    page = (project / "report/beslutsunderlag.html").read_text("utf-8")
+    assert ">Bild\u00a01</a>" in page and "Bild\u00a01.1" not in page and ">1.1</span> Detaljer" not in page

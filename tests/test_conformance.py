@@ -12,7 +12,12 @@ in the DOCX, a tagged formula with that alt text in the PDF), `image_widths` (im
 every format), `image_align` (alt text: left, center or right), `column_widths` (each table's
 column widths in %; `column_words` names each table's header words, whose places in the PDF show
 the widths; each must be the only such word in the PDF), `tables` (how many real tables the HTML, DOCX and PDF hold), `links` (link text: the id it must lead to inside the HTML and DOCX, with at least
-as many links inside the PDF and none to a file).
+as many links inside the PDF and none to a file), `lang` (the
+language every format declares), `toc_title` (the contents heading in every format),
+`page_words` (e.g. "Page {page} of {pages}": on every PDF page but a `cover`, and in the DOCX footer),
+`contents_absent` (headings the HTML and PDF contents leave out), `toc_depth` (the DOCX contents field's),
+`no_contents` (no table of contents in any format).
+A `quarto` value of null removes that key from the book.
 """
 
 from __future__ import annotations
@@ -110,6 +115,7 @@ def make_book(case: str, folder: Path) -> tuple[Path, dict]:
         "title": f"Fall {case}", "lang": "sv-SE", "organisation": "Testregionen", "version": "1.0.0",
         "status": "fastställd", "date": "2025-03-31", **expect.get("quarto", {}),
     }
+    config = {key: value for key, value in config.items() if value is not None}
     (folder / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     return folder, expect
 
@@ -185,6 +191,11 @@ def test_case_structure(case):
     name, expect, outputs, _ = case
     html = html_tree(outputs["html"])
     docx_xml = zipfile.ZipFile(outputs["docx"]).read("word/document.xml").decode()
+    # every id and DOCX bookmark names one place: a reference copies none (review anchors included)
+    bookmarks = re.findall(r'<w:bookmarkStart [^>]*w:name="([^"]+)"', docx_xml)
+    assert sorted(b for b in set(bookmarks) if bookmarks.count(b) > 1) == []
+    ids = [element.get("id") for element in html.iter() if element.get("id")]
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
     for alt in expect.get("alt", []):
         assert alt in [img.get("alt") for img in html.iter("img")]
         assert f'descr="{alt}"' in docx_xml
@@ -226,6 +237,23 @@ def test_case_structure(case):
         outline = [item.title for item in PdfReader(outputs["pdf"]).outline if not isinstance(item, list)]
         nested = [i.title for part in PdfReader(outputs["pdf"]).outline if isinstance(part, list) for i in part]
         assert heading not in outline + nested
+    if expect.get("lang"):
+        assert_language(outputs, expect["lang"])
+    if expect.get("toc_title"):
+        assert words(html.find(".//nav[@id='TOC']").text_content()).startswith(expect["toc_title"])
+        assert f">{expect['toc_title']}<" in docx_xml
+        assert expect["toc_title"] in words(pdf_text(outputs["pdf"]))
+    for heading in expect.get("contents_absent", []):
+        assert heading not in words(html.find(".//nav[@id='TOC']").text_content())
+        contents = next(p for p in PdfReader(outputs["pdf"]).pages if expect.get("toc_title", "") in p.extract_text())
+        assert heading not in words(contents.extract_text())
+    if expect.get("no_contents"):
+        assert html.find(".//nav[@id='TOC']") is None and "TOC \\o" not in docx_xml
+        assert "Text utan innehållsförteckning." in words(html.find(".//main").text_content())  # still a landmark
+    if expect.get("toc_depth"):
+        assert f'TOC \\o "1-{expect["toc_depth"]}"' in docx_xml
+    if expect.get("page_words"):
+        assert_page_words(outputs, expect["page_words"], first=2 if expect.get("cover") else 1)
     if expect.get("pagebreak"):
         assert '<w:br w:type="page" />' in docx_xml or '<w:br w:type="page"/>' in docx_xml
         assert html.find(".//div[@class='pagebreak']") is not None
@@ -233,6 +261,28 @@ def test_case_structure(case):
         before = next(i for i, p in enumerate(pages) if "Före brytningen." in p)
         after = next(i for i, p in enumerate(pages) if "Efter brytningen." in p)
         assert after == before + 1
+
+
+def assert_language(outputs: dict[str, Path], lang: str) -> None:
+    """The book's language is declared everywhere: it picks hyphenation patterns in Typst and Word
+    and the screen reader's voice."""
+    assert html_tree(outputs["html"]).get("lang") == lang
+    styles = zipfile.ZipFile(outputs["docx"]).read("word/styles.xml").decode()
+    assert re.search(rf'<w:lang [^>]*w:val="{lang}"', styles), styles[:300]
+    assert PdfReader(outputs["pdf"]).trailer["/Root"]["/Lang"] == lang
+
+
+def assert_page_words(outputs: dict[str, Path], pattern: str, first: int) -> None:
+    """Every page from `first` on (a cover page has no footer) says which page of how many it is."""
+    pages = PdfReader(outputs["pdf"]).pages
+    for number, page in enumerate(pages, 1):
+        shown = pattern.format(page=number, pages=len(pages)) in words(page.extract_text())
+        assert shown == (number >= first), (number, words(page.extract_text())[-200:])
+    with zipfile.ZipFile(outputs["docx"]) as archive:
+        footers = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("word/footer"))
+    before, between = pattern.split("{page}")[0], pattern.split("{page}")[1].split("{pages}")[0]
+    assert re.search(rf'{re.escape(before)}</w:t>.*w:instr="PAGE".*{re.escape(between)}</w:t>.*w:instr="NUMPAGES"',
+                     footers), footers[-600:]
 
 
 UNSUPPORTED = {

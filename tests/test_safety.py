@@ -234,7 +234,7 @@ def test_escaped_text_survives_our_lua_filters(tmp_path_factory, text):
     source = folder / "book.md"
     source.write_text(f"::: {{.chapter source=\"x.qmd\"}}\n\n# Rubrik\n\n{safe}\n\n| A |\n|---|\n| {safe} |\n\n"
                       f": {safe} {{#tbl-x}}\n\n::: {{.callout-note}}\n{safe}\n:::\n\nSe @tbl-x.\n\n:::\n", "utf-8")
-    book = Book(root=folder, chapters=[], metadata={}, variables={}, output_name="x")
+    book = Book(root=folder, chapters=[], metadata={"lang": "sv-SE"}, variables={}, output_name="x")
     page = lxml_html.fromstring(run_pandoc(book, source, "html5", None))
     shown = re.sub(r"\s+", " ", page.text_content())
     expected = re.sub(r"\s+", " ", text).strip().replace('"', "”").replace("'", "’")

@@ -25,6 +25,7 @@ from underlag.engine.errors import InputError, PartialBuildError, Problem, relat
 from underlag.engine.files import project_lock
 from underlag.engine.render.anchors import write_anchored_source
 from underlag.engine.render.pandoc import DocumentInfo, FilterError
+from underlag.report.chrome import apply_chrome, chrome_problems
 
 OUTPUT_DIR = "report"
 EXTENSIONS = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
@@ -80,6 +81,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     output_path(root, out_dir).mkdir(parents=True, exist_ok=True)
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
+    info = apply_chrome(info, book.metadata)  # the board paper's cover and marking, if the book asks for them
     keys = {fmt: format_key(book, assembled, info, fmt) for fmt in options.formats}
     targets = {fmt: output_path(root, out_dir / (book.output_name + EXTENSIONS[fmt])) for fmt in options.formats}
     names = {fmt: f"format:{cache.relative(targets[fmt])}" for fmt in options.formats}
@@ -133,8 +135,8 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
 
     templates = {"pdf": ["typst/report.typ"], "docx": ["docx/styles.yaml"], "html": ["html/style.css"]}[fmt]
     return digest(
-        fmt, assembled.text, asdict(info), book.output_name,
-        json.dumps(assembled.document, sort_keys=True, ensure_ascii=False),  # book settings decide parts of it
+        fmt, assembled.text, asdict(info), book.output_name, asdict(book.settings(fmt)),  # labels, numbering, contents
+        json.dumps(assembled.document, sort_keys=True, ensure_ascii=False),  # conditions (when-meta, profiles) decide parts of it
         *(template(book.root, name).read_bytes() for name in templates),
         *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
         *(file_hash(path) for path in assembled.images),
@@ -160,6 +162,7 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
         raise InputError(links)
     try:
         book = read_book(root, options.profile)
+        problems += chrome_problems(book.metadata)
     except InputError as exc:
         problems += exc.problems
     data_key = data_stage_key(root, options) if (root / "data").is_dir() else None

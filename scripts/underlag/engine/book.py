@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from underlag.engine.confine import check_read, confinement_problems, inside
 from underlag.engine.errors import InputError, Problem
 from underlag.engine.guarded_yaml import expect, parse_yaml, read_text, read_yaml
+from underlag.engine.settings import Settings, resolve, settings_problems
 
 FORMATS = ("html", "docx", "pdf")
 
@@ -47,6 +48,8 @@ class Book:
     csl: Path | None = None
     profiles: tuple[str, ...] = ()
     editions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (profile, formats) published with each version
+    crossref: dict[str, Any] = field(default_factory=dict)  # `crossref:` options (prefixes, titles, chapters)
+    format_options: dict[str, Any] = field(default_factory=dict)  # `format:` — per-format options override
 
     @property
     def title(self) -> str:
@@ -54,7 +57,12 @@ class Book:
 
     @property
     def lang(self) -> str:
-        return str(self.metadata.get("lang", "sv-SE"))
+        """Quarto's default is English: Swedish only when the book says so."""
+        return str(self.metadata.get("lang") or "en")
+
+    def settings(self, fmt: str) -> Settings:
+        """The book's labels, numbering and contents settings for one format (html, docx, pdf)."""
+        return resolve(self.metadata, self.crossref, self.format_options, fmt, self.root)
 
 
 def read_book(root: Path, profiles: str | None = None) -> Book:
@@ -91,7 +99,8 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     metadata = _metadata(root, config, positions, problems)
     variables = _variables(root, problems)
     problems += _language_problems(metadata, positions) + _output_dir_problems(root, config, positions)
-    problems += _network_addresses(metadata, positions)
+    problems += _network_addresses(metadata, positions) + settings_problems(config, positions, "_quarto.yml")
+    problems += _language_file_problems(root, config, positions)
     output_name = _output_name(book_section, positions, problems)
     bibliography = tuple(root / str(b) for b in _as_list(metadata.get("bibliography")) if not _remote(b))
     csl = root / str(metadata["csl"]) if metadata.get("csl") and not _remote(metadata["csl"]) else None
@@ -114,6 +123,8 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
         csl=csl,
         profiles=names,
         editions=tuple((str(name), tuple(formats)) for name, formats in (metadata.get("editions") or {}).items()),
+        crossref=config.get("crossref") if isinstance(config.get("crossref"), dict) else {},
+        format_options=config.get("format") or {},
     )
 
 
@@ -122,6 +133,28 @@ def _default_profiles(config: dict) -> str:
     profile = config.get("profile")
     default = profile.get("default") if isinstance(profile, dict) else None
     return ",".join(map(str, default)) if isinstance(default, list) else str(default or "")
+
+
+def _language_file_problems(root: Path, config: dict, positions) -> list[Problem]:
+    """`language: labels.yml` names a file of translations: it must exist inside the project."""
+    formats = config.get("format") if isinstance(config.get("format"), dict) else {}
+    places = [(("language",), config.get("language"))] + [
+        (("format", fmt, "language"), section.get("language")) for fmt, section in formats.items()
+        if isinstance(section, dict)]
+    return [problem for loc, name in places if isinstance(name, str)
+            for problem in _language_file_problem(root, name, ("_quarto.yml", *positions.get(loc, (None, None))))]
+
+
+def _language_file_problem(root: Path, name: str, where: tuple) -> list[Problem]:
+    try:
+        path = check_read(root, root / name, where)
+        if not path.is_file():
+            return [Problem(*where, f"language: filen '{name}' finns inte; skapa den (nycklar som "
+                                    "crossref-fig-title: Bild) eller skriv nycklarna direkt under language:")]
+        values, value_positions = read_yaml(path, root)
+    except InputError as exc:
+        return exc.problems
+    return expect(values, dict, name, value_positions)
 
 
 def _remote(value: Any) -> bool:

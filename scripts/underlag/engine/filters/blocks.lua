@@ -1,5 +1,6 @@
 -- Swedish typography and format-specific blocks.
--- Quotation marks become ”…” and ’…’ (Swedish uses the same mark on both sides), the
+-- In a Swedish book (lang sv…) quotation marks become ”…” and ’…’ (Swedish uses the same mark
+-- on both sides); other languages keep the writers' own marks. The
 -- `.pagebreak` div made from `{{< pagebreak >}}` becomes each format's page break, and
 -- Quarto's `.content-visible` / `.content-hidden` with `when-format` / `unless-format` keep
 -- or drop their content for this format (the PDF is made by Typst, so "pdf" means typst).
@@ -60,4 +61,8 @@ local function swedish_marks(el)
   end
 end
 
-return { { Quoted = quoted, Div = div, Span = conditional, Str = swedish_marks } }
+local settings = pandoc.json.decode(os.getenv("UNDERLAG_SETTINGS") or "{}")
+if (settings.lang or ""):match("^sv") then
+  return { { Quoted = quoted, Div = div, Span = conditional, Str = swedish_marks } }
+end
+return { { Div = div, Span = conditional } }

@@ -1,11 +1,13 @@
--- Quarto callouts (`::: {.callout-note}` …) for every format, with Swedish default titles.
+-- Quarto callouts (`::: {.callout-note}` …) for every format, with default titles in the
+-- book's language (Quarto's callout-<kind>-title keys, through UNDERLAG_SETTINGS).
 -- The title comes from `title="…"`, else from a first heading inside, else the default.
-local default_titles = {
-  note = "Obs",
-  tip = "Tips",
-  important = "Viktigt",
-  warning = "Varning",
-  caution = "Försiktighet",
+local settings = pandoc.json.decode(os.getenv("UNDERLAG_SETTINGS") or "{}")
+local default_titles = settings.callout or {
+  note = "Note",
+  tip = "Tip",
+  important = "Important",
+  warning = "Warning",
+  caution = "Caution",
 }
 
 local function kind_of(div)

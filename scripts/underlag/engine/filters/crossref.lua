@@ -1,22 +1,34 @@
--- Numbering and cross-references with Swedish labels, the Quarto way.
+-- Numbering and cross-references, the Quarto way, in the book's language.
 --
 -- Sections are numbered in document order (appendix chapters get letters); every captioned
--- figure and table is numbered within its chapter, in its own series ("Figur 3.2", as Quarto
--- books do). `@fig-x`, `@tbl-x`,
--- `@sec-x` become "figur 3", "tabell 2", "avsnitt 4.1"; `@Fig-x` is capitalised;
--- `[-@fig-x]` gives the number alone, so `[Figur -@fig-x]` reads "Figur 3".
+-- figure and table is numbered within its chapter, in its own series ("Figure 3.2", as Quarto
+-- books do), or through the whole book with `crossref: chapters: false`. `@fig-x`, `@tbl-x`,
+-- `@sec-x` become "Figure 3", "Table 2", "Section 4.1" (the words come from the book's language
+-- and `crossref:` options, through UNDERLAG_SETTINGS; see engine/settings.py); `@Fig-x` is
+-- capitalised; `[-@fig-x]` gives the number alone, so `[Figur -@fig-x]` reads "Figur 3".
+-- `number-sections: false` numbers no heading, and a reference to a section then reads as the
+-- section's title (as Quarto does); `number-depth: n` leaves deeper headings unnumbered, and the
+-- sections of an unnumbered chapter are unnumbered too.
 -- Typst numbers its own headings, figures and tables: there references become Typst
 -- `ref`s, so the PDF cannot disagree with itself. For DOCX and HTML the numbers are
 -- written into headings, captions and links here.
--- Callouts are referred to by their default titles (callouts.lua), in lower case like the rest;
--- "ekvation" is the one word without an earlier source here.
-local labels = { fig = "figur", tbl = "tabell", sec = "avsnitt", eq = "ekvation",
-  nte = "obs", tip = "tips", wrn = "varning", imp = "viktigt", cau = "försiktighet" }
-local caption_labels = { fig = "Figur", tbl = "Tabell" }
+local settings = pandoc.json.decode(os.getenv("UNDERLAG_SETTINGS") or "{}")
 -- Quarto's callout cross-reference prefixes and the callout each belongs to
 local callout_kinds = { nte = "note", tip = "tip", wrn = "warning", imp = "important", cau = "caution" }
+-- The reference words: figures, tables, sections and equations from the crossref-*-prefix keys,
+-- callouts from their titles (callout-*-title) unless the language gives a crossref-nte-prefix …
+-- (Swedish references are lower case in running text: engine/language/underlag-sv.yml).
+local labels = settings.prefix or { fig = "Figure", tbl = "Table", sec = "Section", eq = "Equation",
+  nte = "Note", tip = "Tip", wrn = "Warning", imp = "Important", cau = "Caution" }
+local caption_labels = settings.title or { fig = "Figure", tbl = "Table" }
+local and_word = settings["and"] or "and"
+local number_sections = settings["number-sections"] ~= false
+local number_depth = settings["number-depth"] or 0
+local chapter_numbers = settings.chapters ~= false and number_sections
+local title_delim = settings["title-delim"] or ":"
+local patterns = settings.numbering or {} -- fig/tbl: "1", "I", "i", "a", "A" (crossref: labels)
 local numbers = {}
-local titles = {} -- an unnumbered section's id -> its title, the text of a reference to it
+local titles = {} -- an unnumbered heading's id -> its title, the text of a reference to it
 local parents = {} -- a subfigure's id -> its figure's id (Typst refers to the figure, then the letter)
 local typst = FORMAT == "typst"
 
@@ -52,18 +64,67 @@ local function equation_label(para)
   end
 end
 
+-- An unnumbered heading's title as the text of a reference to it: without the DOCX's review
+-- anchors (empty spans, render/anchors.py) or other ids, which must each name one place.
+local function reference_title(h)
+  return h.content:clone():walk({
+    Span = function(span)
+      if #span.content == 0 then
+        return {}
+      end
+      span.identifier = ""
+      return span
+    end,
+  })
+end
+
+local function numbered(h, unnumbered_chapter)
+  if not number_sections or h.classes:includes("unnumbered") then
+    return false
+  end
+  if number_depth > 0 and h.level > number_depth then
+    return false
+  end
+  return not (unnumbered_chapter and h.level > 1)
+end
+
+local function roman(n)
+  local values = { { 1000, "M" }, { 900, "CM" }, { 500, "D" }, { 400, "CD" }, { 100, "C" }, { 90, "XC" },
+    { 50, "L" }, { 40, "XL" }, { 10, "X" }, { 9, "IX" }, { 5, "V" }, { 4, "IV" }, { 1, "I" } }
+  local out = ""
+  for _, pair in ipairs(values) do
+    while n >= pair[1] do
+      out = out .. pair[2]
+      n = n - pair[1]
+    end
+  end
+  return out
+end
+
+local function styled(n, kind)
+  local pattern = patterns[kind] or "1"
+  if pattern == "I" then
+    return roman(n)
+  elseif pattern == "i" then
+    return roman(n):lower()
+  elseif pattern == "a" or pattern == "A" then
+    return string.char(string.byte(pattern) + n - 1)
+  end
+  return tostring(n)
+end
+
 local function collect(doc)
   text_width_in = tonumber(pandoc.utils.stringify(doc.meta["underlag-text-width-in"] or ""))
   doc.meta["underlag-text-width-in"] = nil -- ours, not the document's: kept out of its properties
   -- numbers every target and returns the document with the headings' numbers attached
   local counters = { 0, 0, 0, 0, 0, 0 }
   local in_appendix = false
-  local chapter = nil -- the current chapter's number, e.g. "3" or "A"
   local unnumbered_chapter = false
+  local chapter = nil -- the current chapter's number, e.g. "3" or "A"
   local count = {}
   local function next_number(kind)
     count[kind] = (count[kind] or 0) + 1
-    return chapter and (chapter .. "." .. count[kind]) or tostring(count[kind])
+    return chapter and (chapter .. "." .. styled(count[kind], kind)) or styled(count[kind], kind)
   end
   return doc:walk({
     traverse = "topdown",
@@ -76,14 +137,19 @@ local function collect(doc)
         return nil -- a callout's title, not a section (callouts.lua takes it)
       end
       if h.level == 1 then
-        count = {}
         unnumbered_chapter = h.classes:includes("unnumbered")
-      elseif unnumbered_chapter and not h.classes:includes("unnumbered") then
-        -- Quarto: the sections of an unnumbered chapter are unnumbered too, not "1.1" under the last one
-        h.classes:insert("unnumbered")
+        if chapter_numbers then
+          count = {}
+          chapter = nil
+        end
       end
-      if h.classes:includes("unnumbered") then
-        titles[h.identifier] = pandoc.utils.stringify(h.content)
+      if not numbered(h, unnumbered_chapter) then
+        if not h.classes:includes("unnumbered") then
+          -- so the Typst writer gives it no number either (and Quarto: the sections of an
+          -- unnumbered chapter are unnumbered too, not "1.1" under the last one)
+          h.classes:insert("unnumbered")
+        end
+        titles[h.identifier] = reference_title(h)
         return h
       end
       counters[h.level] = counters[h.level] + 1
@@ -95,7 +161,7 @@ local function collect(doc)
         local n = counters[level]
         parts[level] = (level == 1 and in_appendix) and letter(n) or tostring(n)
       end
-      if h.level == 1 then
+      if h.level == 1 and chapter_numbers then
         chapter = parts[1]
       end
       numbers[h.identifier] = table.concat(parts, ".")
@@ -151,7 +217,7 @@ local function collect(doc)
 end
 
 local function caption_prefix(kind, id)
-  return { pandoc.Str(caption_labels[kind]), pandoc.Space(), pandoc.Str(numbers[id] .. ":"), pandoc.Space() }
+  return { pandoc.Str(caption_labels[kind]), pandoc.Space(), pandoc.Str(numbers[id] .. title_delim), pandoc.Space() }
 end
 
 local function prefix_caption(caption, kind, id)
@@ -173,9 +239,9 @@ local function reference(citation)
     return nil
   end
   local key = kind:lower() .. id:sub(#kind + 1)
-  if numbers[key] == nil and titles[key] then -- an unnumbered section: its title stands for a number
-    return typst and pandoc.RawInline("typst", string.format("#link(<%s>)[#%s]", key, typst_string(titles[key])))
-      or pandoc.Link(titles[key], "#" .. key)
+  if numbers[key] == nil and titles[key] then
+    -- an unnumbered section is named by its title (Quarto with number-sections: false)
+    return pandoc.Link(titles[key], "#" .. key)
   end
   if numbers[key] == nil then
     error("cross-reference @" .. id .. " has no target")
@@ -212,7 +278,8 @@ local function cite(el)
       return nil -- a bibliography citation: left to citeproc
     end
     if i > 1 then
-      out:extend({ pandoc.Str(i == #el.citations and " och" or ","), pandoc.Space() })
+      out:extend(i == #el.citations and { pandoc.Space(), pandoc.Str(and_word) } or { pandoc.Str(",") })
+      out:insert(pandoc.Space())
     end
     out:insert(ref)
   end
@@ -462,7 +529,7 @@ local function table_(tbl)
   column_widths(tbl)
   if #tbl.caption.long == 0 then
     if typst then -- Typst would count it as a numbered table figure
-      return { pandoc.RawBlock("typst", "#[#set figure(numbering: none)"), tbl, pandoc.RawBlock("typst", "]") }
+      return { pandoc.RawBlock("typst", "#[#show figure: set figure(numbering: none)"), tbl, pandoc.RawBlock("typst", "]") }
     end
     return tbl
   end

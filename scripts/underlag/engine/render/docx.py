@@ -15,12 +15,13 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
                 images: list[Path] = ()) -> None:
     """`images` is unused: pandoc reads the images from the project itself."""
     reference = work / "reference.docx"
-    build_reference_docx(book.root, info, reference)
-    contents = [] if info.brief else ["--toc", "--toc-depth=2"]
+    settings = book.settings("docx")
+    build_reference_docx(book.root, info, reference, settings)
+    contents = ["--toc", f"--toc-depth={settings.toc_depth}"] if settings.toc and not info.brief else []
     anchored = anchored_paths(source)[0]  # the build writes it: every block carries its file and line
     run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
-               *contents, *_metadata_args(info), "--metadata", f"underlag-text-width-in={_text_width_in(reference)}",
-               epoch=info.epoch)
+               *contents, *_metadata_args(info, settings.toc_title),
+               "--metadata", f"underlag-text-width-in={_text_width_in(reference)}", epoch=info.epoch)
     if anchored.is_file():
         embed_anchors(output, source, book.root, book.title)
     keep_table_rows_whole(output)
@@ -110,15 +111,11 @@ def _restamp(path: Path, stamp: tuple) -> None:
             target.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def _metadata_args(info: DocumentInfo) -> list[str]:
-    # The cover: pandoc's title block, with version, status and diarienummer as its abstract.
-    facts = [f"Version {info.version}", f"Status: {info.status}"]
-    if info.diarienummer:
-        facts.append(f"Diarienummer {info.diarienummer}")
-    if info.revision:
-        facts.append(f"Revision {info.revision}")
+def _metadata_args(info: DocumentInfo, toc_title: str) -> list[str]:
+    # The cover: pandoc's title block, with the chrome's facts (if any) as its abstract.
+    facts = " · ".join(f"{label} {value}" for label, value in info.cover_facts if value)
     pairs = {"title": info.title, "subtitle": info.subtitle, "author": info.organisation, "date": info.date,
-             "abstract": " · ".join(facts), "abstract-title": "Dokumentinformation", "toc-title": "Innehåll",
+             "abstract": facts, "abstract-title": info.facts_title if facts else "", "toc-title": toc_title,
              "subject": info.subtitle}
     return metadata_args(pairs)
 

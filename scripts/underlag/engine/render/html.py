@@ -25,50 +25,54 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
     policy = work / "policy.html"
     policy.write_text(f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n',
                       encoding="utf-8")
+    settings = book.settings("html")
+    contents = ["--toc", f"--toc-depth={settings.toc_depth}"] if settings.toc else []
     run_pandoc(
         book, source, "html5", output,
-        "--standalone", "--embed-resources", "--toc", "--toc-depth=2", "--mathml",
+        "--standalone", "--embed-resources", *contents, "--mathml",
         "--css", str(template(book.root, STYLESHEET)),
         "--include-in-header", str(policy), "--include-before-body", str(banner), "--include-after-body", str(footer),
-        *_metadata_args(info), epoch=info.epoch,
+        *_metadata_args(info, settings.toc_title), epoch=info.epoch,
     )
     output.write_text(_landmarks(output.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 def _landmarks(page: str) -> str:
     """What pandoc's page lacks for a screen reader and a keyboard: a main landmark around the
-    text (after the contents, before the footer), and tables that scroll sideways on a phone
+    text (after the contents or the title block, before the footer), and tables that scroll sideways on a phone
     reachable by keyboard (tabindex 0; the caption names the region). Pandoc escapes all text,
     so "<table" and the footer tag only occur as its own markup."""
     page = page.replace("<table", '<table tabindex="0"')
-    start = page.find("</nav>")
     end = page.rfind('<footer class="document-footer">')
     if end < 0:
         end = page.rfind("</body>")
-    if 0 <= start < end:
-        start += len("</nav>")
-        page = page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
+    # after the contents; in a book without contents (toc: false), after the title block
+    for tag in ("</nav>", "</header>", "<body>"):
+        start = page.find(tag)
+        if 0 <= start < end:
+            start += len(tag)
+            return page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
     return page
 
 
-def _metadata_args(info: DocumentInfo) -> list[str]:
+def _metadata_args(info: DocumentInfo, toc_title: str) -> list[str]:
     pairs = {"title": info.title, "subtitle": info.subtitle, "author": info.organisation,
-             "date": info.date, "toc-title": "Innehåll"}
+             "date": info.date, "toc-title": toc_title}
     return metadata_args(pairs)
 
 
 def _banner(info: DocumentInfo) -> str:
-    if not info.status_label:
+    """The chrome's marking and notice (empty for a plain book)."""
+    if not info.marking:
         return ""
     # a complementary landmark: a screen reader's landmark list finds it, and no text is left outside one
-    return (f'<aside class="status-banner" aria-label="Dokumentets status"><strong>{escape(info.status_label)}'
-            f"</strong> Innehållet är inte fastställt. Preliminära uppgifter och exempel är markerade i texten.</aside>\n")
+    label = f' aria-label="{escape(info.banner_label)}"' if info.banner_label else ""
+    return (f'<aside class="status-banner"{label}><strong>{escape(info.marking)}</strong> '
+            f"{escape(info.notice)}</aside>\n")
 
 
 def _footer(info: DocumentInfo) -> str:
-    parts = [f"Version {info.version}", info.date, info.status]
-    if info.diarienummer:
-        parts.append(f"Diarienummer {info.diarienummer}")
-    if info.revision:
-        parts.append(f"Revision {info.revision}")
-    return f'<footer class="document-footer">{escape(" · ".join(p for p in parts if p))}</footer>\n'
+    """The chrome's footer text (empty for a plain book)."""
+    if not info.footer_text:
+        return ""
+    return f'<footer class="document-footer">{escape(info.footer_text)}</footer>\n'

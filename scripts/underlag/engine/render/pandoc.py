@@ -22,7 +22,8 @@ DEFAULT_TEMPLATES = SHIPPED_TEMPLATES
 # the DOCX's source anchors come last, when figures have their final shape.
 FILTERS = ("chapters.lua", "floats.lua", "crossref.lua", "callouts.lua", "code.lua", "blocks.lua", "anchors.lua")
 MARKDOWN = "markdown-implicit_header_references"
-STATUS_LABELS = {"utkast": "UTKAST", "förslag": "FÖRSLAG"}
+# pandoc writer name -> our format name (the book's settings are per format)
+WRITER_FORMATS = {"typst": "pdf", "html5": "html", "html": "html", "docx": "docx"}
 
 
 @cache
@@ -34,30 +35,45 @@ def pandoc_path() -> str:
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """What the cover, headers and footers show; plain strings, never markup."""
+    """What the title page, headers and footers show; plain strings, never markup.
+
+    The engine fills in the book's own facts. The chrome fields below stay empty for a plain
+    book, which then gets a title block, contents and page numbers in its own language; a layer
+    above fills them when the book asks for more (the decision-basis report's board paper,
+    `chrome: board-paper`, report/chrome.py). They are the templates' whole interface to chrome:
+      marking      a word on every page (watermark and header) and in the HTML banner, e.g. a status
+      notice       one sentence about the document's state: boxed on the cover, in the HTML banner
+      cover_facts  (label, value) rows: a cover page of their own; also the DOCX's facts block
+      facts_title  the heading above those facts in the DOCX
+      byline       the line under the title in a short edition (brief); empty: the date
+      header_text, footer_text  running header and footer (the PDF and DOCX add the page words)
+      banner_label the HTML banner's accessible name
+    """
 
     title: str
     subtitle: str
     short_title: str
-    organisation: str
+    organisation: str  # the book's organisation, else its author
     date: str
     version: str
     status: str
-    diarienummer: str
     revision: str
     lang: str
     epoch: int | None = None  # SOURCE_DATE_EPOCH: the build's date, for reproducible outputs
     brief: bool = False  # a short edition: no cover page, no table of contents, no page per chapter
-
-    @property
-    def status_label(self) -> str:
-        """The visible marking on every page; empty once the document is final."""
-        return STATUS_LABELS.get(self.status.lower(), "" if self.status.lower() == "fastställd" else self.status.upper())
+    marking: str = ""
+    notice: str = ""
+    cover_facts: tuple[tuple[str, str], ...] = ()
+    facts_title: str = ""
+    byline: str = ""
+    header_text: str = ""
+    footer_text: str = ""
+    banner_label: str = ""
 
     @classmethod
     def from_book(cls, book: Book, revision: str = "", epoch: int | None = None) -> "DocumentInfo":
         meta = book.metadata
-        text = lambda key, default="": str(meta.get(key) or default)  # noqa: E731
+        text = lambda key, default="": _plain(meta.get(key)) or default  # noqa: E731
         date = meta.get("date") or dt.date.today()
         return cls(
             title=book.title,
@@ -66,13 +82,21 @@ class DocumentInfo:
             organisation=text("organisation", text("author")),
             date=date.isoformat() if isinstance(date, dt.date) else str(date),
             version=text("version"),
-            status=text("status", "utkast"),
-            diarienummer=text("diarienummer"),
+            status=text("status"),
             revision=revision,
             lang=book.lang,
             epoch=epoch,
             brief=bool(meta.get("brief")),
         )
+
+
+def _plain(value) -> str:
+    """A metadata value as one line of text: Quarto allows an author list of names or mappings."""
+    if isinstance(value, list):
+        return ", ".join(_plain(item) for item in value if _plain(item))
+    if isinstance(value, dict):
+        return _plain(value.get("name"))
+    return "" if value is None else str(value)
 
 
 def template(root: Path, name: str) -> Path:
@@ -90,16 +114,22 @@ def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: s
     """Convert the assembled Markdown; raise ToolError with pandoc's own message on failure."""
     # --wrap=none: Typst ends a list item at a wrapped line that is not indented (in table cells)
     reader = "json" if source.suffix == ".json" else MARKDOWN  # JSON: the checked, cleaned document
+    settings = book.settings(WRITER_FORMATS.get(to, to))
     args = [pandoc_path(), str(source), "--from", reader, "--to", to, "--wrap=none",
-            "--metadata", f"lang={book.lang}"]
+            "--metadata", f"lang={settings.lang}"]
     for name in FILTERS:
         args += ["--lua-filter", str(FILTER_DIR / name)]
     if book.bibliography:  # after our filters: cross-references are gone, citations remain
         args += ["--citeproc", *[f"--bibliography={path}" for path in book.bibliography]]
+        # the heading pandoc puts above a bibliography that has no `::: {#refs}` place of its own
+        title = str(book.metadata.get("reference-section-title") or settings.label("section-title-references"))
+        args += ["--metadata", f"reference-section-title={title}"]
         args += [f"--csl={book.csl}"] if book.csl else []
     if output is not None:
         args += ["--output", str(output)]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else None
+    env = {**os.environ, "UNDERLAG_SETTINGS": settings.for_filters()}  # what the Lua filters read
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
     result = subprocess.run(args + list(extra), capture_output=True, text=True, cwd=book.root, env=env)
     if result.returncode != 0:
         if failed := FILTER_FAILURE.search(result.stderr):  # never a Lua stack trace to the writer

@@ -39,9 +39,7 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
     # One file, not an #include: the body must see the template's callout and horizontalrule.
     main.write_text(f'#import "report.typ": report, callout, horizontalrule\n#show: report\n\n{body}',
                     encoding="utf-8")
-    inputs = {key.replace("_", "-"): value for key, value in asdict(info).items() if isinstance(value, str)}
-    inputs["status-label"] = info.status_label
-    inputs["brief"] = "true" if info.brief else ""
+    inputs = typst_inputs(book, info)
     try:
         typst.compile(
             str(main),
@@ -131,6 +129,26 @@ def _line_in_chapter(path: Path, failing: str) -> tuple[int | None, int | None]:
             if (column := text.find(needle)) >= 0:
                 return number, column + 1
     return None, None
+
+
+def typst_inputs(book: Book, info: DocumentInfo) -> dict[str, str]:
+    """The template's variables (documented at the top of typst/report.typ), all plain strings."""
+    settings = book.settings("pdf")
+    language, _, rest = settings.lang.partition("-")
+    region = next((part for part in rest.split("-") if len(part) == 2 and part.isalpha()), "")
+    flag = lambda value: "true" if value else ""  # noqa: E731
+    inputs = {key.replace("_", "-"): value for key, value in asdict(info).items() if isinstance(value, str)}
+    inputs.update({
+        "lang": language.lower(), "region": region.upper(),
+        "toc": flag(settings.toc and not info.brief), "toc-depth": str(settings.toc_depth),
+        "toc-title": settings.toc_title, "chapters": flag(settings.chapters and settings.number_sections),
+        "fig-title": settings.title("fig"), "tbl-title": settings.title("tbl"),
+        "fig-numbering": settings.pattern("fig"), "tbl-numbering": settings.pattern("tbl"),
+        "title-delim": settings.title_delim,
+        "page-of-pages": settings.label("page-of-pages"), "brief": flag(info.brief),
+        "cover-facts": json.dumps([list(row) for row in info.cover_facts], ensure_ascii=False),
+    })
+    return inputs
 
 
 def _timestamp(info: DocumentInfo) -> int:

@@ -8,16 +8,19 @@ header and footer carrying the title, status, version and page numbers.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 import subprocess
 from pathlib import Path
 
 from underlag.engine.guarded_yaml import read_yaml
 from underlag.engine.render.pandoc import DocumentInfo, pandoc_path, template
+from underlag.engine.settings import Settings
 
 STYLE_DEFINITION = "docx/styles.yaml"
 
 
-def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
+def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings: Settings | None = None) -> None:
+    """`settings`: the book's DOCX settings (language, page words); None: bare page numbers."""
     from docx import Document
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Cm
@@ -32,7 +35,8 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
         style = (document.styles[name] if name in [s.name for s in document.styles]
                  else document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH))
         _apply(style, spec, colours)
-    _set_language(document, definition.get("language", info.lang))
+    _set_language(document, definition.get("language", info.lang))  # a project's styles.yaml may fix it
+    page_words = (settings.label("page-of-pages") if settings else "") or "{page} / {pages}"
     for section in document.sections:
         page = definition["page"]
         margin = Cm(page["margin_cm"])
@@ -40,8 +44,8 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path) -> None:
         section.page_width, section.page_height = Cm(page.get("width_cm", 21.0)), Cm(page.get("height_cm", 29.7))
         section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = margin
         section.different_first_page_header_footer = True  # the cover has none
-        _fill(section.header.paragraphs[0], definition["header"], info)
-        _fill(section.footer.paragraphs[0], definition["footer"], info)
+        _fill(section.header.paragraphs[0], definition["header"], info, page_words)
+        _fill(section.footer.paragraphs[0], definition["footer"], info, page_words)
     document.save(str(output))
     _fix_zip_times(output, info.epoch)
 
@@ -132,14 +136,18 @@ def _set_language(document, lang: str) -> None:
     document.core_properties.language = lang
 
 
-def _fill(paragraph, pattern: str, info: DocumentInfo) -> None:
-    """Write a header/footer line; {PAGE} and {NUMPAGES} become Word fields."""
+def _fill(paragraph, pattern: str, info: DocumentInfo, page_words: str) -> None:
+    """Write a header/footer line from styles.yaml's pattern. Its fields: {header} and {footer}
+    (the chrome's running texts, with " · " after them when not empty), {marking}, {page_of_pages}
+    (the book's page words); {PAGE} and {NUMPAGES} become Word fields."""
     from docx.oxml import OxmlElement
 
-    values = {"short_title": info.short_title, "status_label": info.status_label or info.status,
-              "version": info.version, "date": info.date, "diarienummer": info.diarienummer,
-              "revision": info.revision or "–", "status": info.status}
-    for piece in _split_fields(pattern):
+    values = {"header": info.header_text, "footer": info.footer_text + "  ·  " if info.footer_text else "",
+              "marking": info.marking, "short_title": info.short_title, "version": info.version,
+              "date": info.date, "revision": info.revision or "–", "status": info.status,
+              "page_of_pages": page_words.replace("{page}", "{PAGE}").replace("{pages}", "{NUMPAGES}")}
+    # a field this version does not fill (an older styles.yaml's {diarienummer}) prints as nothing
+    for piece in _split_fields(pattern.format_map(defaultdict(str, values))):
         if piece in ("{PAGE}", "{NUMPAGES}"):
             field = OxmlElement("w:fldSimple")
             field.set(_qn("w:instr"), piece.strip("{}"))
@@ -150,7 +158,7 @@ def _fill(paragraph, pattern: str, info: DocumentInfo) -> None:
             field.append(run)
             paragraph._p.append(field)
         elif piece:
-            paragraph.add_run(piece.format(**values))
+            paragraph.add_run(piece)
 
 
 def _split_fields(pattern: str) -> list[str]:
