@@ -43,6 +43,8 @@ EQUIVALENT = HERE / "equivalent.toml"
 # every book profile (_quarto-*.yml): conftest.copy_project copies them, and a missing one fails every test
 PROJECT_FILES = (*sorted(p.name for p in PROJECT.glob("_quarto*.yml")), "_variables.yml", "chapters", "data", "templates")
 IGNORED = shutil.ignore_patterns("__pycache__", "_generated", ".underlag-cache", "report", ".hypothesis")
+# the package has a subpackage named report (the decision-basis layer): only caches are left out of it
+PACKAGE_IGNORED = shutil.ignore_patterns("__pycache__")
 STATUSES = ("killed", "survived", "equivalent", "no tests", "timeout", "other")
 
 
@@ -147,7 +149,7 @@ def run_module(name: str, target: Target, jobs: int, keep: bool) -> list[dict]:
 
 def prepare(work: Path, target: Target) -> None:
     """The package as src/underlag, the project's sources and tests, and mutmut's configuration."""
-    shutil.copytree(PACKAGE, work / "src" / "underlag", ignore=IGNORED)
+    shutil.copytree(PACKAGE, work / "src" / "underlag", ignore=PACKAGE_IGNORED)
     # a regular package: a namespace package (no __init__.py) loses to any installed regular
     # `underlag` (an editable install of another checkout), wherever that lies on sys.path
     (work / "src" / "underlag" / "__init__.py").touch(exist_ok=True)
