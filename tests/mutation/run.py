@@ -59,7 +59,7 @@ class Target:
 # mutmut runs, for each mutant, only the selected tests that call the mutated function.
 UNIT = ("tests/test_guards_privacy.py", "tests/test_guards_cache_files.py", "tests/test_guards_status_gate.py",
         "tests/test_guards_analysis.py", "tests/test_guards_load.py", "tests/test_guards_checks.py",
-        "tests/test_privacy_undashed.py", "tests/test_guards_confine.py")
+        "tests/test_privacy_undashed.py", "tests/test_guards_confine.py", "tests/test_guards_privacy_sources.py")
 CORPUS = "tests/test_data_corpus.py::test_bad_data_gives_its_message"
 HOSTILE = "tests/test_hostile.py::"  # only its in-process tests are chosen
 PATHOLOGICAL = "tests/test_safety.py::test_pathological_inputs_are_refused_or_bounded"
