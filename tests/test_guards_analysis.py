@@ -252,3 +252,25 @@ def test_risks_are_ordered_by_likelihood_times_consequence_then_consequence_then
 
     risks = [risk("r-a", 2, 2), risk("r-b", 1, 4), risk("r-c", 4, 1), risk("r-d", 3, 3), risk("r-e", 2, 2)]
     assert [r.id for r in risk_order(risks)] == ["r-d", "r-b", "r-a", "r-e", "r-c"]
+
+
+def cost_line(alt: str, expected: float) -> model.CostLine:
+    return model.CostLine.model_validate({"alternative": alt, "item": "drift", "first_year": 1, "last_year": 10,
+                                          "low": expected, "expected": expected, "high": expected,
+                                          "status": "fastställd"})
+
+
+def test_analyse_ties_the_costs_to_the_scores_and_the_nollalternativ():
+    # value for money needs both the weighted totals and the nollalternativ's total: the cost
+    # table's extra cost per point is (cost − cost of noll) / (score − score of noll)
+    base = report(baseline=(1, 2, 3))
+    with_costs = base.model_copy(update={"costs": [cost_line(model.ZERO_ID, 10), cost_line("x", 20),
+                                                   cost_line("y", 30)]})
+    result = analyse(with_costs)
+    value = result.costs.value
+    assert sorted(value.index) == ["x", "y"]  # the fully assessed alternatives with costs
+    assert value["score"].to_dict() == pytest.approx(result.totals.to_dict())
+    assert value["gain"].to_dict() == pytest.approx((result.totals - result.baseline).to_dict())
+    present = result.costs.present["expected"]
+    assert value.loc["y", "extra_cost"] == pytest.approx(present["y"] - present[model.ZERO_ID])
+    assert value.loc["y", "per_point"] == pytest.approx(value.loc["y", "extra_cost"] / value.loc["y", "gain"])

@@ -89,7 +89,7 @@ def test_the_proposal_to_the_board_may_be_a_forslag_in_a_final_version(settled):
     replace_line(path, "status: fastställd", "status: förslag")
     assert status_problems(settled, "fastställd") == []
     replace_line(path, "status: förslag", "status: preliminär")
-    assert "'Decision' är preliminär" in refusal(settled)[0]
+    assert "förslaget till beslut är preliminär" in refusal(settled)[0]
 
 
 def test_the_document_status_is_the_books_metadata(settled):
@@ -118,8 +118,8 @@ def test_each_kind_of_status_field_is_checked(settled):
     replace_line(settled / "data/beslut.yaml", "status: fastställd", "status: preliminär")
     problems = sorted(refusal(settled))
     assert [p.split(":")[0] for p in problems] == ["data/beslut.yaml", "data/kriterier.yaml", "data/milstolpar.yaml"]
-    assert "'Criteria' är förslag" in problems[1]  # a record without a text, title, name or id: its kind
-    assert "'Decision' är preliminär" in problems[0]
+    assert "kriteriernas vikter är förslag" in problems[1]  # a record without a text, title or name: described
+    assert "förslaget till beslut är preliminär" in problems[0]
 
 
 def test_the_label_is_the_records_text_title_name_or_id(settled):
@@ -131,7 +131,32 @@ def test_the_label_is_the_records_text_title_name_or_id(settled):
     assert any(f"'{shorten(risk_title)}' är preliminär" in p for p in problems), problems
     assert any(re.search(r"data/milstolpar\.yaml:\d+: 'Beslut att starta uppdrag' är preliminär", p)
                for p in problems), problems  # a name before the id
-    assert any(re.search(r"data/bedomningar\.csv:2: 'Assessment' är preliminär", p) for p in problems), problems
+    first = (settled / "data/bedomningar.csv").read_text("utf-8").splitlines()[1].split(";")
+    assert any(f"data/bedomningar.csv:2: bedömningen av '{first[0]}' på kriteriet '{first[1]}' är preliminär" in p
+               for p in problems), problems
+
+
+def test_rows_without_a_text_are_described_by_what_the_writer_finds_them_by(settled):
+    replace_line(settled / "data/kostnader.csv", ";fastställd", ";exempel")
+    replace_line(settled / "data/tidsatgang.csv", ";fastställd", ";preliminär")
+    problems = refusal(settled)
+    cost = dict(zip(*[line.split(";") for line in (settled / "data/kostnader.csv").read_text("utf-8").splitlines()[:2]]))
+    task = dict(zip(*[line.split(";") for line in (settled / "data/tidsatgang.csv").read_text("utf-8").splitlines()[:2]]))
+    assert any(f"data/kostnader.csv:2: kostnadsraden '{cost['item']}' för '{cost['alternative']}' "
+               f"(år {cost['first_year']}–{cost['last_year']}) är exempel" in p for p in problems), problems
+    assert any(f"data/tidsatgang.csv:2: tidsåtgången för '{shorten(task['task'])}' i '{task['alternative']}' "
+               "är preliminär" in p for p in problems), problems
+
+
+def test_data_that_does_not_load_is_refused_with_its_own_problems(settled):
+    line = replace_line(settled / "data/risker.yaml", "status: fastställd", "status: kanske")
+    problems = refusal(settled)
+    assert [p.split(": ")[0] for p in problems] == [f"data/risker.yaml:{line}:5"], problems
+
+
+def test_the_document_status_follows_the_profile(settled):
+    (settled / "_quarto-styrelse.yml").write_text("status: fastställd\n", "utf-8")
+    assert document_status(settled, "styrelse") == "fastställd"
 
 
 def shorten(text: str) -> str:

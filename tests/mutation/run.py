@@ -43,6 +43,8 @@ EQUIVALENT = HERE / "equivalent.toml"
 # every book profile (_quarto-*.yml): conftest.copy_project copies them, and a missing one fails every test
 PROJECT_FILES = (*sorted(p.name for p in PROJECT.glob("_quarto*.yml")), "_variables.yml", "chapters", "data", "templates")
 IGNORED = shutil.ignore_patterns("__pycache__", "_generated", ".underlag-cache", "report", ".hypothesis")
+# the package has a subpackage named report (the decision-basis layer): only caches are left out of it
+PACKAGE_IGNORED = shutil.ignore_patterns("__pycache__")
 STATUSES = ("killed", "survived", "equivalent", "no tests", "timeout", "other")
 
 
@@ -57,7 +59,7 @@ class Target:
 # mutmut runs, for each mutant, only the selected tests that call the mutated function.
 UNIT = ("tests/test_guards_privacy.py", "tests/test_guards_cache_files.py", "tests/test_guards_status_gate.py",
         "tests/test_guards_analysis.py", "tests/test_guards_load.py", "tests/test_guards_checks.py",
-        "tests/test_privacy_undashed.py", "tests/test_guards_confine.py")
+        "tests/test_privacy_undashed.py", "tests/test_guards_confine.py", "tests/test_guards_privacy_sources.py")
 CORPUS = "tests/test_data_corpus.py::test_bad_data_gives_its_message"
 HOSTILE = "tests/test_hostile.py::"  # only its in-process tests are chosen
 PATHOLOGICAL = "tests/test_safety.py::test_pathological_inputs_are_refused_or_bounded"
@@ -147,7 +149,7 @@ def run_module(name: str, target: Target, jobs: int, keep: bool) -> list[dict]:
 
 def prepare(work: Path, target: Target) -> None:
     """The package as src/underlag, the project's sources and tests, and mutmut's configuration."""
-    shutil.copytree(PACKAGE, work / "src" / "underlag", ignore=IGNORED)
+    shutil.copytree(PACKAGE, work / "src" / "underlag", ignore=PACKAGE_IGNORED)
     # a regular package: a namespace package (no __init__.py) loses to any installed regular
     # `underlag` (an editable install of another checkout), wherever that lies on sys.path
     (work / "src" / "underlag" / "__init__.py").touch(exist_ok=True)

@@ -163,10 +163,10 @@ def status_problems(root: Path, status: str) -> list[Problem]:
         report, _ = load_report(root)
     except InputError as exc:  # the data's own errors say what to fix first
         return list(exc.problems)
-    problems = [_unsettled(record, f"'{_short(_label(record))}' är {value}", status)
-                for record, _, value in non_final_items(report) if SETTLED.get(value, 0) < required]
-    for alt in report.alternatives:
-        for part in alt.saknas if SETTLED["saknas"] < required else []:
+    problems = [_unsettled(record, f"{_label(record)} är {value}", status)
+                for record, _, value in non_final_items(report) if SETTLED[value] < required]
+    for alt in report.alternatives:  # a missing part ranks with exempel: below every status that requires one
+        for part in alt.saknas:
             problems.append(_unsettled(alt, f"alternativ '{alt.id}' saknar fortfarande {part}", status))
     # a draft may hold fewer than three alternatives; a version beyond utkast may not
     return problems + check_alternative_count(report, "data/alternativ", status)
@@ -179,11 +179,28 @@ def _unsettled(record, what: str, status: str) -> Problem:
                                      f"är {allowed}: ändra uppgiften eller publicera med en lägre status")
 
 
+# what a writer knows a record by when it has no text, title or name of its own (a type name such
+# as 'Assessment' says nothing to the writer who has to find the row)
+DESCRIBED = {
+    "Assessment": lambda r: f"bedömningen av '{r.alternative}' på kriteriet '{r.criterion}'",
+    "CostLine": lambda r: f"kostnadsraden '{r.item}' för '{r.alternative}' (år {r.first_year}–{r.last_year})",
+    "TaskTime": lambda r: f"tidsåtgången för '{_short(r.task)}' i '{r.alternative}'",
+    "Criteria": lambda r: "kriteriernas vikter",
+    "CostSettings": lambda r: "kalkylens förutsättningar (horisont, diskonteringsränta)",
+    "Decision": lambda r: "förslaget till beslut",
+    "Preparation": lambda r: f"beredningen '{_short(r.what)}'",
+    "Term": lambda r: f"ordlistans förklaring av '{r.term}'",
+}
+
+
 def _label(record) -> str:
-    for name in ("text", "title", "name", "id"):
+    describe = DESCRIBED.get(type(record).__name__)
+    if describe:
+        return describe(record)
+    for name in ("text", "title", "name"):
         value = getattr(record, name, None)
         if value:
-            return str(value)
+            return f"'{_short(str(value))}'"
     return type(record).__name__
 
 

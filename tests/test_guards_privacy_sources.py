@@ -1,0 +1,197 @@
+"""The personal-data guard over a whole project, in-process: profiles, folded YAML values, the
+allow-list's own errors, canonical forms and the one-report-per-value rule.
+
+Written against the survivors of the mutation run on the merged `privacy` module
+(tests/mutation/RESULTS.md): each test names the behaviour a writer relies on, and fails when the
+guard reports a value twice, misses a number that only a profile's chapter or a folded YAML value
+holds, or lets an allow-list mistake pass without its place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from underlag.engine.privacy import ALLOW_FILE, MARKER, _digits, _national, normalise, scan_project, scan_text
+
+IDENTITY = "det som ser ut som ett personnummer eller samordningsnummer"
+ADVICE = (f": personuppgifter får inte finnas i rapporten; ta bort uppgiften, eller, om den inte är en "
+          f"personuppgift, för in den med skäl i {ALLOW_FILE} (value: och reason:) eller avsluta raden med '{MARKER}'")
+EXPANDED = " (när {{< var >}}, {{< meta >}} och {{< include >}} är ersatta)"
+
+
+def book(root: Path, files: dict[str, str]) -> Path:
+    """A minimal Quarto book (one chapter) with the given files added or replaced."""
+    base = {"_quarto.yml": "project:\n  type: book\nbook:\n  title: T\n  chapters:\n    - index.qmd\n",
+            "index.qmd": "# Inledning\n\nText.\n"}
+    for name, text in {**base, **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    return root
+
+
+def found(root: Path) -> list[str]:
+    return [str(problem) for problem in scan_project(root)]
+
+
+# --- profiles: a chapter only a profile's book holds is scanned with that profile's expansion ---
+
+PUT_TOGETHER = {"_variables.yml": 'a: "19121212"\nb: "1212"\n',
+                "kort.qmd": "# Kort\n\nNummer {{< var a >}}-{{< var b >}} här.\n"}
+PROFILE = "book:\n  chapters:\n    - index.qmd\n    - kort.qmd\n"
+
+
+def test_a_number_only_a_profile_chapter_puts_together_is_reported_at_its_line(tmp_path):
+    book(tmp_path, {**PUT_TOGETHER, "_quarto-kort.yml": PROFILE})
+    assert found(tmp_path) == [f"kort.qmd:3: warning: {IDENTITY}{EXPANDED}{ADVICE}"]
+
+
+def test_a_broken_profile_does_not_hide_the_next_one(tmp_path):
+    # profiles are read in name order: the broken one comes first and must not end the scan
+    book(tmp_path, {**PUT_TOGETHER, "_quarto-a-trasig.yml": "book: [\n", "_quarto-kort.yml": PROFILE})
+    assert found(tmp_path) == [f"kort.qmd:3: warning: {IDENTITY}{EXPANDED}{ADVICE}"]
+
+
+@pytest.mark.parametrize("marked_line", [2, 4])
+def test_a_marker_on_a_neighbouring_line_does_not_hide_an_expanded_number(tmp_path, marked_line):
+    lines = ["# Kort", "", "Nummer {{< var a >}}-{{< var b >}} här.", ""]
+    lines[marked_line - 1] += f"<!-- {MARKER} -->"
+    book(tmp_path, {**PUT_TOGETHER, "kort.qmd": "\n".join(lines) + "\n", "_quarto-kort.yml": PROFILE})
+    assert found(tmp_path) == [f"kort.qmd:3: warning: {IDENTITY}{EXPANDED}{ADVICE}"]
+
+
+def test_a_marker_on_the_line_hides_an_expanded_number(tmp_path):
+    chapter = f"# Kort\n\nNummer {{{{< var a >}}}}-{{{{< var b >}}}} här. <!-- {MARKER} -->\n"
+    book(tmp_path, {**PUT_TOGETHER, "kort.qmd": chapter, "_quarto-kort.yml": PROFILE})
+    assert found(tmp_path) == []
+
+
+# --- one report per value, at the place a writer fixes it ---
+
+def test_a_number_in_a_chapter_is_reported_once_not_again_by_the_expansion(tmp_path):
+    book(tmp_path, {"index.qmd": "# Inledning\n\nPatient 19121212-1212.\n"})
+    assert found(tmp_path) == [f"index.qmd:3:9: warning: {IDENTITY}{ADVICE}"]
+
+
+FOLDED = 'kontakt: >-\n  Ring\n  031-123 45 67\n'
+
+
+def test_a_folded_variable_is_reported_once_at_its_value_not_again_in_the_chapter(tmp_path):
+    # the phone number stands on its own line (the line scan finds it) and the chapter prints it
+    book(tmp_path, {"_variables.yml": FOLDED, "index.qmd": "# Inledning\n\n{{< var kontakt >}}\n"})
+    assert found(tmp_path) == [f"_variables.yml:3:3: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+
+
+@pytest.mark.parametrize("name", ["_variables.yml", "data/kontakt.yaml", "_quarto-kort.yml"])
+def test_a_value_folded_over_lines_is_reported_at_the_value(tmp_path, name):
+    # the number is split over two lines: only the folded value holds it whole
+    folded = "kontakt: >-\n  Patient 19121212-\n  1212\n" if name != "_quarto-kort.yml" else \
+        "book:\n  chapters:\n    - index.qmd\nkontakt: >-\n  Patient 19121212-\n  1212\n"
+    book(tmp_path, {name: folded})
+    line = 1 if name != "_quarto-kort.yml" else 4
+    assert found(tmp_path) == [f"{name}:{line}:1: warning: {IDENTITY}{ADVICE}"]  # at the key
+
+
+def test_a_folded_phone_number_is_named_in_the_warning(tmp_path):
+    book(tmp_path, {"data/kontakt.yaml": "kontakt: >-\n  Ring 031-123\n  45 67\n"})
+    assert found(tmp_path) == [f"data/kontakt.yaml:1:1: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+
+
+def test_a_folded_value_marked_on_its_first_line_is_not_reported(tmp_path):
+    book(tmp_path, {"data/kontakt.yaml": f"kontakt: >-  # {MARKER}\n  Patient 19121212-\n  1212\n"})
+    assert found(tmp_path) == []
+
+
+def test_an_allowed_folded_value_is_not_reported(tmp_path):
+    book(tmp_path, {"data/kontakt.yaml": "kontakt: >-\n  Ring 031-123\n  45 67\n",
+                    ALLOW_FILE: "allowed:\n  - value: 031-123 45 67\n    reason: växeln\n"})
+    assert found(tmp_path) == []
+
+
+# --- which files are read ---
+
+def test_an_include_outside_chapters_is_scanned_and_a_generated_file_only_by_the_expansion(tmp_path):
+    book(tmp_path, {"index.qmd": "# Inledning\n\n{{< include delar/kontakt.md >}}\n\n"
+                                 "{{< include _generated/tabell.md >}}\n",
+                    "delar/kontakt.md": "Ring 031-123 45 67.\n",
+                    "_generated/tabell.md": "anna@example.se\n"})
+    # the included file is scanned line by line at its own place; the generated one is the build's
+    # (its source is in data/), so only the last net names it, without a column
+    assert sorted(found(tmp_path)) == [
+        f"_generated/tabell.md:1: warning: en e-postadress (anna@example.se){EXPANDED}{ADVICE}",
+        f"delar/kontakt.md:1:6: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+
+
+def test_a_folder_named_like_a_data_file_is_skipped(tmp_path):
+    book(tmp_path, {"data/a.yaml": "x: 1\n"})
+    (tmp_path / "data" / "mapp.yaml").mkdir()
+    assert found(tmp_path) == []
+
+
+def test_a_book_file_that_is_not_a_mapping_does_not_stop_the_scan(tmp_path):
+    book(tmp_path, {"_quarto.yml": "- en lista\n- inte en bok\n", "data/a.yaml": "tel: 031-123 45 67\n"})
+    assert found(tmp_path) == [f"data/a.yaml:1:6: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+
+
+# --- the allow-list's own mistakes, located, and the entries after a mistake still read ---
+
+def test_an_allow_file_without_a_list_is_named_at_its_start(tmp_path):
+    book(tmp_path, {ALLOW_FILE: "andra: [x]\n"})
+    assert found(tmp_path) == [f"{ALLOW_FILE}:1:1: filen ska ha en lista under 'allowed:' (value: och reason: "
+                               "för varje tillåten uppgift)"]
+
+
+def test_an_entry_without_a_reason_is_named_at_its_place_and_later_entries_still_count(tmp_path):
+    book(tmp_path, {ALLOW_FILE: "allowed:\n  - value: 010-441 00 00\n  - value: 031-123 45 67\n    reason: växeln\n",
+                    "data/a.yaml": "tel: 031-123 45 67\n"})
+    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: en tillåten uppgift behöver både 'value:' (exakt uppgift) och "
+                               "'reason:' (varför den får stå i rapporten)"]
+
+
+def test_an_entry_of_the_wrong_kind_is_named_at_its_place(tmp_path):
+    book(tmp_path, {ALLOW_FILE: "allowed:\n  - [031-123 45 67]\n"})
+    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: en tillåten uppgift är en text eller value:/reason:"]
+
+
+# --- canonical forms: an allowed value matches however it is written ---
+
+@pytest.mark.parametrize("allowed, written", [
+    ("19121212-1212", "121212-1212"),  # with and without century
+    ("121212-1212", "19121212-1212"),
+    ("+46 (0)31-123 45 67", "031 123 45 67"),
+    ("031-123 45 67", "+46 31 123 45 67"),
+    ("031-123 45 67", "031 123 45 67"),
+    ("Registrator@VGregion.se", "registrator@vgregion.se"),
+    ("registrator@vgregion.se", "REGISTRATOR@vgregion.se"),
+])
+def test_an_allowed_value_matches_however_it_is_written(allowed, written):
+    assert scan_text(f"Kontakt: {written}.", {allowed}) == []
+    assert len(scan_text(f"Kontakt: {written}.")) == 1
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("19121212-1212", "1212121212"), ("121212-1212", "1212121212"),
+    ("12121-1212", ""), ("191212121212-1", ""), ("1234", ""),
+])
+def test_identity_canonical_form_is_the_last_ten_digits_of_ten_or_twelve(text, canonical):
+    assert _digits(text) == canonical
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("+46 (0)31-123 45 67", "tel:311234567"), ("+46 70 123 45 67", "tel:701234567"),
+    ("031-123 45 67", "tel:311234567"), ("08-123 456", "tel:8123456"), ("0701234567", "tel:701234567"),
+    ("0123456", ""),  # too short for a Swedish number
+    ("01234567890", ""),  # too long
+    ("31-123 45 67", ""),  # no leading 0 or +46
+])
+def test_phone_canonical_form_is_the_digits_after_0_or_46(text, canonical):
+    assert _national(text) == canonical
+
+
+def test_a_lone_backslash_before_a_letter_is_kept_as_text():
+    # the slow path (a dash to make plain) meets a backslash that escapes nothing
+    plain, origin = normalise("C:\\nya\u201319")
+    assert plain == "C:\\nya-19"
+    assert origin == list(range(9))
