@@ -200,14 +200,10 @@ def _prepare(root: Path, options: Options, progress: Callable[[str], None], cach
                 problems += exc.problems
         elif cached is not None:  # the same data, templates and code as last time: all of it is still valid
             warnings = [Problem(**w) for w in cached["warnings"]]
-    with timed_stage(seconds, "privacy"):
-        from underlag.engine.privacy import scan_project
-
-        scanned = scan_project(root)
-    problems += [p for p in scanned if p.severity == "error"]  # a broken allow-list stops the build
-    scanned = [p for p in scanned if p.severity != "error"]
-    if problems or (options.strict and warnings + scanned):
-        raise InputError(problems + warnings + scanned)
+    if problems or (options.strict and warnings):  # every problem at once: the privacy scan's too
+        scanned = _privacy(root, cache, seconds)
+        raise InputError(problems + [p for p in scanned if p.severity == "error"] + warnings
+                         + [p for p in scanned if p.severity != "error"])
     if report is not None:
         from underlag.report.changes import changes_since_previous
         from underlag.report.figures import draw_figures
@@ -229,8 +225,20 @@ def _prepare(root: Path, options: Options, progress: Callable[[str], None], cach
             produced = sorted((root / "chapters/_generated").glob("*.md")) + \
                 [root / "figures" / f"{spec.stem}.{ext}" for spec in specs for ext in ("svg", "png")]
             cache.store("stage:data", data_key, produced, {"warnings": [asdict(w) for w in warnings]})
-    warnings = warnings + scanned
-    return book, warnings
+    # after the fragments: the scan sees the generated text as it goes into the outputs
+    scanned = _privacy(root, cache, seconds)
+    problems = [p for p in scanned if p.severity == "error"]  # a broken allow-list stops the build
+    scanned = [p for p in scanned if p.severity != "error"]
+    if problems or (options.strict and warnings + scanned):
+        raise InputError(problems + warnings + scanned)
+    return book, warnings + scanned
+
+
+def _privacy(root: Path, cache: Cache | None, seconds: dict[str, float] | None) -> list[Problem]:
+    from underlag.engine.privacy import scan_project_cached
+
+    with timed_stage(seconds, "privacy"):
+        return scan_project_cached(root, cache)
 
 
 def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],
