@@ -84,10 +84,21 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     """
     seconds: dict[str, float] = {}
     cache = Cache(root)
-    book, warnings = prepare(root, options, progress, cache, seconds)
+    with ExitStack() as stack:
+        book, warnings = _prepare(root, options, progress, cache, seconds, stack)
     progress("sammanställer kapitlen")
-    with timed_stage(seconds, "assemble"):
-        assembled = assemble(book, cache)
+    # the privacy scan runs beside the assembly, which mostly waits for pandoc's parse; its
+    # problems stop the build before any output is moved into place
+    with ThreadPoolExecutor(max_workers=1) as background:
+        scan = background.submit(_privacy, root, cache, seconds)
+        try:
+            with timed_stage(seconds, "assemble"):
+                assembled = assemble(book, cache)
+        except InputError:  # as before the scan moved here: its errors first, else the assembly's problems
+            if any(p.severity == "error" for p in scan.result()):
+                _with_privacy(warnings, scan.result(), options)
+            raise
+        warnings = _with_privacy(warnings, scan.result(), options)
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings
@@ -162,7 +173,19 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
     collects the time of each stage (load, privacy, analysis, figures, fragments).
     """
     with ExitStack() as stack:
-        return _prepare(root, options, progress, cache, seconds, stack)
+        book, warnings = _prepare(root, options, progress, cache, seconds, stack)
+    return book, _with_privacy(warnings, _privacy(root, cache, seconds), options)
+
+
+def _with_privacy(warnings: list[Problem], scanned: list[Problem], options: Options,
+                  problems: Sequence[Problem] = ()) -> list[Problem]:
+    """The warnings with the privacy scan's; InputError with every problem when there is one, when
+    the scan found an error (a broken allow-list) or, under `strict`, any warning."""
+    errors = [p for p in scanned if p.severity == "error"]
+    scanned = [p for p in scanned if p.severity != "error"]
+    if problems or errors or (options.strict and warnings + scanned):
+        raise InputError([*problems, *errors, *warnings, *scanned])
+    return warnings + scanned
 
 
 @contextmanager
@@ -201,9 +224,7 @@ def _prepare(root: Path, options: Options, progress: Callable[[str], None], cach
         elif cached is not None:  # the same data, templates and code as last time: all of it is still valid
             warnings = [Problem(**w) for w in cached["warnings"]]
     if problems or (options.strict and warnings):  # every problem at once: the privacy scan's too
-        scanned = _privacy(root, cache, seconds)
-        raise InputError(problems + [p for p in scanned if p.severity == "error"] + warnings
-                         + [p for p in scanned if p.severity != "error"])
+        _with_privacy(warnings, _privacy(root, cache, seconds), options, problems)
     if report is not None:
         from underlag.report.changes import changes_since_previous
         from underlag.report.figures import draw_figures
@@ -225,13 +246,8 @@ def _prepare(root: Path, options: Options, progress: Callable[[str], None], cach
             produced = sorted((root / "chapters/_generated").glob("*.md")) + \
                 [root / "figures" / f"{spec.stem}.{ext}" for spec in specs for ext in ("svg", "png")]
             cache.store("stage:data", data_key, produced, {"warnings": [asdict(w) for w in warnings]})
-    # after the fragments: the scan sees the generated text as it goes into the outputs
-    scanned = _privacy(root, cache, seconds)
-    problems = [p for p in scanned if p.severity == "error"]  # a broken allow-list stops the build
-    scanned = [p for p in scanned if p.severity != "error"]
-    if problems or (options.strict and warnings + scanned):
-        raise InputError(problems + warnings + scanned)
-    return book, warnings + scanned
+    # the caller scans for personal data now, after the fragments: the scan sees the generated text
+    return book, warnings
 
 
 def _privacy(root: Path, cache: Cache | None, seconds: dict[str, float] | None) -> list[Problem]:
