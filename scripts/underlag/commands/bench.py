@@ -3,7 +3,8 @@
 Times whole `underlag` processes on copies of the project (never the project itself), with
 repeated runs and medians, side by side with the floor: the bare tool calls (pandoc to each
 format and typst.compile) on the same assembled sources, run the same way (in parallel).
-Prints a table and writes a JSON result, with each case's peak memory.
+Prints a table, each case's stages (the build writes them to $UNDERLAG_TIMINGS) and the peak
+memory of its whole process tree, and writes the same as JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from underlag.commands.build import TIMINGS_VARIABLE
 
 PROJECT_FILES = ("_quarto.yml", "_quarto-kortversion.yml", "_variables.yml", "chapters", "data", "templates")
 SCALE = 10  # the synthetic report is this many times the real one
@@ -42,31 +46,89 @@ def clean(project: Path, generated: bool = True) -> None:
         shutil.rmtree(project / name, ignore_errors=True)
 
 
-def run(project: Path, *args: str) -> tuple[float, int]:
-    """Wall seconds and peak memory (KiB) of one `underlag` process (its pandoc children not included)."""
-    return timed([sys.executable, "-m", "underlag", *args], project)
+STAGES = ("import", "load", "privacy", "analysis", "figures", "fragments", "assemble", "html", "docx", "pdf",
+          "formats")
+SAMPLE_SECONDS = 0.02  # how often the process tree's memory is read
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
+@dataclass
+class Timing:
+    seconds: float
+    peak_kib: int  # the whole process tree at its fullest: the sum of every process's PSS at one moment
+    largest_process_kib: int  # the largest single process (what wait4/RUSAGE_CHILDREN's maxrss reports)
+    cpu_seconds: float  # user + system of the whole tree: steadier than wall time on a shared machine
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def run(project: Path, *args: str) -> Timing:
+    """One `underlag` process: wall time, memory, and the stages its build reports."""
+    with tempfile.TemporaryDirectory(prefix="underlag-timings-") as folder:
+        report = Path(folder) / "timings.json"
+        launched = time.time()
+        timing = timed([sys.executable, "-m", "underlag", *args], project, {TIMINGS_VARIABLE: str(report)})
+        if report.is_file():
+            written = json.loads(report.read_text("utf-8"))
+            # before the build starts: the interpreter, our imports and the command line
+            timing.stages = {"import": written["entered"] - launched, **written["stages"]}
+    return timing
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Timing:
+    """Runs the command, reading its process tree's memory every SAMPLE_SECONDS.
+
+    The tree's peak is the sum over the processes alive at one moment (the build, its pandoc and
+    figure workers; Typst runs inside the build). Neither `resource.getrusage(RUSAGE_CHILDREN)` nor
+    wait4's `ru_maxrss` can tell it: both give the largest *single* process's peak. PSS (not RSS)
+    is summed, so pages that forked workers share with the build are counted once."""
+    import psutil
+
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors,
+                                   env={**os.environ, **(env or {})})
+        peak = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, _tree_kib(psutil, process.pid))
+            time.sleep(SAMPLE_SECONDS)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             errors.seek(0)
             raise SystemExit(f"{' '.join(command[2:])} failed in {cwd}:\n{errors.read().decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss
+    return Timing(elapsed, max(peak, usage.ru_maxrss), usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
+
+
+def _tree_kib(psutil, pid: int) -> int:
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:  # it has just ended
+        return 0
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_full_info().pss
+        except psutil.Error:  # ended between the listing and the reading
+            pass
+    return total // 1024
 
 
 def measure(runs: int, prepare, command) -> dict:
-    times = []
+    timings = []
     for _ in range(runs):
         prepare()
-        seconds, peak = command()
-        times.append(seconds)
-    return {"median": statistics.median(times), "min": min(times), "max": max(times), "peak_kib": peak}
+        timings.append(command())
+    times = [t.seconds for t in timings]
+    names = [name for name in STAGES if any(name in t.stages for t in timings)]
+    names += [name for t in timings for name in t.stages if name not in names]
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "peak_kib": max(t.peak_kib for t in timings),
+            "largest_process_kib": max(t.largest_process_kib for t in timings),
+            "cpu_seconds": statistics.median(t.cpu_seconds for t in timings),
+            "stages": {name: statistics.median(t.stages.get(name, 0.0) for t in timings) for name in names}}
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -103,7 +165,7 @@ def synthetic(source: Path, destination: Path) -> Path:
     return destination
 
 
-def floor(project: Path) -> tuple[float, int]:
+def floor(project: Path) -> Timing:
     """The bare tools on the assembled sources, in parallel like our build: the time we cannot beat."""
     script = f"""
 import sys, time, subprocess, typst, pypandoc
@@ -176,15 +238,25 @@ def main(argv: list[str] | None = None) -> int:
     cold, floor_time = results["cold, all formats"]["median"], results["floor (bare tools)"]["median"]
     ratios = {
         "cold / floor": cold / floor_time,
+        "one score edited / floor": results["one score edited, all formats"]["median"] / floor_time,
+        # CPU seconds are steadier on a shared machine than wall seconds
+        "cold / floor, cpu": results["cold, all formats"]["cpu_seconds"] / results["floor (bare tools)"]["cpu_seconds"],
         "no change / cold": results["no change"]["median"] / cold,
         f"{SCALE}× cold / cold": results[f"{SCALE}× report, cold"]["median"] / cold,
         f"{SCALE}× cold / {SCALE}× floor": results[f"{SCALE}× report, cold"]["median"] / results[f"{SCALE}× floor"]["median"],
     }
-    print(f"{'case':34} {'median s':>9} {'min':>7} {'max':>7} {'peak MiB':>9}")
+    print(f"{'case':34} {'median s':>9} {'min':>7} {'max':>7} {'cpu s':>7} {'peak MiB':>9} {'largest':>8}")
     for name, row in results.items():
-        print(f"{name:34} {row['median']:9.2f} {row['min']:7.2f} {row['max']:7.2f} {row['peak_kib'] / 1024:9.0f}")
+        print(f"{name:34} {row['median']:9.2f} {row['min']:7.2f} {row['max']:7.2f} {row['cpu_seconds']:7.2f}"
+              f" {row['peak_kib'] / 1024:9.0f} {row['largest_process_kib'] / 1024:8.0f}")
     for name, value in ratios.items():
         print(f"{name:34} {value:9.2f}")
+    print("\nstages (median s; the formats run side by side, so they overlap):")
+    for name, row in results.items():
+        if row["stages"]:
+            print(f"{name:34} " + " · ".join(f"{stage} {value:.2f}" for stage, value in row["stages"].items()))
+    print("peak MiB: the process tree (build, pandoc, figure workers; Typst runs inside the build) at its "
+          "fullest, summed PSS; largest: the largest single process; cpu s: user + system of the tree")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"runs": args.runs, "results": results, "ratios": ratios}, indent=2), "utf-8")
     print(f"written to {args.json}")

@@ -12,8 +12,9 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -29,6 +30,18 @@ from underlag.report.chrome import apply_chrome, chrome_problems
 
 OUTPUT_DIR = "report"
 EXTENSIONS = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
+TIMINGS_VARIABLE = "UNDERLAG_TIMINGS"  # a file the build writes its stage timings to (the benchmark reads it)
+
+
+@contextmanager
+def timed_stage(seconds: dict[str, float] | None, name: str) -> Iterator[None]:
+    """Adds the wall time of the block to `seconds[name]` (a stage may run in several pieces)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if seconds is not None:
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
 
 
 @dataclass
@@ -55,8 +68,13 @@ class Options:
 def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None) -> BuildResult:
     """Build into report/, holding the project lock so no publish runs at the same time."""
     root = root.resolve()
+    entered = time.time()
     with project_lock(root):
-        return build_into(root, root / OUTPUT_DIR, options, progress)
+        result = build_into(root, root / OUTPUT_DIR, options, progress)
+    if target := os.environ.get(TIMINGS_VARIABLE):  # outside the project: the caller names the file
+        Path(target).write_text(json.dumps({"entered": entered, "finished": time.time(), "stages": result.seconds}),
+                                "utf-8")
+    return result
 
 
 def build_into(root: Path, out_dir: Path, options: Options = Options(),
@@ -67,11 +85,21 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     """
     seconds: dict[str, float] = {}
     cache = Cache(root)
-    started = time.perf_counter()
-    book, warnings = prepare(root, options, progress, cache)
-    seconds["data, figures, fragments"] = time.perf_counter() - started
+    with ExitStack() as stack:
+        book, warnings = _prepare(root, options, progress, cache, seconds, stack)
     progress("sammanställer kapitlen")
-    assembled = assemble(book, cache)
+    # the privacy scan runs beside the assembly, which mostly waits for pandoc's parse; its
+    # problems stop the build before any output is moved into place
+    with ThreadPoolExecutor(max_workers=1) as background:
+        scan = background.submit(_privacy, root, cache, seconds)
+        try:
+            with timed_stage(seconds, "assemble"):
+                assembled = assemble(book, cache)
+        except InputError:  # as before the scan moved here: its errors first, else the assembly's problems
+            if any(p.severity == "error" for p in scan.result()):
+                _with_privacy(warnings, scan.result(), options)
+            raise
+        warnings = _with_privacy(warnings, scan.result(), options)
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings
@@ -92,10 +120,13 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             work = Path(temporary)
             source = work / "book.json"  # the document sanitize.py checked and cleaned, not the raw text
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
-            if "docx" in stale:  # source anchors for the review round trip (underlag review)
-                write_anchored_source(root, assembled.lines, source, book)
+            # the DOCX's own preparation (source anchors for `underlag review`, a second parse) runs
+            # in its thread, beside the other formats
+            prepare_format = {"docx": lambda: write_anchored_source(root, assembled.lines, source, book)}
             try:
-                built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
+                with timed_stage(seconds, "formats"):
+                    built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images,
+                                        prepare_format)
             except FilterError as exc:  # a Lua filter stopped: its place in the sources, no stack trace
                 from underlag.engine.filter_errors import filter_problems
 
@@ -150,62 +181,101 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
 
 
 def prepare(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None,
-            cache: Cache | None = None) -> tuple[Book, list[Problem]]:
+            cache: Cache | None = None, seconds: dict[str, float] | None = None) -> tuple[Book, list[Problem]]:
     """Read the book and, when the project has data/, check it and write figures and fragments.
 
-    Returns the book and the data's warnings; under `strict` a warning is an error.
+    Returns the book and the data's warnings; under `strict` a warning is an error. `seconds`
+    collects the time of each stage (load, privacy, analysis, figures, fragments).
     """
+    with ExitStack() as stack:
+        book, warnings = _prepare(root, options, progress, cache, seconds, stack)
+    return book, _with_privacy(warnings, _privacy(root, cache, seconds), options)
+
+
+def _with_privacy(warnings: list[Problem], scanned: list[Problem], options: Options,
+                  problems: Sequence[Problem] = ()) -> list[Problem]:
+    """The warnings with the privacy scan's; InputError with every problem when there is one, when
+    the scan found an error (a broken allow-list) or, under `strict`, any warning."""
+    errors = [p for p in scanned if p.severity == "error"]
+    scanned = [p for p in scanned if p.severity != "error"]
+    if problems or errors or (options.strict and warnings + scanned):
+        raise InputError([*problems, *errors, *warnings, *scanned])
+    return warnings + scanned
+
+
+@contextmanager
+def _shut_down(pool):
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _prepare(root: Path, options: Options, progress: Callable[[str], None], cache: Cache | None,
+             seconds: dict[str, float] | None, stack: ExitStack) -> tuple[Book, list[Problem]]:
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    book = report = None
+    book = report = pool = None
     if links := confinement_problems(root):  # before anything else is read
         raise InputError(links)
-    try:
-        book = read_book(root, options.profile)
-        problems += chrome_problems(book.metadata)
-    except InputError as exc:
-        problems += exc.problems
-    data_key = data_stage_key(root, options) if (root / "data").is_dir() else None
-    cached = cache.lookup("stage:data", data_key) if cache and data_key else None
-    if data_key and cached is None:
-        progress("läser och kontrollerar data")
-        from underlag.report.load import load_report
-
+    with timed_stage(seconds, "load"):
         try:
-            report, warnings = load_report(root)
+            book = read_book(root, options.profile)
+            problems += chrome_problems(book.metadata)
         except InputError as exc:
             problems += exc.problems
-    elif cached is not None:  # the same data, templates and code as last time: all of it is still valid
-        warnings = [Problem(**w) for w in cached["warnings"]]
-    from underlag.engine.privacy import scan_project
+        data_key = data_stage_key(root, options) if (root / "data").is_dir() else None
+        cached = cache.lookup("stage:data", data_key) if cache and data_key else None
+        if data_key and cached is None:
+            progress("läser och kontrollerar data")
+            from underlag.report.figures import figure_pool
+            from underlag.report.load import load_report
 
-    scanned = scan_project(root)
-    problems += [p for p in scanned if p.severity == "error"]  # a broken allow-list stops the build
-    scanned = [p for p in scanned if p.severity != "error"]
-    if problems or (options.strict and warnings + scanned):
-        raise InputError(problems + warnings + scanned)
+            pool = stack.enter_context(_shut_down(figure_pool()))  # its workers import matplotlib meanwhile
+            try:
+                report, warnings = load_report(root)
+            except InputError as exc:
+                problems += exc.problems
+        elif cached is not None:  # the same data, templates and code as last time: all of it is still valid
+            warnings = [Problem(**w) for w in cached["warnings"]]
+    if problems or (options.strict and warnings):  # every problem at once: the privacy scan's too
+        _with_privacy(warnings, _privacy(root, cache, seconds), options, problems)
     if report is not None:
-        from underlag.report.analysis import analyse
         from underlag.report.changes import changes_since_previous
         from underlag.report.figures import draw_figures
         from underlag.report.fragments import write_fragments
 
         progress("analyserar")
-        result = analyse(report)
+        with timed_stage(seconds, "analysis"):
+            from underlag.report.analysis import analyse
+
+            result = analyse(report)
         progress("ritar figurer")
-        specs = draw_figures(report, root / "figures", result, cache)
+        with timed_stage(seconds, "figures"):
+            specs = draw_figures(report, root / "figures", result, cache, pool)
+            stack.close()  # the workers' memory is given back before the formats are rendered
         progress("skriver genererade avsnitt")
-        write_fragments(report, specs, root, result, changes_since_previous(root, report, options.version))
+        with timed_stage(seconds, "fragments"):
+            write_fragments(report, specs, root, result, changes_since_previous(root, report, options.version))
         if cache:
             produced = sorted((root / "chapters/_generated").glob("*.md")) + \
                 [root / "figures" / f"{spec.stem}.{ext}" for spec in specs for ext in ("svg", "png")]
             cache.store("stage:data", data_key, produced, {"warnings": [asdict(w) for w in warnings]})
-    warnings = warnings + scanned
+    # the caller scans for personal data now, after the fragments: the scan sees the generated text
     return book, warnings
 
 
+def _privacy(root: Path, cache: Cache | None, seconds: dict[str, float] | None) -> list[Problem]:
+    from underlag.engine.privacy import scan_project_cached
+
+    with timed_stage(seconds, "privacy"):
+        return scan_project_cached(root, cache)
+
+
 def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],
-                seconds: dict[str, float], progress: Callable[[str], None], images: list[Path]) -> dict[str, Path]:
+                seconds: dict[str, float], progress: Callable[[str], None], images: list[Path],
+                prepare_format: dict[str, Callable[[], None]] | None = None) -> dict[str, Path]:
     from underlag.engine.render.docx import render_docx
     from underlag.engine.render.html import render_html
     from underlag.engine.render.pdf import render_pdf
@@ -217,6 +287,8 @@ def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, format
         fmt_work = work / fmt
         fmt_work.mkdir()
         output = fmt_work / (book.output_name + EXTENSIONS[fmt])
+        if prepare_format and fmt in prepare_format:
+            prepare_format[fmt]()
         renderers[fmt](book, source, info, fmt_work, output, images)
         seconds[fmt] = time.perf_counter() - started
         return output

@@ -15,6 +15,8 @@ list-where-a-mapping-belongs into a located message instead of an AttributeError
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -129,7 +131,16 @@ def read_yaml(path: Path, root: Path, allow_empty: bool = False) -> tuple[Any, d
 
 def parse_yaml(text: str, shown: str, first_line: int = 1,
                syntax: str = "YAML syntax error") -> tuple[Any, dict[Loc, Position]]:
-    """Parse YAML text (a file, or a chapter's front matter starting at `first_line`)."""
+    """Parse YAML text (a file, or a chapter's front matter starting at `first_line`).
+
+    A build reads each data file twice (the loader, then the privacy scan), and this pure-Python
+    parse with positions is the slow part: the same text is parsed once per process, and every
+    caller gets its own copy."""
+    return copy.deepcopy(_parse_once(text, shown, first_line, syntax))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_once(text: str, shown: str, first_line: int, syntax: str) -> tuple[Any, dict[Loc, Position]]:
     if problems := forbidden_characters(text, shown, first_line):
         raise InputError(problems)
     shift = first_line - 1

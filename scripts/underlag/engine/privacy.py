@@ -161,19 +161,24 @@ def scan_text(text: str, allowed=frozenset()) -> list[tuple[int, int, str]]:
 
 def scan_project(root: Path) -> list[Problem]:
     """Warnings for personal data anywhere it could reach an output, at its source's file:line."""
-    root = root.resolve()
+    return _scan(root.resolve())[0]
+
+
+def _scan(root: Path) -> tuple[list[Problem], list[Path]]:
+    """The problems, and the files scanned."""
     problems: list[Problem] = []
     allowed = _allowed(root, problems)
     expanded = _expanded_lines(root)
     seen: set[str] = set()  # canonical values met in a source, reported or allowed
-    for path in _source_files(root, expanded):
+    files = _source_files(root, expanded)
+    for path in files:
         lines = path.read_text("utf-8", errors="replace").splitlines()
         for number, line in enumerate(lines, 1):
             for column, kind, text, canonical in find(line):
                 seen.add(canonical)
                 if MARKER not in line and (text, canonical) not in allowed:
                     problems.append(_problem(relative(path, root), number, column, describe(kind, text)))
-    for path in _source_files(root, expanded):  # a YAML value folded over several lines
+    for path in files:  # a YAML value folded over several lines
         if path.suffix in (".yaml", ".yml"):
             for line, column, kind, text, canonical in _folded_values(path, root):
                 if canonical not in seen and (text, canonical) not in allowed:
@@ -186,6 +191,30 @@ def scan_project(root: Path) -> list[Problem]:
                 problems.append(_problem(relative(source.path, root), source.line, None,
                                          describe(kind, text) + " (när {{< var >}}, {{< meta >}} och "
                                                                 "{{< include >}} är ersatta)"))
+    return problems, files
+
+
+def scan_project_cached(root: Path, cache=None) -> list[Problem]:
+    """`scan_project`, reused while every file it could scan and this code keep their content.
+
+    The key holds the data, chapters and book files by content; the entry also holds the files
+    the chapters include from elsewhere (found only while scanning), so an edit there rescans."""
+    if cache is None:
+        return scan_project(root)
+    from dataclasses import asdict
+
+    from underlag.engine.cache import digest, file_hash, package_digest
+
+    root = root.resolve()
+    candidates = sorted({path for folder in ("data", "chapters") for path in (root / folder).rglob("*")}
+                        | {path for pattern in BOOK_FILES for path in root.glob(pattern)})
+    key = digest("privacy", [(relative(p, root), file_hash(p)) for p in candidates if p.is_file()], package_digest())
+    stored = cache.lookup("stage:privacy", key)
+    if stored is not None:
+        return [Problem(**problem) for problem in stored]
+    problems, scanned = _scan(root)
+    outside = sorted(set(scanned) - set(candidates))
+    cache.store("stage:privacy", key, [], [asdict(problem) for problem in problems], inputs=outside)
     return problems
 
 

@@ -8,6 +8,7 @@ figure needs colour to be read. Alt texts are sentences built from the same numb
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 from underlag.report import model
@@ -23,7 +24,7 @@ ZERO_NAME = "Nollalt."
 
 
 def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) -> list[FigureJob]:
-    """One job per figure, each keyed on just the numbers it draws."""
+    """One job per figure, each keyed on just the numbers it draws; a job pickles (a worker draws it)."""
     if result.scores.empty:
         return []
     names = {model.ZERO_ID: ZERO_NAME, **{a.id: f"Alt. {a.order}" for a in report.alternatives}}
@@ -32,26 +33,26 @@ def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) 
     marked = (result.preliminary, result.examples)
     jobs = [
         FigureJob("analys-matris", [frame(result.scores), criteria, names, marked],
-                  lambda: _matrix(report, result, names, out_dir)),
+                  partial(_matrix, report, result, names, out_dir)),
         FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked,
                                     result.baseline],
-                  lambda: _totals(result, names, out_dir)),
+                  partial(_totals, result, names, out_dir)),
         FigureJob("analys-vaxling", [[asdict(s) for s in result.switches], frame(result.totals.to_frame()),
                                      criteria, names, marked],
-                  lambda: _switching(report, result, names, out_dir)),
+                  partial(_switching, report, result, names, out_dir)),
         FigureJob("analys-rangordning", [frame(result.acceptability), names, marked],
-                  lambda: _acceptability(result, names, out_dir)),
+                  partial(_acceptability, result, names, out_dir)),
         FigureJob("risk-matris", [r.model_dump(mode="json") for r in report.risks],
-                  lambda: _risk_matrix(report, out_dir)),
+                  partial(_risk_matrix, report, out_dir)),
     ]
     if not result.production.empty:
         jobs.insert(4, FigureJob("analys-produktion", [frame(result.production), names, marked],
-                                 lambda: _production(result, names, out_dir)))
+                                 partial(_production, result, names, out_dir)))
     costs = result.costs
     if costs is not None and not costs.empty:
         jobs.append(FigureJob("ekonomi-kumulativ", [{k: frame(v) for k, v in costs.yearly.items()}, names,
                                                     costs.examples],
-                              lambda: _cumulative_costs(costs, names, out_dir)))
+                              partial(_cumulative_costs, costs, names, out_dir)))
     return jobs
 
 

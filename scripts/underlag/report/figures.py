@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import multiprocessing
+import os
 import re
 import textwrap
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import partial
 from importlib import metadata
@@ -61,8 +64,8 @@ class FigureJob:
 
 def figure_jobs(report: model.Report, out_dir: Path, result: Analysis | None = None) -> list[FigureJob]:
     jobs = [
-        FigureJob("tidslinje", report.timeline.model_dump(mode="json"), lambda: _timeline(report, out_dir)),
-        FigureJob("milstolpar", report.milestones.model_dump(mode="json"), lambda: _milestones(report, out_dir)),
+        FigureJob("tidslinje", report.timeline.model_dump(mode="json"), partial(_timeline, report, out_dir)),
+        FigureJob("milstolpar", report.milestones.model_dump(mode="json"), partial(_milestones, report, out_dir)),
     ]
     jobs += [FigureJob(f"utrullning-{a.id}", a.model_dump(mode="json", include={"id", "order", "short_title",
                                                                                   "rollout_variants"}),
@@ -75,26 +78,60 @@ def figure_jobs(report: model.Report, out_dir: Path, result: Analysis | None = N
 
 
 def draw_figures(report: model.Report, out_dir: Path, result: Analysis | None = None,
-                 cache: Cache | None = None) -> list[FigureSpec]:
+                 cache: Cache | None = None, pool: Executor | None = None) -> list[FigureSpec]:
     """Draw the figures whose inputs changed; reuse the others from the cache.
 
-    `out_dir` is the project's figures/ folder: every file is written through the confinement check.
+    With a `pool` (see `figure_pool`) the figures are drawn by its workers, side by side; without
+    one, here, one after another. `out_dir` is the project's figures/ folder: every file is
+    written through the confinement check.
     """
     out_dir = prepare_area(out_dir.parent, out_dir.name)
     code = digest(package_digest(), metadata.version("matplotlib"))  # our drawing code and helpers, by content
-    specs = []
-    for job in figure_jobs(report, out_dir, result):
-        key, name = digest(code, job.inputs), f"figure:{job.stem}"
-        cached = cache.lookup(name, key) if cache else None
+    jobs = figure_jobs(report, out_dir, result)
+    specs: dict[str, FigureSpec] = {}
+    stale: list[tuple[FigureJob, str]] = []
+    for job in jobs:
+        key = digest(code, job.inputs)
+        cached = cache.lookup(f"figure:{job.stem}", key) if cache else None
         if cached is not None:
-            specs.append(FigureSpec(**cached))
-            continue
-        _setup_matplotlib()
-        spec = job.draw()
+            specs[job.stem] = FigureSpec(**cached)
+        else:
+            stale.append((job, key))
+    for (job, key), spec in zip(stale, _draw([job for job, _ in stale], pool)):
         if cache:
-            cache.store(name, key, [out_dir / f"{job.stem}.svg", out_dir / f"{job.stem}.png"], asdict(spec))
-        specs.append(spec)
-    return specs
+            cache.store(f"figure:{job.stem}", key, [out_dir / f"{job.stem}.svg", out_dir / f"{job.stem}.png"],
+                        asdict(spec))
+        specs[job.stem] = spec
+    return [specs[job.stem] for job in jobs]
+
+
+def _draw(jobs: list[FigureJob], pool: Executor | None) -> list[FigureSpec]:
+    if pool is None or len(jobs) < 2:  # one figure: a worker's start would cost more than it saves
+        _setup_matplotlib()
+        return [job.draw() for job in jobs]
+    return list(pool.map(_run_job, [job.draw for job in jobs]))
+
+
+def _run_job(draw: Callable[[], FigureSpec]) -> FigureSpec:
+    return draw()
+
+
+def figure_pool() -> Executor | None:
+    """Worker processes for the figures, one per core, started now so that they import matplotlib
+    while this process reads and analyses the data; None on one core or without fork.
+
+    Forked after pandas, numpy and the model are imported here, so the workers share them and
+    import only matplotlib (its import alone is about a second: off the critical path this way).
+    Every file a worker writes is byte-identical to a drawing made here: matplotlib's output
+    depends only on the figure and the fixed rcParams (`_setup_matplotlib`)."""
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    import underlag.report.analysis_figures  # noqa: F401  pandas, numpy, the model: shared with the workers
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_setup_matplotlib)
+    pool.submit(int)  # starts the workers (the pool forks them at its first job)
+    return pool
 
 
 def _setup_matplotlib() -> None:

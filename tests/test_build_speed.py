@@ -1,0 +1,83 @@
+"""What makes builds fast, checked for what it must keep true (issue 20), never by the clock:
+figures drawn by worker processes are the same bytes as figures drawn in the build's own process,
+the privacy scan is reused only while everything it scanned is unchanged, the build reports its
+stages, and the benchmark's memory figure covers the whole process tree."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import copy_project
+
+from underlag.commands.bench import timed
+from underlag.commands.build import TIMINGS_VARIABLE, Options, build
+from underlag.report.analysis import analyse
+from underlag.report.figures import draw_figures, figure_pool
+from underlag.report.load import load_report
+
+PLAIN_BOOK = Path(__file__).parent / "fixtures" / "plain-book"
+
+
+def test_figures_drawn_by_workers_are_the_bytes_drawn_here(tmp_path):
+    here, workers = copy_project(tmp_path / "here"), copy_project(tmp_path / "workers")
+    report, _ = load_report(here)
+    result = analyse(report)
+    pool = figure_pool()
+    if pool is None:
+        pytest.skip("one core or no fork here: the figures are drawn in the build's own process")
+    with pool:
+        drawn_by_workers = draw_figures(report, workers / "figures", result, pool=pool)
+    drawn_here = draw_figures(report, here / "figures", result)
+    assert drawn_by_workers == drawn_here  # captions and alt texts
+    names = sorted(path.name for path in (here / "figures").iterdir())
+    assert names == sorted(path.name for path in (workers / "figures").iterdir())
+    assert len(names) == 2 * len(drawn_here)  # an SVG and a PNG each
+    for name in names:
+        assert (here / "figures" / name).read_bytes() == (workers / "figures" / name).read_bytes(), name
+
+
+def test_the_privacy_scan_is_reused_until_a_file_it_read_changes(tmp_path):
+    """Also a file that a chapter includes from outside chapters/ and data/: it is not in the
+    scan's key, only found while scanning, so the cache entry must hold it as an input."""
+    project = shutil.copytree(PLAIN_BOOK, tmp_path / "book")
+    (project / "texter").mkdir()
+    (project / "texter/kontakt.md").write_text("Frågor besvaras av projektets kansli.\n", "utf-8")
+    chapter = project / "chapters/ett.qmd"
+    chapter.write_text(chapter.read_text("utf-8") + "\n{{< include ../texter/kontakt.md >}}\n", "utf-8")
+    html = Options(formats=("html",))
+    build(project, html)
+    again = build(project, html)
+    assert again.stages["stage:privacy"] == "cached"
+    assert not any("telefonnummer" in problem.message for problem in again.warnings)
+    (project / "texter/kontakt.md").write_text("Frågor besvaras på 070-123 45 67.\n", "utf-8")
+    edited = build(project, html)
+    assert edited.stages["stage:privacy"] == "rebuilt"
+    found = [problem for problem in edited.warnings if "telefonnummer" in problem.message]
+    assert [(problem.path, problem.line) for problem in found] == [("texter/kontakt.md", 1)]
+
+
+def test_the_build_writes_its_stage_timings_where_asked(tmp_path, monkeypatch):
+    project = shutil.copytree(PLAIN_BOOK, tmp_path / "book")
+    target = tmp_path / "timings.json"
+    monkeypatch.setenv(TIMINGS_VARIABLE, str(target))
+    build(project, Options(formats=("html", "pdf")))
+    written = json.loads(target.read_text("utf-8"))
+    assert written["finished"] >= written["entered"] > 0
+    assert {"load", "privacy", "assemble", "html", "pdf", "formats"} <= set(written["stages"])
+    assert all(seconds >= 0 for seconds in written["stages"].values())
+
+
+def test_the_benchmarks_peak_is_the_whole_tree_not_its_largest_process(tmp_path):
+    """A parent and a child holding 150 MB each at the same time: wait4's maxrss (what
+    RUSAGE_CHILDREN gives) sees one of them, the polled tree both."""
+    script = ("import subprocess, sys\n"
+              "held = b'x' * (150 << 20)\n"
+              "child = 'import time; held = bytes(b\"y\" * (150 << 20)); time.sleep(1.5)'\n"
+              "subprocess.run([sys.executable, '-c', child], check=True)\n")
+    timing = timed([sys.executable, "-c", script], tmp_path)
+    assert timing.largest_process_kib >= 150 << 10
+    assert timing.peak_kib >= 290 << 10 > timing.largest_process_kib
