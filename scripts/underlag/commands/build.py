@@ -28,6 +28,7 @@ from underlag.engine.render.pandoc import DocumentInfo
 
 OUTPUT_DIR = "report"
 EXTENSIONS = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
+PREVIEW_DIR = ".preview"
 
 
 @dataclass
@@ -36,6 +37,7 @@ class BuildResult:
     warnings: list[Problem]
     seconds: dict[str, float] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)  # figure/format -> "rebuilt" or "cached"
+    inputs: list[Path] = field(default_factory=list)  # every file the chapters use (includes, images, bibliography)
 
     @property
     def rendered(self) -> list[str]:
@@ -49,13 +51,19 @@ class Options:
     profile: str | None = None  # Quarto profile(s), comma-separated
     version: str | None = None  # replaces the data's version (publish)
     status: str | None = None  # replaces the data's status (publish)
+    source_map: bool = False  # the preview's HTML: every block carries its file and line (never published)
+    lock_wait: float = 0.0  # seconds to wait for another build, publish or the preview to finish
 
 
-def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """Build into report/, holding the project lock so no publish runs at the same time."""
+def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None,
+          waiting: Callable[[str], None] | None = None) -> BuildResult:
+    """Build into report/ (the preview's source-mapped page into report/.preview/, apart from the
+    real one), holding the project lock so no publish runs at the same time; `waiting` hears once
+    when the lock is busy and the build waits for it."""
     root = root.resolve()
-    with project_lock(root):
-        return build_into(root, root / OUTPUT_DIR, options, progress)
+    out_dir = root / OUTPUT_DIR / PREVIEW_DIR if options.source_map else root / OUTPUT_DIR
+    with project_lock(root, options.lock_wait, waiting, "preview" if options.source_map else "build"):
+        return build_into(root, out_dir, options, progress)
 
 
 def build_into(root: Path, out_dir: Path, options: Options = Options(),
@@ -77,7 +85,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     output_path(root, out_dir).mkdir(parents=True, exist_ok=True)
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
-    keys = {fmt: format_key(book, assembled, info, fmt) for fmt in options.formats}
+    keys = {fmt: format_key(book, assembled, info, fmt, options.source_map) for fmt in options.formats}
     targets = {fmt: output_path(root, out_dir / (book.output_name + EXTENSIONS[fmt])) for fmt in options.formats}
     names = {fmt: f"format:{cache.relative(targets[fmt])}" for fmt in options.formats}
     stale = [fmt for fmt in options.formats if cache.lookup(names[fmt], keys[fmt]) is None]
@@ -87,15 +95,18 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             work = Path(temporary)
             source = work / "book.json"  # the document sanitize.py checked and cleaned, not the raw text
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
-            if "docx" in stale:  # source anchors for the review round trip (underlag review)
+            if "docx" in stale or options.source_map:  # source anchors: review round trip, preview
                 write_anchored_source(root, assembled.lines, source)
-            built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images)
+            built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images,
+                                options.source_map)
             for fmt, path in built.items():
                 os.replace(path, output_path(root, targets[fmt]))
                 cache.store(names[fmt], keys[fmt], [targets[fmt]], value=True)
     cache.save()
     stages = {name.split(":", 1)[0] + ":" + Path(name.split(":", 1)[1]).name: how for name, how in cache.used.items()}
-    return BuildResult(outputs, warnings, seconds, stages)
+    inputs = [*dict.fromkeys(line.path for line in assembled.lines), *assembled.images, *book.bibliography,
+              *([book.csl] if book.csl else [])]
+    return BuildResult(outputs, warnings, seconds, stages, inputs)
 
 
 def data_stage_key(root: Path, options: Options) -> str:
@@ -113,7 +124,7 @@ def data_stage_key(root: Path, options: Options) -> str:
     )
 
 
-def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
+def format_key(book: Book, assembled, info: DocumentInfo, fmt: str, source_map: bool = False) -> str:
     """Everything a format's file is made from: sources, templates (the project's own or ours, by
     content), our code and filters (by content, not version), images, tools."""
     from importlib import metadata
@@ -122,7 +133,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
 
     templates = {"pdf": ["typst/report.typ"], "docx": ["docx/styles.yaml"], "html": ["html/style.css"]}[fmt]
     return digest(
-        fmt, assembled.text, asdict(info), book.output_name,
+        fmt, assembled.text, asdict(info), book.output_name, source_map,
         *(template(book.root, name).read_bytes() for name in templates),
         *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
         *(file_hash(path) for path in assembled.images),
@@ -189,12 +200,15 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
 
 
 def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],
-                seconds: dict[str, float], progress: Callable[[str], None], images: list[Path]) -> dict[str, Path]:
+                seconds: dict[str, float], progress: Callable[[str], None], images: list[Path],
+                source_map: bool = False) -> dict[str, Path]:
+    from functools import partial
+
     from underlag.engine.render.docx import render_docx
     from underlag.engine.render.html import render_html
     from underlag.engine.render.pdf import render_pdf
 
-    renderers = {"html": render_html, "docx": render_docx, "pdf": render_pdf}
+    renderers = {"html": partial(render_html, source_map=source_map), "docx": render_docx, "pdf": render_pdf}
 
     def run(fmt: str) -> Path:
         started = time.perf_counter()
