@@ -38,6 +38,7 @@ class State:
     failed: bool = False
     served: bytes = b""  # page + panel + script, made once per build
     inputs: list[Path] = field(default_factory=list)  # the files the last good build used
+    data: "DataValues | None" = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -73,7 +74,8 @@ def rebuild(root: Path, state: State, profile: str | None, say: Callable[[str], 
     try:
         result = build(root, Options(formats=("html",), profile=profile, source_map=True, lock_wait=LOCK_WAIT),
                        waiting=say)
-        page, places = decorate(result.outputs["html"].read_text("utf-8"), root, pattern, _data_index(root))
+        page, places = decorate(result.outputs["html"].read_text("utf-8"), root, pattern,
+                                state.data.current() if state.data else None)
         problems, inputs = result.warnings, result.inputs
         rebuilt = [n.split(":", 1)[1] for n, how in result.stages.items() if how == "rebuilt"]
         say(f"byggd: {', '.join(rebuilt) or 'inget ändrat'}")
@@ -94,14 +96,34 @@ def rebuild(root: Path, state: State, profile: str | None, say: Callable[[str], 
         state.served = served_page(state.page, panel, state.version)
 
 
-def _data_index(root: Path):
-    """The data values by the text they print (None without data/): read again each build, so an
-    edited value is found at its new line."""
-    if not (root / "data").is_dir():
-        return None
-    from underlag.report.review_data import DataIndex
+class DataValues:
+    """The review's index of data values by the text they print (report/review_data.py), and its
+    answers, kept while data/ is unchanged: a prose edit then costs no lookups at all."""
 
-    return DataIndex(root)
+    def __init__(self, root: Path):
+        self.root = root
+        self.key: str | None = None
+        self.index = None
+        self.answers: dict[tuple, object] = {}
+
+    def current(self) -> "DataValues | None":
+        """This index, read again if a data file changed; None without data/."""
+        if not (self.root / "data").is_dir():
+            return None
+        hasher = hashlib.sha256()
+        for path in sorted(p for p in (self.root / "data").rglob("*") if p.is_file()):
+            hasher.update(str(path).encode() + hashlib.sha256(path.read_bytes()).digest())
+        if hasher.hexdigest() != self.key:
+            from underlag.report.review_data import DataIndex
+
+            self.key, self.index, self.answers = hasher.hexdigest(), DataIndex(self.root), {}
+        return self
+
+    def find(self, text: str, row: tuple[str, ...] = (), prefer: frozenset[str] = frozenset()):
+        key = (text, row, prefer)
+        if key not in self.answers:
+            self.answers[key] = self.index.find(text, row=row, prefer=prefer)
+        return self.answers[key]
 
 
 def _tell(problems: list[Problem], failed: bool, say: Callable[[str], None]) -> None:
@@ -147,7 +169,7 @@ def serve(root: Path, port: int, profile: str | None, say: Callable[[str], None]
           interval: float = 0.25, editor: str | None = None) -> None:
     """Serve until interrupted (Ctrl-C raises KeyboardInterrupt in the caller's thread)."""
     pattern = editor_url(editor)
-    state = State()
+    state = State(data=DataValues(root))
     seen = fingerprint(root)
     rebuild(root, state, profile, say, pattern)
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state))

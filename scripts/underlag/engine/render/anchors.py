@@ -58,9 +58,10 @@ def anchored_markdown(lines: list[SourceLine], root: Path) -> tuple[str, list[An
     sites = include_sites(lines, root)
     anchors: list[Anchor] = []
     out: list[str] = []
+    shown = {path: relative(path, root) for path in dict.fromkeys(line.path for line in lines)}  # resolved once
 
     def new(source: SourceLine, kind: str) -> int:
-        path = relative(source.path, root)
+        path = shown[source.path]
         anchors.append(Anchor(path, source.line, kind, sites.get(path)))
         return len(anchors) - 1
 
@@ -160,7 +161,8 @@ def write_anchored_source(root: Path, lines: list[SourceLine], source: Path) -> 
     # the findings were reported when the plain book was inspected; here only the cleaned tree counts
     document.write_text(json.dumps(inspect(anchored, root, pandoc_path(), MARKDOWN).document,
                                    ensure_ascii=False), "utf-8")
-    files = sorted({relative(line.path, root) for line in lines} | {"_variables.yml", "_quarto.yml"})
+    files = sorted({relative(path, root) for path in dict.fromkeys(line.path for line in lines)}
+                   | {"_variables.yml", "_quarto.yml"})
     hashes = {name: file_hash(root / name) for name in files if (root / name).is_file()}
     table.write_text(json.dumps({"anchors": [vars(a) for a in anchors], "sources": hashes}), "utf-8")
 
