@@ -111,24 +111,45 @@ def page(browser, preview):
     page.close()
 
 
-def test_preview_follows_edits_and_errors(preview):
+def test_preview_follows_edits_warnings_and_errors(preview):
     url, chapter = preview.url, preview.project / "chapters/10-fortsatt-arbete.qmd"
+    shown = "chapters/10-fortsatt-arbete.qmd"
     page = fetch(url)
-    assert "Sammanfattning" in page and "/__underlag/version" in page
+    assert "Sammanfattning" in page and "/__underlag/version" in page and "Varningar" not in page
 
     original = chapter.read_text("utf-8")
+    line = len(original.splitlines()) + 2
+    edited = original + '\nEn mening med <span onclick="alert(1)">tryckknappen</span>.\n'
     try:
-        chapter.write_text(original + "\nEn mening skriven under förhandsvisningen.\n", "utf-8")
-        wait_for(url, lambda p: "En mening skriven under förhandsvisningen." in p, "the edit")
+        chapter.write_text(edited, "utf-8")  # builds, with a warning: in the panel and the terminal
+        page = wait_for(url, lambda p: "tryckknappen" in p and "Varningar" in p, "the edit and its warning")
+        panel = page[page.index('<div id="underlag-problems"'):]
+        assert 'role="alert"' in panel[:100] and f"{shown}:{line}:" in panel and "onclick" in panel
+        assert any(f"{shown}:{line}:" in text and "onclick" in text for text in preview.output)
 
-        chapter.write_text(original + "\nSe @sec-finns-inte.\n", "utf-8")
+        chapter.write_text(edited + "\nSe @sec-finns-inte.\n", "utf-8")
         page = wait_for(url, lambda p: "Byggfel" in p, "the build error")
-        assert "chapters/10-fortsatt-arbete.qmd:" in page and "@sec-finns-inte" in page
-        assert "En mening skriven under förhandsvisningen." in page  # the last good version is still served
+        assert f"{shown}:{line + 2}:" in page and "@sec-finns-inte" in page
+        assert "tryckknappen" in page  # the last good version is still served
     finally:
         chapter.write_text(original, "utf-8")
-    page = wait_for(url, lambda p: "Byggfel" not in p, "the fixed page")
-    assert "En mening skriven under förhandsvisningen." not in page
+    page = wait_for(url, lambda p: "Byggfel" not in p and "Varningar" not in p, "the fixed page")
+    assert "tryckknappen" not in page
+
+
+def test_watched_files_are_the_sources_wherever_they_are_and_never_outputs(tmp_path):
+    from underlag.commands.preview import watched_files
+
+    names = ["chapters/a.qmd", "chapters/_generated/t.md", "data/x.yaml", "figures/drawn.svg",
+             "figures/static/karta.png", "bilder/foto.png", "referenser.bib", "_variables.yml",
+             "_quarto-kort.yml", "report/beslutsunderlag.html"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    used = [tmp_path / "bilder/foto.png", tmp_path / "referenser.bib", tmp_path / "figures/drawn.svg"]
+    watched = {path.relative_to(tmp_path).as_posix() for path in watched_files(tmp_path, used)}
+    assert watched == {"chapters/a.qmd", "data/x.yaml", "figures/static/karta.png", "bilder/foto.png",
+                       "referenser.bib", "_variables.yml", "_quarto-kort.yml"}
 
 
 def test_a_broken_reference_early_on_is_in_view_at_the_end_of_the_page(preview, page):
@@ -208,15 +229,6 @@ def test_figures_know_their_origin_and_a_replaced_image_shows(preview, page):
                            " return i && i.getAttribute('src') !== src; }", arg=before, timeout=WAIT * 1000)
 
 
-def test_the_published_html_carries_no_source_map(preview):
-    """The working build's HTML never has the preview's origins; the preview's page is elsewhere."""
-    result = underlag("build", "--format", "html", cwd=preview.project)
-    assert result.returncode == 0, result.stderr
-    page = (preview.project / "report/beslutsunderlag.html").read_text("utf-8")
-    assert "data-source" not in page and "underlag-source" not in page and "underlag_" not in page
-    assert "data-source" in (preview.project / "report/.preview/beslutsunderlag.html").read_text("utf-8")
-
-
 HOLD = """import sys, time
 from pathlib import Path
 from underlag.engine.files import project_lock
@@ -244,6 +256,10 @@ def test_build_waits_for_the_lock_another_process_holds(preview):
         holder.wait()
     assert result.returncode == 0, result.stderr
     assert "väntar på att förhandsvisningen ska bli klar" in result.stderr
+    # the working build's page never has the preview's origins; the preview's page is elsewhere
+    page = (preview.project / "report/beslutsunderlag.html").read_text("utf-8")
+    assert "data-source" not in page and "underlag-source" not in page and "underlag_" not in page
+    assert "data-source" in (preview.project / "report/.preview/beslutsunderlag.html").read_text("utf-8")
 
 
 def test_build_gives_up_after_its_limit(preview):
