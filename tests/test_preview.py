@@ -152,6 +152,22 @@ def test_watched_files_are_the_sources_wherever_they_are_and_never_outputs(tmp_p
                        "referenser.bib", "_variables.yml", "_quarto-kort.yml"}
 
 
+def test_the_editor_link_is_configurable(tmp_path, monkeypatch):
+    from underlag.commands.preview_page import Origin, editor_link, editor_url
+    from underlag.engine.errors import UsageError
+
+    origin = Origin("chapters/a b.qmd", 12, False)
+    monkeypatch.delenv("UNDERLAG_EDITOR_URL", raising=False)
+    assert editor_link(editor_url(None), tmp_path, origin) == \
+        f"vscode://file{tmp_path.resolve().as_posix()}/chapters/a%20b.qmd:12"
+    monkeypatch.setenv("UNDERLAG_EDITOR_URL", "idea://open?file={path}&line={line}")
+    assert editor_link(editor_url(None), tmp_path, origin).startswith("idea://open?file=/")
+    assert editor_url("subl://open?url=file://{path}&line={line}").startswith("subl:")  # the option wins
+    for wrong in ("vscode://file/{fil}:{line}", "vscode://file/{path", "ingen plats alls"):
+        with pytest.raises(UsageError, match="redigerarlänken"):
+            editor_url(wrong)
+
+
 def test_a_broken_reference_early_on_is_in_view_at_the_end_of_the_page(preview, page):
     from playwright.sync_api import expect
 
@@ -205,7 +221,8 @@ def test_generated_table_cell_names_its_data_line(preview, page):
     timeline = page.locator("table", has=page.locator("caption", has_text="Övergripande prioritering"))
     cell = timeline.locator("td", has_text="Beslut om typ av handlingsalternativ")
     assert cell.get_attribute("title") == f"data/tidslinje.yaml:{line} (genererat)"
-    assert "underlag-generated" in cell.get_attribute("class")  # generated text is marked
+    assert "underlag-generated" in cell.get_attribute("class")  # generated text is marked, visibly
+    assert cell.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
     assert cell.locator("a.underlag-source").get_attribute("href") == \
         f"vscode://file{data.resolve().as_posix()}:{line}"
     # the same words in the milestone table come from the milestones

@@ -29,6 +29,7 @@ EDITOR_ENV = "UNDERLAG_EDITOR_URL"
 VERSION_PATH = "/__underlag/version"
 POLL_MS = 300
 PLACE_ID = "underlag-kalla-{}"
+MOSTLY = 2  # a paragraph is traced to a data value that makes up at least half of its text
 EMPTY_PAGE = ('<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Förhandsvisning</title></head>'
               "<body></body></html>")
 # Kept small and in one place: the preview's own look, never part of a published page.
@@ -154,11 +155,20 @@ def data_values(blocks: list, data) -> dict:
 
 
 def _find(block, data, prefer: frozenset[str] = frozenset()):
+    """The data value a block prints. A paragraph, item or heading must be mostly that value: one
+    that only contains a word from data (a term, a name) is template text, and is shown as such."""
+    from underlag.report.review_data import normalise
+
     text = block.text_content()
     if block.tag == "figure":  # the figure's words are in its caption and its alt text
         text = " ".join([text] + [image.get("alt", "") for image in block.iter("img")])
-    row = [cell.text_content() for cell in block.getparent()] if block.tag in ("td", "th") else ()
-    return data.find(text, row=tuple(row), prefer=prefer)
+    cell = block.tag in ("td", "th")
+    row = [other.text_content() for other in block.getparent()] if cell else ()
+    value = data.find(text, row=tuple(row), prefer=prefer)
+    if value is None or cell or block.tag == "figure":
+        return value
+    plain = normalise(text)
+    return value if any(form in plain and len(form) * MOSTLY >= len(plain) for form in value.forms) else None
 
 
 def block_origin(block, value) -> Origin:
