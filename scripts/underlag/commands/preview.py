@@ -134,7 +134,7 @@ def _tell(problems: list[Problem], failed: bool, say: Callable[[str], None]) -> 
     elif problems:
         say(f"{len(problems)} varning{'ar' if len(problems) != 1 else ''}")
     for problem in problems:
-        say(f"  {problem}")
+        say(f"  {problem if problem.path else problem.message}")
 
 
 def make_handler(state: State):

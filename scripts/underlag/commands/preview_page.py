@@ -38,7 +38,7 @@ STYLE = """
 .underlag-source{position:absolute;bottom:100%;left:0;z-index:20;display:none;white-space:nowrap;
  font:600 12px/1.5 system-ui,sans-serif;color:#fff;background:#1e3a8a;padding:0 .4rem;border-radius:3px;
  text-decoration:none}
-td>.underlag-source,th>.underlag-source,caption>.underlag-source{bottom:auto;top:0;left:auto;right:0}
+td>.underlag-source,th>.underlag-source,caption>.underlag-source{bottom:auto;top:0;left:0}
 .underlag-origin:hover>.underlag-source,.underlag-source:focus{display:block}
 .underlag-generated{box-shadow:-4px 0 0 #b45309}
 td.underlag-generated,th.underlag-generated{box-shadow:none;background:#fff3dc}
