@@ -201,7 +201,8 @@ def problems_panel(problems: list[Problem], places: list[Place], failed: bool, p
     for problem in problems:
         place = place_of(problem, places)
         shown = html.escape(_where(problem))
-        link = f'<a href="#{html.escape(place.id)}">{shown}</a>: ' if place else f"<code>{shown}</code>: " if shown else ""
+        # the colon inside the link: the line reads as the terminal prints it, `file:line:col: message`
+        link = f'<a href="#{html.escape(place.id)}">{shown}:</a> ' if place else f"<code>{shown}:</code> " if shown else ""
         editor = ""
         if problem.line is not None and (root / problem.path).is_file():
             href = editor_link(pattern, root, Origin(problem.path, problem.line, False))
