@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from underlag.commands.preview_page import (VERSION_PATH, Place, decorate, editor_url, problems_panel,
-                                            served_page)
+from underlag.commands.preview_page import (PANEL_PATH, VERSION_PATH, Place, decorate, editor_url,
+                                            problems_panel, served_page)
 from underlag.engine.errors import InputError, Problem, UnderlagError
 
 WATCHED = ("chapters", "data", "templates", "figures")
@@ -31,8 +31,10 @@ LOCK_WAIT = 600.0  # seconds the preview waits for a build or publish that holds
 
 @dataclass
 class State:
-    version: int = 0
+    version: int = 0  # counts builds: the page reloads or its panel is replaced
+    page_version: int = 0  # counts changes of the page itself: only these reload it
     page: str = ""  # the last good page, decorated
+    panel: str = ""  # the problems of the last build
     places: list[Place] = field(default_factory=list)  # its blocks, for the problems panel
     problems: list[Problem] = field(default_factory=list)
     failed: bool = False
@@ -89,11 +91,12 @@ def rebuild(root: Path, state: State, profile: str | None, say: Callable[[str], 
     _tell(problems, page is None, say)
     with state.lock:
         if page is not None:
+            state.page_version += page != state.page
             state.page, state.places, state.inputs = page, places, inputs
         state.problems, state.failed = problems, page is None
         state.version += 1
-        panel = problems_panel(problems, state.places, state.failed, pattern, root)
-        state.served = served_page(state.page, panel, state.version)
+        state.panel = problems_panel(problems, state.places, state.failed, pattern, root)
+        state.served = served_page(state.page, state.panel, state.version, state.page_version)
 
 
 class DataValues:
@@ -142,8 +145,12 @@ def make_handler(state: State):
         def do_GET(self):  # noqa: N802 (the http.server API)
             if self.path == VERSION_PATH:
                 with state.lock:
-                    body = json.dumps({"version": state.version}).encode()
+                    body = json.dumps({"version": state.version, "page": state.page_version}).encode()
                 self._send(200, "application/json", body)
+            elif self.path == PANEL_PATH:
+                with state.lock:
+                    body = state.panel.encode("utf-8")
+                self._send(200, "text/html; charset=utf-8", body)
             elif self.path.split("#")[0] in ("/", "/index.html"):
                 with state.lock:
                     body = state.served

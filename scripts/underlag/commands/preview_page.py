@@ -27,6 +27,7 @@ from underlag.report.fragments import OUTPUT_DIR as GENERATED_DIR
 EDITOR_URL = "vscode://file{path}:{line}"  # {path}: the absolute path, as in a URL ("/C:/…" on Windows)
 EDITOR_ENV = "UNDERLAG_EDITOR_URL"
 VERSION_PATH = "/__underlag/version"
+PANEL_PATH = "/__underlag/panel"
 POLL_MS = 300
 PLACE_ID = "underlag-kalla-{}"
 MOSTLY = 2  # a paragraph is traced to a data value that makes up at least half of its text
@@ -52,13 +53,19 @@ td.underlag-generated,th.underlag-generated{box-shadow:none;background:#fff3dc}
 #underlag-problems a{color:inherit}
 body{padding-bottom:50vh}
 """
-# Reload when the server has a new build, keeping the writer where they were: the scroll position
-# is saved before the reload and restored after it (also once the images are laid out).
-RELOAD = """(function(){var v=%d,k='underlag-scroll';history.scrollRestoration='manual';
+# Reload when the server has a new page, keeping the writer where they were: the scroll position
+# is saved before the reload and restored after it (also once the images are laid out). When only
+# the problems changed (a failed build keeps the last good page), the panel alone is replaced:
+# no reload, and the writer's place does not move at all.
+RELOAD = """(function(){var v=%d,p=%d,k='underlag-scroll';history.scrollRestoration='manual';
 var s=sessionStorage.getItem(k);if(s!==null){sessionStorage.removeItem(k);var y=+s,go=function(){window.scrollTo(0,y)};
 go();window.addEventListener('load',go)}
-setInterval(function(){fetch('%s').then(function(r){return r.json()}).then(function(j){if(j.version!==v){
-sessionStorage.setItem(k,String(window.scrollY));location.reload()}}).catch(function(){})},%d)})();"""
+function panel(){fetch('%s').then(function(r){return r.text()}).then(function(h){
+var o=document.getElementById('underlag-problems');if(o){o.remove()}if(h){document.body.insertAdjacentHTML('afterbegin',h)}
+}).catch(function(){})}
+setInterval(function(){fetch('%s').then(function(r){return r.json()}).then(function(j){if(j.page!==p){
+sessionStorage.setItem(k,String(window.scrollY));location.reload()}else if(j.version!==v){v=j.version;panel()}
+}).catch(function(){})},%d)})();"""
 
 
 @dataclass(frozen=True)
@@ -225,11 +232,11 @@ def _where(problem: Problem) -> str:
     return ":".join(str(part) for part in parts if part is not None)
 
 
-def served_page(page: str, panel: str, version: int) -> bytes:
+def served_page(page: str, panel: str, version: int, page_version: int) -> bytes:
     """The page with the panel and the reload script; the script is allowed by its hash alone."""
     page = page or EMPTY_PAGE  # no good build yet: the panel alone
     page = page.replace("<body>", "<body>" + panel, 1)
-    script = RELOAD % (version, VERSION_PATH, POLL_MS)
+    script = RELOAD % (version, page_version, PANEL_PATH, VERSION_PATH, POLL_MS)
     page = _allow_script(page, script)
     return page.replace("</body>", f"<script>{script}</script></body>", 1).encode("utf-8")
 
