@@ -157,8 +157,13 @@ def data_values(blocks: list, data) -> dict:
     for block, value in first.items():
         if value is not None:
             files.setdefault(group(block), Counter())[value.file] += 1
-    return {block: _find(block, data, frozenset(f for f, _ in files[group(block)].most_common(1)))
-            if value is not None else None for block, value in first.items()}
+    values = {}
+    for block, value in first.items():
+        usual = files[group(block)].most_common(1)[0][0] if value is not None else None
+        # asked again only when the answer is not from the usual file: preferring a file changes
+        # nothing among the answers that are already from it
+        values[block] = value if value is None or value.file == usual else _find(block, data, frozenset([usual]))
+    return values
 
 
 def _find(block, data, prefer: frozenset[str] = frozenset()):
