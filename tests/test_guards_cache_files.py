@@ -215,8 +215,8 @@ def test_write_if_changed_reports_and_writes_only_changes(tmp_path):
 
 def test_the_lock_refuses_a_second_holder_until_released(tmp_path):
     with project_lock(tmp_path):
-        assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()}\n"
-        with pytest.raises(UnderlagError, match=f"another build or publish is running.*{LOCK_FILE}"):
+        assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()} build\n"
+        with pytest.raises(UnderlagError, match=f"en annan byggnation arbetar i projektet och håller låset.*{LOCK_FILE}"):
             with project_lock(tmp_path):
                 pass
     with project_lock(tmp_path):  # released: the next one gets it

@@ -311,9 +311,11 @@ def test_the_preview_runs_its_reload_script_and_nothing_else(cleaned):
     from playwright.sync_api import sync_playwright
 
     from underlag.commands.preview import State, make_handler
+    from underlag.commands.preview_page import served_page
 
     page_html = (cleaned["project"] / "report/beslutsunderlag.html").read_text("utf-8")
-    state = State(version=1, page=page_html.replace("</body>", "<script>window.pwned=98</script></body>").encode())
+    hostile = page_html.replace("</body>", "<script>window.pwned=98</script></body>")
+    state = State(version=1, page_version=1, page=hostile, served=served_page(hostile, "", 1, 1))
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -327,6 +329,7 @@ def test_the_preview_runs_its_reload_script_and_nothing_else(cleaned):
                 with page.expect_event("load", timeout=20_000):  # the reload script saw the new version
                     with state.lock:
                         state.version += 1
+                        state.page_version += 1
                 assert page.evaluate("window.marker") is None and page.evaluate("window.pwned") is None
             finally:
                 browser.close()

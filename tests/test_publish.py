@@ -24,7 +24,7 @@ OLD_REASON = "alt1;kvalitet;3;2;4;Bygger på ett system som redan används men d
 NEW_REASON = "alt1;kvalitet;4;3;4;Uppdateringen löser de största bristerna"
 THE_CHANGE = ("Poängen för alternativ 1 på kvalitet och (patient)säkerhet har ändrats från 3 till 4. "
               "Ny motivering: Uppdateringen löser de största bristerna.")
-LOCKED = "another build or publish is running"
+LOCKED = "arbetar i projektet och håller låset (.underlag.lock)"
 REFUSED = "är redan publicerad"
 
 
@@ -413,7 +413,7 @@ def test_a_project_that_is_not_a_git_repository_is_told_so(tmp_path):
     assert not (project / "report").exists()
 
 
-def test_a_plain_build_waits_for_nobody_but_refuses_during_a_publish(tmp_path):
+def test_a_plain_build_waits_for_a_publish_only_up_to_its_limit(tmp_path):
     project = copy_project(tmp_path / "project")
     lock = project / ".underlag.lock"
     holder = subprocess.Popen([sys.executable, "-c", (
@@ -421,8 +421,8 @@ def test_a_plain_build_waits_for_nobody_but_refuses_during_a_publish(tmp_path):
         "print('locked', flush=True); time.sleep(30)"), str(lock)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        result = underlag("build", "--format", "html", cwd=project)
-        assert result.returncode == 1 and LOCKED in result.stderr
+        result = underlag("build", "--format", "html", "--lock-timeout", "0.5", cwd=project)
+        assert result.returncode == 1 and LOCKED in result.stderr and "efter 0.5 s" in result.stderr
     finally:
         holder.kill()
 

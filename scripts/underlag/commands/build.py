@@ -42,6 +42,7 @@ def timed_stage(seconds: dict[str, float] | None, name: str) -> Iterator[None]:
     finally:
         if seconds is not None:
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+PREVIEW_DIR = ".preview"
 
 
 @dataclass
@@ -50,6 +51,7 @@ class BuildResult:
     warnings: list[Problem]
     seconds: dict[str, float] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)  # figure/format -> "rebuilt" or "cached"
+    inputs: list[Path] = field(default_factory=list)  # every file the chapters use (includes, images, bibliography)
 
     @property
     def rendered(self) -> list[str]:
@@ -63,14 +65,20 @@ class Options:
     profile: str | None = None  # Quarto profile(s), comma-separated
     version: str | None = None  # replaces the data's version (publish)
     status: str | None = None  # replaces the data's status (publish)
+    source_map: bool = False  # the preview's HTML: every block carries its file and line (never published)
+    lock_wait: float = 0.0  # seconds to wait for another build, publish or the preview to finish
 
 
-def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """Build into report/, holding the project lock so no publish runs at the same time."""
+def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None,
+          waiting: Callable[[str], None] | None = None) -> BuildResult:
+    """Build into report/ (the preview's source-mapped page into report/.preview/, apart from the
+    real one), holding the project lock so no publish runs at the same time; `waiting` hears once
+    when the lock is busy and the build waits for it."""
     root = root.resolve()
     entered = time.time()
-    with project_lock(root):
-        result = build_into(root, root / OUTPUT_DIR, options, progress)
+    out_dir = root / OUTPUT_DIR / PREVIEW_DIR if options.source_map else root / OUTPUT_DIR
+    with project_lock(root, options.lock_wait, waiting, "preview" if options.source_map else "build"):
+        result = build_into(root, out_dir, options, progress)
     if target := os.environ.get(TIMINGS_VARIABLE):  # outside the project: the caller names the file
         Path(target).write_text(json.dumps({"entered": entered, "finished": time.time(), "stages": result.seconds}),
                                 "utf-8")
@@ -110,7 +118,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
     info = apply_chrome(info, book.metadata)  # the board paper's cover and marking, if the book asks for them
-    keys = {fmt: format_key(book, assembled, info, fmt) for fmt in options.formats}
+    keys = {fmt: format_key(book, assembled, info, fmt, options.source_map) for fmt in options.formats}
     targets = {fmt: output_path(root, out_dir / (book.output_name + EXTENSIONS[fmt])) for fmt in options.formats}
     names = {fmt: f"format:{cache.relative(targets[fmt])}" for fmt in options.formats}
     stale = [fmt for fmt in options.formats if cache.lookup(names[fmt], keys[fmt]) is None]
@@ -120,13 +128,16 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             work = Path(temporary)
             source = work / "book.json"  # the document sanitize.py checked and cleaned, not the raw text
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
-            # the DOCX's own preparation (source anchors for `underlag review`, a second parse) runs
-            # in its thread, beside the other formats
-            prepare_format = {"docx": lambda: write_anchored_source(root, assembled.lines, source, book)}
+            # source anchors for `underlag review` (a second parse): in the DOCX's thread, beside the
+            # other formats; the preview's HTML needs them before it is written, so then first
+            anchor = lambda: write_anchored_source(root, assembled.lines, source, book)  # noqa: E731
+            if options.source_map:
+                anchor()
+            prepare_format = {"docx": anchor} if not options.source_map else {}
             try:
                 with timed_stage(seconds, "formats"):
                     built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images,
-                                        prepare_format)
+                                        prepare_format, options.source_map)
             except FilterError as exc:  # a Lua filter stopped: its place in the sources, no stack trace
                 from underlag.engine.filter_errors import filter_problems
 
@@ -138,7 +149,9 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     if refused:
         raise PartialBuildError(assembled.pdf_problems, options.formats, refused)
     stages = {name.split(":", 1)[0] + ":" + Path(name.split(":", 1)[1]).name: how for name, how in cache.used.items()}
-    return BuildResult(outputs, warnings, seconds, stages)
+    inputs = [*dict.fromkeys(line.path for line in assembled.lines), *assembled.images, *book.bibliography,
+              *([book.csl] if book.csl else [])]
+    return BuildResult(outputs, warnings, seconds, stages, inputs)
 
 
 def data_stage_key(root: Path, options: Options) -> str:
@@ -156,7 +169,7 @@ def data_stage_key(root: Path, options: Options) -> str:
     )
 
 
-def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
+def format_key(book: Book, assembled, info: DocumentInfo, fmt: str, source_map: bool = False) -> str:
     """Everything a format's file is made from: sources, templates (the project's own or ours, by
     content), our code and filters (by content, not version), images, tools."""
     from importlib import metadata
@@ -168,6 +181,7 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str) -> str:
     return digest(
         fmt, assembled.text, asdict(info), book.output_name, asdict(book.settings(fmt)),  # labels, numbering, contents
         json.dumps(assembled.document, sort_keys=True, ensure_ascii=False),  # conditions (when-meta, profiles) decide parts of it
+        source_map,
         *(template(book.root, name).read_bytes() for name in templates),
         *(path.read_bytes() for path in sorted(FILTER_DIR.glob("*.lua"))),
         *(file_hash(path) for path in assembled.images),
@@ -275,12 +289,15 @@ def _privacy(root: Path, cache: Cache | None, seconds: dict[str, float] | None) 
 
 def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],
                 seconds: dict[str, float], progress: Callable[[str], None], images: list[Path],
-                prepare_format: dict[str, Callable[[], None]] | None = None) -> dict[str, Path]:
+                prepare_format: dict[str, Callable[[], None]] | None = None,
+                source_map: bool = False) -> dict[str, Path]:
+    from functools import partial
+
     from underlag.engine.render.docx import render_docx
     from underlag.engine.render.html import render_html
     from underlag.engine.render.pdf import render_pdf
 
-    renderers = {"html": render_html, "docx": render_docx, "pdf": render_pdf}
+    renderers = {"html": partial(render_html, source_map=source_map), "docx": render_docx, "pdf": render_pdf}
 
     def run(fmt: str) -> Path:
         started = time.perf_counter()

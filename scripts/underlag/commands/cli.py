@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from underlag.engine.errors import InputError, PartialBuildError, UnderlagError,
 
 EXIT_INPUT = 2
 EXIT_TOOL = 1
+LOCK_TIMEOUT = 60.0  # seconds `build` waits for the preview or a publish to let go of the project
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--format", action="append", choices=FORMATS, help="format to build (repeatable); default: all")
     build.add_argument("--engine", choices=["embedded", "quarto"], default="embedded",
                        help="embedded pandoc+Typst (default), or real Quarto when it is on PATH")
+    build.add_argument("--lock-timeout", type=float, metavar="SECONDS",
+                       default=os.environ.get("UNDERLAG_LOCK_TIMEOUT", LOCK_TIMEOUT),
+                       help=f"how long to wait while the preview or a publish holds the project "
+                            f"(default: $UNDERLAG_LOCK_TIMEOUT or {LOCK_TIMEOUT:g})")
     check = verbs.add_parser("check", help="check data and chapters without rendering")
     for verb in (build, check):
         verb.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
@@ -40,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     preview.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     preview.add_argument("--profile", help="Quarto profile(s), comma-separated")
+    preview.add_argument("--editor-url", metavar="PATTERN",
+                         help="link that opens a source line in your editor, with {path} and {line} "
+                              "(default: $UNDERLAG_EDITOR_URL or vscode://file{path}:{line})")
     schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
     schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     review = verbs.add_parser("review", help="comments and tracked changes of a reviewed DOCX, at file:line")
@@ -114,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
         from underlag.commands.preview import serve
 
         try:
-            serve(project, args.port, args.profile, lambda text: print(text, flush=True))
+            serve(project, args.port, args.profile, lambda text: print(text, flush=True), editor=args.editor_url)
         except KeyboardInterrupt:
             print("förhandsvisningen stoppad", flush=True)
         return 0
@@ -169,11 +178,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     from underlag.commands.build import Options, build
 
-    options = Options(formats=tuple(dict.fromkeys(args.format or FORMATS)), strict=args.strict, profile=args.profile)
+    options = Options(formats=tuple(dict.fromkeys(args.format or FORMATS)), strict=args.strict, profile=args.profile,
+                      lock_wait=args.lock_timeout)
     if args.engine == "quarto":
         return _build_with_quarto(project, options, console)
     with console.status("bygger…") as status:
-        result = build(project, options, progress=lambda text: status.update(text + "…"))
+        result = build(project, options, progress=lambda text: status.update(text + "…"), waiting=console.print)
     _print_warnings(result.warnings)
     _print_summary(console, result)
     return 0
@@ -202,7 +212,7 @@ def _build_with_quarto(project: Path, options, console) -> int:
     from underlag.engine.render.quarto import quarto_binary, render_with_quarto
 
     quarto_binary()  # fail before any work when it is missing
-    with project_lock(project), console.status("bygger med Quarto…") as status:
+    with project_lock(project, options.lock_wait, console.print), console.status("bygger med Quarto…") as status:
         book, warnings = prepare(project, options)
         removed = assemble(book).warnings  # addresses are refused before Quarto runs, as for our engine;
         if removed:  # Quarto renders the sources as they are, so active content cannot be cleaned: refuse it

@@ -64,7 +64,7 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
         raise UsageError(f"--version '{version}' är inte ett versionsnummer som 1.2.0 (major.minor.patch)")
     require_repository(root)
     _refuse_existing(root, version, read_history(root))  # at once, before the lock and the build
-    with project_lock(root):
+    with project_lock(root, purpose="publish"):
         history = read_history(root)  # again: another publish may have finished while we waited
         _refuse_existing(root, version, history)
         inputs = tracked(root, list(INPUTS))

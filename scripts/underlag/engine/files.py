@@ -6,7 +6,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,9 +17,17 @@ from underlag.engine.errors import InputError, Problem, UnderlagError
 LOCK_FILE = ".underlag.lock"  # beside report/, not in it: a failed build leaves report/ exactly as it was
 
 
+# who holds the lock, as the waiting command names it (the holder writes its purpose into the file)
+HOLDERS = {"preview": "förhandsvisningen", "publish": "publiceringen", "build": "en annan byggnation"}
+LOCK_POLL = 0.1  # seconds between two tries while waiting
+
+
 @contextmanager
-def project_lock(root: Path) -> Iterator[None]:
-    """Hold the project's lock, or fail at once if another build or publish holds it.
+def project_lock(root: Path, wait: float = 0.0, waiting: Callable[[str], None] | None = None,
+                 purpose: str = "build") -> Iterator[None]:
+    """Hold the project's lock. If another build, publish or the preview holds it, wait up to
+    `wait` seconds for it (telling `waiting` once, with a sentence that names the holder), then
+    fail with a message that says who holds it.
 
     The project folder must exist (it is never created), and the lock file is opened without
     following a link: a committed `.underlag.lock` link must not truncate the file it points to.
@@ -33,19 +42,45 @@ def project_lock(root: Path) -> Iterator[None]:
         output_path(root, path)
         raise
     with os.fdopen(descriptor, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UnderlagError(f"another build or publish is running in this project (it holds {LOCK_FILE}); "
-                                "wait until it has finished and run the command again") from None
+        _acquire(handle, path, wait, waiting)
         handle.truncate()
-        handle.write(f"{os.getpid()}\n")
+        handle.write(f"{os.getpid()} {purpose}\n")
         handle.flush()
         _remove_stale_temporaries(root)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _acquire(handle, path: Path, wait: float, waiting: Callable[[str], None] | None) -> None:
+    """Take the lock, polling until `wait` seconds have passed (flock itself cannot time out)."""
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            holder = _holder(path)
+            if time.monotonic() >= deadline:
+                limit = f" efter {wait:g} s" if wait else ""
+                raise UnderlagError(f"{holder} arbetar i projektet och håller låset ({LOCK_FILE}){limit}; vänta "
+                                    "tills den är klar och kör kommandot igen, eller ge den mer tid med "
+                                    "--lock-timeout SEKUNDER") from None
+            if waiting is not None and not told:
+                waiting(f"väntar på att {holder} ska bli klar …")
+                told = True
+            time.sleep(LOCK_POLL)
+
+
+def _holder(path: Path) -> str:
+    """Who holds the lock, from what it wrote into the lock file (a pid and its purpose)."""
+    try:
+        purpose = path.read_text("utf-8").split()[1]
+    except (OSError, IndexError, UnicodeDecodeError):  # written by an older version, or just being written
+        purpose = "build"
+    return HOLDERS.get(purpose, HOLDERS["build"])
 
 
 def write_if_changed(path: Path, content: bytes, root: Path | None = None) -> bool:

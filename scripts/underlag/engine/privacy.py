@@ -29,6 +29,7 @@ marked with the comment `pii-ok` (`<!-- pii-ok -->` in a chapter, `# pii-ok` in 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ def _scan(root: Path) -> tuple[list[Problem], list[Path]]:
                     problems.append(_problem(relative(path, root), number, column, describe(kind, text)))
     for path in files:  # a YAML value folded over several lines
         if path.suffix in (".yaml", ".yml"):
-            for line, column, kind, text, canonical in _folded_values(path, root):
+            for line, column, kind, text, canonical in _folded_values_once(path, root):
                 if canonical not in seen and (text, canonical) not in allowed:
                     seen.add(canonical)
                     problems.append(_problem(relative(path, root), line, column, describe(kind, text)))
@@ -216,6 +217,23 @@ def scan_project_cached(root: Path, cache=None) -> list[Problem]:
     outside = sorted(set(scanned) - set(candidates))
     cache.store("stage:privacy", key, [], [asdict(problem) for problem in problems], inputs=outside)
     return problems
+
+
+_FOLDED: dict[tuple[Path, Path, str], list] = {}  # (root, file, content hash) -> what _folded_values found
+
+
+def _folded_values_once(path: Path, root: Path) -> list:
+    """`_folded_values`, remembered by the file's content: composing every YAML file again is most
+    of a scan, and the preview scans at each save while the data files rarely change."""
+    try:
+        key = (root, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        return []
+    if key not in _FOLDED:
+        if len(_FOLDED) > 1000:  # a long session: forget old versions
+            _FOLDED.clear()
+        _FOLDED[key] = list(_folded_values(path, root))
+    return _FOLDED[key]
 
 
 def _folded_values(path: Path, root: Path):

@@ -103,25 +103,43 @@ class DataIndex:
         except csv.Error:
             return
 
-    def find(self, text: str, focus: str = "", row: tuple[str, ...] = ()) -> DataValue | None:
+    def find(self, text: str, focus: str = "", row: tuple[str, ...] = (),
+             prefer: frozenset[str] = frozenset()) -> DataValue | None:
         """The data value a printed text (a paragraph or cell) shows; `focus` is the part a
-        reviewer marked, `row` the other cells of a table row (they tell which record it is)."""
+        reviewer marked, `row` the other cells of a table row (they tell which record it is),
+        `prefer` the data files the text's neighbours came from (when the same words are in two
+        files, e.g. a milestone that is also a timeline event)."""
         text, focus = normalise(text), normalise(focus)
         if not text:
             return None
-        candidates = [(value, form) for value in self.values for form in value.forms
-                      if form == text or len(form) >= SHORT and form in text]
+        self._build_lookup()
+        # a value printed as the whole text beats any value inside it (the score's first key), so
+        # the slower search for values inside the text runs only when no whole match exists
+        candidates = self._whole.get(text) or [(value, form) for form, value in self._long if form in text]
         if not candidates:
             return None
-        row_forms = {normalise(cell) for cell in row if cell.strip()}
-        records = {}
-        for value in self.values:
-            if row_forms.intersection(value.forms):
-                records[(value.file, value.record)] = records.get((value.file, value.record), 0) + 1
+        in_row = {id(value): value for cell in {normalise(cell) for cell in row if cell.strip()}
+                  for value, _ in self._whole.get(cell, ())}
+        records: dict[tuple[str, str], int] = {}
+        for value in in_row.values():
+            records[(value.file, value.record)] = records.get((value.file, value.record), 0) + 1
 
         def score(candidate):
             value, form = candidate
             on_focus = bool(focus) and (focus in form or form in focus)
-            return (form == text, on_focus, records.get((value.file, value.record), 0), len(form))
+            return (form == text, on_focus, records.get((value.file, value.record), 0),
+                    form == text and value.file in prefer, len(form))
 
         return max(candidates, key=score)[0]
+
+    def _build_lookup(self) -> None:
+        """Every value by each of its forms, once: the preview asks for a thousand blocks a build."""
+        if hasattr(self, "_whole"):
+            return
+        self._whole: dict[str, list[tuple[DataValue, str]]] = {}
+        self._long: list[tuple[str, DataValue]] = []
+        for value in self.values:
+            for form in value.forms:
+                self._whole.setdefault(form, []).append((value, form))
+                if len(form) >= SHORT:
+                    self._long.append((form, value))

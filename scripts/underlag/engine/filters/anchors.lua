@@ -3,10 +3,10 @@
 -- A table is preceded by a marker paragraph `[]{#underlag_N .underlag-table}`: it is removed here
 -- and every paragraph in the table's cells gets its own anchor `underlag_N_K`. A figure's image
 -- gets none: anything but the bare image turns pandoc's figure into a table (review reads an
--- image as belonging to the caption after it). Other formats never see the markers.
-if FORMAT ~= "docx" then
-  return {}
-end
+-- image as belonging to the caption after it). The preview's HTML (metadata `underlag-source-map`)
+-- gets the same anchors, which render/anchors.py turns into `data-source` attributes; other
+-- formats never see the markers.
+local enabled = FORMAT == "docx"
 
 local function anchor(name)
   return pandoc.Span({}, { id = name })
@@ -46,6 +46,9 @@ local function anchor_cells(tbl, base)
 end
 
 local function blocks(list)
+  if not enabled then
+    return nil
+  end
   local out = pandoc.Blocks({})
   local pending = nil
   for _, block in ipairs(list) do
@@ -63,4 +66,8 @@ local function blocks(list)
   return out
 end
 
-return { { Blocks = blocks } }
+local function meta(m)
+  enabled = enabled or (FORMAT:match("html") ~= nil and m["underlag-source-map"] == true)
+end
+
+return { { Meta = meta }, { Blocks = blocks } }

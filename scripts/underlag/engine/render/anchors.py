@@ -58,9 +58,10 @@ def anchored_markdown(lines: list[SourceLine], root: Path) -> tuple[str, list[An
     sites = include_sites(lines, root)
     anchors: list[Anchor] = []
     out: list[str] = []
+    shown = {path: relative(path, root) for path in dict.fromkeys(line.path for line in lines)}  # resolved once
 
     def new(source: SourceLine, kind: str) -> int:
-        path = relative(source.path, root)
+        path = shown[source.path]
         anchors.append(Anchor(path, source.line, kind, sites.get(path)))
         return len(anchors) - 1
 
@@ -165,7 +166,8 @@ def write_anchored_source(root: Path, lines: list[SourceLine], source: Path, boo
 
         resolve_features(tree, anchored, book)
     document.write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
-    files = sorted({relative(line.path, root) for line in lines} | {"_variables.yml", "_quarto.yml"})
+    files = sorted({relative(path, root) for path in dict.fromkeys(line.path for line in lines)}
+                   | {"_variables.yml", "_quarto.yml"})
     hashes = {name: file_hash(root / name) for name in files if (root / name).is_file()}
     table.write_text(json.dumps({"anchors": [vars(a) for a in anchors], "sources": hashes}), "utf-8")
 
@@ -303,6 +305,58 @@ def _add_part(docx: Path, name: str, content: bytes) -> None:
         for part, data in added.items():
             archive.writestr(zipfile.ZipInfo(part, stamp), data, zipfile.ZIP_DEFLATED)
     temporary.replace(docx)
+
+
+# --- the preview's HTML: the same anchors as attributes -----------------------------------
+
+# the elements that hold one block of text; an anchor belongs to the nearest of them around it
+HTML_BLOCKS = {"p", "li", "td", "th", "caption", "figcaption", "dt", "dd", "blockquote",
+               "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def source_map_html(page: str, source: Path, root: Path) -> str:
+    """The HTML pandoc made from the anchored source, with every anchor turned into attributes of
+    its block: `data-source="file:line"`, `data-source-kind` (p, h, li, caption, figure, cell) and,
+    for an included file, `data-source-via="chapter:line"`. A figure's caption anchor marks the
+    whole figure. The anchors copied into the table of contents are dropped (their ids repeat)."""
+    from lxml import html as lxml_html
+
+    _, table = anchored_paths(source)
+    anchors = [Anchor(**a) for a in json.loads(table.read_text("utf-8"))["anchors"]]
+    document = lxml_html.document_fromstring(page)
+    sources = _Sources(root)
+    last_line: dict[int, int] = {}
+    for span in list(document.iter("span")):
+        match = NAME.match(span.get("id", ""))
+        if not match or int(match.group(1)) >= len(anchors):
+            continue
+        block = _html_block(span)
+        span.drop_tree()
+        if block is None or block.get("data-source"):
+            continue  # in the contents, or a second anchor in the same block
+        index, part = int(match.group(1)), match.group(2)
+        anchor, kind = anchors[index], anchors[index].kind
+        line = anchor.line
+        if part is not None and anchor.kind == "table":
+            line = sources.cell_line(anchor.file, anchor.line, block.text_content(), last_line.get(index, line))
+            last_line[index], kind = line, "cell"
+        block.set("data-source", f"{anchor.file}:{line}")
+        block.set("data-source-kind", "figure" if block.tag == "figure" else kind)
+        if anchor.via:
+            block.set("data-source-via", f"{anchor.via[0]}:{anchor.via[1]}")
+    return lxml_html.tostring(document, encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+def _html_block(span):
+    """The block an anchor marks, or None for a copy in the table of contents."""
+    if any(ancestor.tag == "nav" for ancestor in span.iterancestors()):
+        return None
+    block = span.getparent()
+    while block is not None and block.tag not in HTML_BLOCKS:
+        block = block.getparent()
+    if block is not None and block.tag == "figcaption" and block.getparent() is not None:
+        return block.getparent()
+    return block
 
 
 # --- reading WordprocessingML (shared with `underlag review`) ------------------------------

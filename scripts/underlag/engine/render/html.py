@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 
 from underlag.engine.book import Book
+from underlag.engine.render.anchors import anchored_paths, source_map_html
 from underlag.engine.render.pandoc import DocumentInfo, metadata_args, run_pandoc, template
 
 STYLESHEET = "html/style.css"
@@ -16,8 +17,10 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; font-src data:; s
 
 
 def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
-                images: list[Path] = ()) -> None:
-    """`images` is unused: pandoc reads the images from the project itself."""
+                images: list[Path] = (), source_map: bool = False) -> None:
+    """`images` is unused: pandoc reads the images from the project itself. With `source_map` (the
+    preview, never a published page) every block carries the file and line it came from: the
+    page is made from the anchored source the build wrote beside `source` (render/anchors.py)."""
     banner = work / "banner.html"
     banner.write_text(_banner(info), encoding="utf-8")
     footer = work / "footer.html"
@@ -28,13 +31,17 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
     settings = book.settings("html")
     contents = ["--toc", f"--toc-depth={settings.toc_depth}"] if settings.toc else []
     run_pandoc(
-        book, source, "html5", output,
+        book, anchored_paths(source)[0] if source_map else source, "html5", output,
         "--standalone", "--embed-resources", *contents, "--mathml",
         "--css", str(template(book.root, STYLESHEET)),
         "--include-in-header", str(policy), "--include-before-body", str(banner), "--include-after-body", str(footer),
-        *_metadata_args(info, settings.toc_title), epoch=info.epoch,
+        *_metadata_args(info, settings.toc_title), *(["--metadata", "underlag-source-map=true"] if source_map else []),
+        epoch=info.epoch,
     )
-    output.write_text(_landmarks(output.read_text(encoding="utf-8")), encoding="utf-8")
+    page = output.read_text(encoding="utf-8")
+    if source_map:
+        page = source_map_html(page, source, book.root)
+    output.write_text(_landmarks(page), encoding="utf-8")
 
 
 def _landmarks(page: str) -> str:
