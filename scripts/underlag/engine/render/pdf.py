@@ -17,9 +17,14 @@ from underlag.engine.render.pandoc import DocumentInfo, run_pandoc, template
 TEMPLATE = "typst/report.typ"
 # The fonts come with pip, never from the system, so the same PDF comes out on Linux, Windows and
 # macOS: the template's Noto Serif (body) and Noto Sans (headings, tables), as the fontpkg packages
-# ship them (OFL-1.1, the licence inside each package), and Typst's own embedded fonts for
-# anything else. Typst is told to ignore the system's fonts.
-FONT_PACKAGES = {"fontpkg-noto-serif": "fontpkg_noto_serif", "fontpkg-noto-sans": "fontpkg_noto_sans"}
+# ship them (OFL-1.1, the licence inside each package); for what they lack — emoji, symbols, other
+# scripts in a name or a quotation — Noto Emoji, Noto Sans Symbols and the Noto Sans faces for other
+# scripts from manimgx-fonts (OFL-1.1), which Typst falls back to glyph by glyph (a text PDF/UA
+# cannot display stops the build). Typst is told to ignore the system's fonts.
+# package name -> (module, folder inside it holding the fonts)
+FONT_PACKAGES = {"fontpkg-noto-serif": ("fontpkg_noto_serif", "files"),
+                 "fontpkg-noto-sans": ("fontpkg_noto_sans", "files"),
+                 "manimgx-fonts": ("manimgx_fonts", ".")}
 CHAPTER_MARK = "// underlag-kapitel: "  # a Typst comment: prints nothing
 
 
@@ -64,7 +69,7 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
 def font_paths() -> list[str]:
     """The folders of the packaged fonts, read through importlib.resources."""
     try:
-        return [str(resources.files(module) / "files") for module in FONT_PACKAGES.values()]
+        return [str(resources.files(module) / folder) for module, folder in FONT_PACKAGES.values()]
     except ModuleNotFoundError as exc:
         raise ToolError(f"typsnittspaketet {exc.name} saknas; installera om verktyget med "
                         "pip install underlag, som hämtar typsnitten") from None
