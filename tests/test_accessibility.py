@@ -128,13 +128,3 @@ def test_meaning_never_rests_on_colour_alone():
     assert len(set(markers)) == len(markers)  # each status also has its own marker shape
     assert len(set(figures.ROLLOUT_HATCHES)) == len(figures.ROLLOUT_HATCHES)
     assert len(set(analysis_figures.HATCHES)) == len(analysis_figures.HATCHES)
-
-
-def test_numbers_in_the_performance_matrix_are_readable():
-    import matplotlib
-
-    cmap_name, low, high = analysis_figures.MATRIX_COLOURS
-    cmap = matplotlib.colormaps[cmap_name]
-    for score in [1 + step / 10 for step in range(41)]:
-        cell = matplotlib.colors.to_hex(cmap((score - low) / (high - low)))
-        assert contrast(analysis_figures.matrix_text_colour(score), cell) >= 4.5, score
