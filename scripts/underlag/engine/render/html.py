@@ -6,7 +6,7 @@ from html import escape
 from pathlib import Path
 
 from underlag.engine.book import Book
-from underlag.engine.render.pandoc import DocumentInfo, metadata_args, run_pandoc, template
+from underlag.engine.render.pandoc import FILTER_DIR, DocumentInfo, metadata_args, run_pandoc, template
 
 STYLESHEET = "html/style.css"
 # No script and nothing from outside: images and fonts only as the page's own data: URLs, styles
@@ -28,6 +28,7 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
     run_pandoc(
         book, source, "html5", output,
         "--standalone", "--embed-resources", "--toc", "--toc-depth=2", "--mathml",
+        "--lua-filter", str(FILTER_DIR / "html-scroll.lua"),
         "--css", str(template(book.root, STYLESHEET)),
         "--include-in-header", str(policy), "--include-before-body", str(banner), "--include-after-body", str(footer),
         *_metadata_args(info), epoch=info.epoch,
@@ -36,11 +37,10 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
 
 
 def _landmarks(page: str) -> str:
-    """What pandoc's page lacks for a screen reader and a keyboard: a main landmark around the
-    text (after the contents, before the footer), and tables that scroll sideways on a phone
-    reachable by keyboard (tabindex 0; the caption names the region). Pandoc escapes all text,
-    so "<table" and the footer tag only occur as its own markup."""
-    page = page.replace("<table", '<table tabindex="0"')
+    """What pandoc's page lacks for a screen reader and a phone: a main landmark around the text
+    (after the contents, before the footer), and contents that fold away on a small screen.
+    Pandoc escapes all text, so these tags only occur as its own markup."""
+    page = _collapsible_contents(page)
     start = page.find("</nav>")
     end = page.rfind('<footer class="document-footer">')
     if end < 0:
@@ -49,6 +49,23 @@ def _landmarks(page: str) -> str:
         start += len("</nav>")
         page = page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
     return page
+
+
+def _collapsible_contents(page: str) -> str:
+    """The contents as a <details>: folded on a phone (its 50 entries would fill screens before the
+    text), a sidebar on a wide screen where the stylesheet shows it unfolded. No script needed."""
+    title = '<h2 id="toc-title">'
+    start = page.find('<nav id="TOC" role="doc-toc">')
+    heading = page.find(title, start)
+    end = page.find("</nav>", start)
+    if start < 0 or not start < heading < end:
+        return page
+    closing = page.find("</h2>", heading)
+    summary = f'<details class="toc"><summary id="toc-title">{page[heading + len(title):closing]}</summary>'
+    page = page[:start] + '<nav id="TOC" role="doc-toc" aria-labelledby="toc-title">' + \
+        page[start + len('<nav id="TOC" role="doc-toc">'):heading] + summary + page[closing + len("</h2>"):]
+    end = page.find("</nav>", start)
+    return page[:end] + "</details>\n" + page[end:]
 
 
 def _metadata_args(info: DocumentInfo) -> list[str]:
