@@ -91,7 +91,7 @@ def test_a_wide_table_shows_a_shadow_on_the_side_where_there_is_more(open_page):
     from PIL import Image
 
     page = open_page(PHONE)
-    region = page.locator(".table-scroll").filter(has=page.locator("#tbl-utrullning-alt1"))
+    region = page.locator(".table-scroll").filter(has=page.locator("#tbl-bedomning"))
     region.scroll_into_view_if_needed()
     assert region.evaluate("e => e.scrollWidth > e.clientWidth + 100")
     at_start = Image.open(io.BytesIO(region.screenshot()))
