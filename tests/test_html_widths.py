@@ -87,11 +87,12 @@ def edge_brightness(image, x: int) -> float:
     return statistics.median(grey.getpixel((x, y)) for y in range(grey.height))
 
 
-def test_a_wide_table_shows_a_shadow_on_the_side_where_there_is_more(open_page):
+@pytest.mark.parametrize("region_of", [".table-scroll:has(#tbl-bedomning)", "#fig-analys-summor .figure-scroll"])
+def test_a_wide_table_or_chart_shows_a_shadow_on_the_side_where_there_is_more(open_page, region_of):
     from PIL import Image
 
     page = open_page(PHONE)
-    region = page.locator(".table-scroll").filter(has=page.locator("#tbl-bedomning"))
+    region = page.locator(region_of)
     region.scroll_into_view_if_needed()
     assert region.evaluate("e => e.scrollWidth > e.clientWidth + 100")
     at_start = Image.open(io.BytesIO(region.screenshot()))
