@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
@@ -53,19 +54,16 @@ def _landmarks(page: str) -> str:
 
 def _collapsible_contents(page: str) -> str:
     """The contents as a <details>: folded on a phone (its 50 entries would fill screens before the
-    text), a sidebar on a wide screen where the stylesheet shows it unfolded. No script needed."""
-    title = '<h2 id="toc-title">'
-    start = page.find('<nav id="TOC" role="doc-toc">')
-    heading = page.find(title, start)
-    end = page.find("</nav>", start)
-    if start < 0 or not start < heading < end:
+    text), a sidebar on a wide screen where the stylesheet shows it unfolded. No script needed.
+    The nav keeps its name from the summary, which takes the place of pandoc's contents heading."""
+    opening = re.compile(r'<nav id="TOC" role="doc-toc">\s*<h2 id="toc-title">(.*?)</h2>', re.S)
+    found = opening.search(page)
+    end = page.find("</nav>", found.end()) if found else -1
+    if end < 0:
         return page
-    closing = page.find("</h2>", heading)
-    summary = f'<details class="toc"><summary id="toc-title">{page[heading + len(title):closing]}</summary>'
-    page = page[:start] + '<nav id="TOC" role="doc-toc" aria-labelledby="toc-title">' + \
-        page[start + len('<nav id="TOC" role="doc-toc">'):heading] + summary + page[closing + len("</h2>"):]
-    end = page.find("</nav>", start)
-    return page[:end] + "</details>\n" + page[end:]
+    summary = (f'<nav id="TOC" role="doc-toc" aria-labelledby="toc-title">\n'
+               f'<details class="toc"><summary id="toc-title">{found.group(1)}</summary>')
+    return page[:found.start()] + summary + page[found.end():end] + "</details>\n" + page[end:]
 
 
 def _metadata_args(info: DocumentInfo) -> list[str]:
