@@ -81,6 +81,17 @@ def test_the_contents_fold_away_on_a_phone_and_stay_open_on_a_desktop(open_page)
     assert desktop.locator("nav#TOC a").last.bounding_box()["x"] < 300, "a sidebar on the left"
 
 
+def test_chart_text_is_at_least_12_px_on_a_phone(open_page):
+    """Charts are drawn for print with text of 8 pt or more (test_figures_print.py); shown at 1.125
+    times their natural size, 8 pt is 12 px. Narrower than that, a phone shows 4 px labels."""
+    page = open_page(PHONE)
+    scales = page.evaluate("""[...document.querySelectorAll('main figure img')]
+        .map(i => ({id: i.closest('figure').id, scale: i.getBoundingClientRect().width / i.naturalWidth}))""")
+    assert len(scales) >= 5
+    small = [(s["id"], round(s["scale"] * 8 * 4 / 3, 1)) for s in scales if s["scale"] * 8 * 4 / 3 < 11.9]
+    assert small == [], "smallest chart text in px"
+
+
 def edge_brightness(image, x: int) -> float:
     """The median grey of one column of pixels: white where nothing is drawn at the edge."""
     grey = image.convert("L")
