@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
-# matrix, totals, switching values, rank acceptability, production impact, risk matrix, cumulative costs
-ANALYSIS_FIGURES = 7
+# totals, switching values, rank acceptability, production impact, risk matrix, cumulative costs
+ANALYSIS_FIGURES = 6
 # the report has no templates/ of its own: every template is package data (scripts/underlag/templates)
 PROJECT_FILES = ("_quarto.yml", "_quarto-kortversion.yml", "_quarto-granskning.yml", "_variables.yml", "chapters", "data")
 

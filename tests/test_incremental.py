@@ -35,7 +35,7 @@ def test_one_score_rebuilds_only_what_uses_it(project):
                       "utf-8")
     result = build(project, Options(formats=("html",)))
     figures = {name.split(":", 1)[1] for name in rebuilt(result) if name.startswith("figure:")}
-    assert figures == {"analys-matris", "analys-summor", "analys-vaxling", "analys-rangordning"}
+    assert figures == {"analys-summor", "analys-vaxling", "analys-rangordning"}
     assert result.rendered == ["format:beslutsunderlag.html"]
     assert "tidslinje" not in figures and "risk-matris" not in figures
 

@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--notes", nargs="?", const="", metavar="FILE",
                         help="also write the list as Markdown review notes (default: granskning/<docx>.md)")
     review.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    access = verbs.add_parser("accessibility", help="check the HTML (axe-core) and PDF (pdfua), record the findings in "
+                              "data/tillganglighet.yaml for the accessibility statement, and build again")
+    access.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
     new = verbs.add_parser("new", help="start a new report project in an empty folder")
     new.add_argument("folder", type=Path, help="the new project's folder (absent or empty)")
     new.add_argument("--mall", default="beslutsunderlag", choices=["beslutsunderlag", "bok"],
@@ -131,6 +134,14 @@ def _run(args: argparse.Namespace) -> int:
         from underlag.commands.review import run_review
 
         run_review(project, args.docx.resolve(), args.apply, args.notes, print)
+        return 0
+    if args.verb == "accessibility":
+        from underlag.commands.accessibility import RECORD, check_and_record
+
+        with console.status("granskar…") as status:
+            record = check_and_record(project, progress=lambda text: status.update(text + "…"))
+        found = len(record["webb"]["brister"]) + len(record["pdf"]["brister"])
+        console.print(f"{found} brister hittade; skrev {RECORD} och byggde rapporten igen.")
         return 0
     if args.verb == "lint":
         from underlag.commands.lint import lint

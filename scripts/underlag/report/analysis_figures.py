@@ -1,4 +1,4 @@
-"""Figures of the analysis: performance matrix, totals with uncertainty, switching values,
+"""Figures of the analysis: totals with uncertainty, switching values,
 rank acceptability, production impact and the risk matrix.
 
 Okabe–Ito colours that pass 3:1 on white, plus hatches, markers and printed numbers, so no
@@ -32,8 +32,6 @@ def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) 
     frame = lambda f: f.to_json(orient="split", double_precision=12)  # noqa: E731
     marked = (result.preliminary, result.examples)
     jobs = [
-        FigureJob("analys-matris", [frame(result.scores), criteria, names, marked],
-                  partial(_matrix, report, result, names, out_dir)),
         FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked,
                                     result.baseline],
                   partial(_totals, result, names, out_dir)),
@@ -46,7 +44,7 @@ def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) 
                   partial(_risk_matrix, report, out_dir)),
     ]
     if not result.production.empty:
-        jobs.insert(4, FigureJob("analys-produktion", [frame(result.production), names, marked],
+        jobs.insert(3, FigureJob("analys-produktion", [frame(result.production), names, marked],
                                  partial(_production, result, names, out_dir)))
     costs = result.costs
     if costs is not None and not costs.empty:
@@ -54,18 +52,6 @@ def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) 
                                                     costs.examples],
                               partial(_cumulative_costs, costs, names, out_dir)))
     return jobs
-
-
-MATRIX_COLOURS = ("Blues", 0, 8)  # colour map and its value range for the performance matrix
-
-
-def matrix_text_colour(value: float) -> str:
-    """Ink or white, whichever contrasts more with the cell's colour (a test checks 4.5:1)."""
-    import matplotlib
-
-    cmap_name, low, high = MATRIX_COLOURS
-    cell = matplotlib.colormaps[cmap_name]((value - low) / (high - low))
-    return max((INK, "white"), key=lambda text: contrast(text, cell))
 
 
 def contrast(first, second) -> float:
@@ -86,33 +72,6 @@ def _suffix(result: Analysis) -> str:
 
 def _note(result: Analysis) -> str:
     return EXAMPLE_NOTE if result.examples else PRELIMINARY_NOTE if result.preliminary else ""
-
-
-def _matrix(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    criteria = {c.id: c.name for c in report.criteria.all}
-    scores = result.scores.T  # criteria down, alternatives across
-    fig, ax = plt.subplots(figsize=(6.4, 0.36 * len(scores) + 1.0))
-    cmap, vmin, vmax = MATRIX_COLOURS
-    ax.imshow(scores.to_numpy(), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    for (row, column), value in np.ndenumerate(scores.to_numpy()):
-        ax.text(column, row, number(value, 1).replace(",0", ""), ha="center", va="center", fontsize=8,
-                color=matrix_text_colour(value))
-    ax.set_xticks(range(len(scores.columns)), [names[a] for a in scores.columns], fontsize=8)
-    ax.set_yticks(range(len(scores.index)), [criteria[c] for c in scores.index], fontsize=8)
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    save(fig, out_dir, "analys-matris")
-    best = {c: names[scores.loc[c].idxmax()] for c in scores.index}
-    described = "; ".join(f"{criteria[c]}: högst {best[c]} ({number(scores.loc[c].max(), 1)})" for c in scores.index)
-    return FigureSpec("analys-matris", "analys-matris",
-                      f"Poäng per kriterium och alternativ, 1–5{_suffix(result)}",
-                      f"Tabellbild med poäng 1–5 för {len(scores.columns)} alternativ och {len(scores)} kriterier. "
-                      f"{described}." + _note(result))
 
 
 def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:

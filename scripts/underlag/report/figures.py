@@ -177,7 +177,10 @@ def save(fig, out_dir: Path, stem: str) -> None:
 
     use_swedish_numbers(fig)
 
-    for ext, options in (("svg", {"metadata": {"Date": None}}), ("png", {"dpi": 150, "metadata": {"Software": None}})):
+    # The SVG (PDF and HTML) has no background of its own: on paper nothing changes, and on a
+    # phone the scroll region's edge shadow shows through where a chart continues sideways.
+    for ext, options in (("svg", {"metadata": {"Date": None}, "transparent": True}),
+                         ("png", {"dpi": 150, "metadata": {"Software": None}})):
         buffer = io.BytesIO()
         fig.savefig(buffer, format=ext, bbox_inches="tight", **options)
         write_if_changed(out_dir / f"{stem}.{ext}", buffer.getvalue(), root=out_dir.parent)

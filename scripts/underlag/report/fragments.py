@@ -7,6 +7,7 @@ prints is escaped for Markdown unless it is `Markup` built here, so data stays t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import textwrap
 from pathlib import Path
@@ -88,6 +89,7 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
         "item_names": ITEM_NAMES,
         "decision_points": lambda brief=False: decision_points(report, root, brief),
         "count": lambda n, neuter=False: number_word(n, neuter),
+        "accessibility": accessibility_record(root),
     }
     out_dir = prepare_area(root, OUTPUT_DIR)
     changed = []
@@ -109,6 +111,22 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
         if stale.name not in written:
             output_path(root, stale).unlink()
     return changed
+
+
+ACCESSIBILITY_RECORD = "data/tillganglighet.yaml"  # written by `underlag accessibility`
+
+
+def accessibility_record(root: Path) -> dict | None:
+    """What the last accessibility check found (None before the first check), with its date as
+    a date: the statement is written from it, never from what we hope is true."""
+    from underlag.engine.guarded_yaml import read_yaml
+
+    path = root / ACCESSIBILITY_RECORD
+    if not path.is_file():
+        return None
+    record = read_yaml(path, root)[0]
+    record["granskad"] = dt.date.fromisoformat(str(record["granskad"]))
+    return record
 
 
 def _template_shown(root: Path, name: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
 from underlag.engine.book import Book
 from underlag.engine.render.anchors import anchored_paths, source_map_html
-from underlag.engine.render.pandoc import DocumentInfo, metadata_args, run_pandoc, template
+from underlag.engine.render.pandoc import FILTER_DIR, DocumentInfo, metadata_args, run_pandoc, template
 
 STYLESHEET = "html/style.css"
 # No script and nothing from outside: images and fonts only as the page's own data: URLs, styles
@@ -33,6 +34,7 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
     run_pandoc(
         book, anchored_paths(source)[0] if source_map else source, "html5", output,
         "--standalone", "--embed-resources", *contents, "--mathml",
+        "--lua-filter", str(FILTER_DIR / "html-scroll.lua"),
         "--css", str(template(book.root, STYLESHEET)),
         "--include-in-header", str(policy), "--include-before-body", str(banner), "--include-after-body", str(footer),
         *_metadata_args(info, settings.toc_title), *(["--metadata", "underlag-source-map=true"] if source_map else []),
@@ -45,11 +47,11 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
 
 
 def _landmarks(page: str) -> str:
-    """What pandoc's page lacks for a screen reader and a keyboard: a main landmark around the
-    text (after the contents or the title block, before the footer), and tables that scroll sideways on a phone
-    reachable by keyboard (tabindex 0; the caption names the region). Pandoc escapes all text,
-    so "<table" and the footer tag only occur as its own markup."""
-    page = page.replace("<table", '<table tabindex="0"')
+    """What pandoc's page lacks for a screen reader and a phone: a main landmark around the text
+    (after the contents or the title block, before the footer), and contents that fold away on a
+    small screen. Pandoc escapes all text, so these tags only occur as its own markup; tables and
+    charts are made focusable scroll regions by html-scroll.lua."""
+    page = _collapsible_contents(page)
     end = page.rfind('<footer class="document-footer">')
     if end < 0:
         end = page.rfind("</body>")
@@ -60,6 +62,20 @@ def _landmarks(page: str) -> str:
             start += len(tag)
             return page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
     return page
+
+
+def _collapsible_contents(page: str) -> str:
+    """The contents as a <details>: folded on a phone (its 50 entries would fill screens before the
+    text), a sidebar on a wide screen where the stylesheet shows it unfolded. No script needed.
+    The nav keeps its name from the summary, which takes the place of pandoc's contents heading."""
+    opening = re.compile(r'<nav id="TOC" role="doc-toc">\s*<h2 id="toc-title">(.*?)</h2>', re.S)
+    found = opening.search(page)
+    end = page.find("</nav>", found.end()) if found else -1
+    if end < 0:
+        return page
+    summary = (f'<nav id="TOC" role="doc-toc" aria-labelledby="toc-title">\n'
+               f'<details class="toc"><summary id="toc-title">{found.group(1)}</summary>')
+    return page[:found.start()] + summary + page[found.end():end] + "</details>\n" + page[end:]
 
 
 def _metadata_args(info: DocumentInfo, toc_title: str) -> list[str]:
