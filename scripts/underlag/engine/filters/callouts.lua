@@ -45,8 +45,11 @@ local function callout(div)
     return pandoc.Blocks({ pandoc.RawBlock("typst", opening) }) .. content .. { pandoc.RawBlock("typst", "]") }
   end
   if FORMAT == "docx" then
-    local heading = pandoc.Div({ pandoc.Para(title) }, { ["custom-style"] = "Callout Title" })
-    return pandoc.Div({ heading, pandoc.Div(content, { ["custom-style"] = "Callout Text" }) })
+    -- one paragraph style per kind ("Callout Warning Title", "Callout Warning"): the reference
+    -- document gives each its shading and border, so the paragraphs join into one box
+    local style = "Callout " .. kind:gsub("^%l", string.upper)
+    local heading = pandoc.Div({ pandoc.Para(title) }, { ["custom-style"] = style .. " Title" })
+    return pandoc.Div({ heading, pandoc.Div(content, { ["custom-style"] = style }) })
   end
   local heading = pandoc.Div({ pandoc.Para({ pandoc.Strong(title) }) }, { class = "callout-title" })
   return pandoc.Div({ heading, pandoc.Div(content, { class = "callout-body" }) },

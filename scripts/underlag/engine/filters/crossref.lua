@@ -6,12 +6,19 @@
 -- `@sec-x` become "figur 3", "tabell 2", "avsnitt 4.1"; `@Fig-x` is capitalised;
 -- `[-@fig-x]` gives the number alone, so `[Figur -@fig-x]` reads "Figur 3".
 -- Typst numbers its own headings, figures and tables: there references become Typst
--- `ref`s, so the PDF cannot disagree with itself. For DOCX and HTML the numbers are
--- written into headings, captions and links here.
+-- `ref`s, so the PDF cannot disagree with itself. For HTML the numbers are written into
+-- headings, captions and links here. For DOCX they become Word's own machinery, so a writer
+-- who inserts a chapter in Word gets every number right again: a caption's number is a SEQ
+-- field (after a STYLEREF to the chapter number) inside a bookmark, a reference is a REF field
+-- to that bookmark, and a heading's number is marked (style "Heading Number") for
+-- render/docx_fields.py to replace by list numbering linked to the heading styles. Every field
+-- carries today's number as its result, so the document reads right before any update.
 local labels = { fig = "figur", tbl = "tabell", sec = "avsnitt" }
 local caption_labels = { fig = "Figur", tbl = "Tabell" }
 local numbers = {}
 local typst = FORMAT == "typst"
+local docx = FORMAT == "docx"
+local bookmark_count = 900000 -- far above the ids pandoc gives its own bookmarks
 
 local function capitalise(s)
   return (s:gsub("^%l", string.upper))
@@ -71,7 +78,56 @@ local function collect(doc)
   })
 end
 
+-- Word's bookmarks: a leading "_" hides them from the writer's bookmark list, as Word's own
+-- cross-reference bookmarks (_Ref…) are hidden; a name holds at most 40 characters.
+local function bookmark_name(id)
+  local name = "_Ref_" .. id:gsub("[^%w]", "_")
+  if #name > 40 then
+    name = "_Ref_" .. pandoc.utils.sha1(id):sub(1, 24)
+  end
+  return name
+end
+
+local function xml_text(s)
+  return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"))
+end
+
+local function text_run(s)
+  return s == "" and "" or ('<w:r><w:t xml:space="preserve">' .. xml_text(s) .. "</w:t></w:r>")
+end
+
+local function field(instruction, result)
+  return '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+    .. '<w:r><w:instrText xml:space="preserve"> ' .. instruction .. " </w:instrText></w:r>"
+    .. '<w:r><w:fldChar w:fldCharType="separate"/></w:r>' .. text_run(result)
+    .. '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+end
+
+local function bookmarked(id, xml)
+  bookmark_count = bookmark_count + 1
+  return string.format('<w:bookmarkStart w:id="%d" w:name="%s"/>%s<w:bookmarkEnd w:id="%d"/>',
+    bookmark_count, bookmark_name(id), xml, bookmark_count)
+end
+
+-- "Tabell 2.1": the chapter's number from the last Heading 1 (STYLEREF) and the table's
+-- number in its series, restarted at each Heading 1 (SEQ \s 1), as the PDF numbers them.
+local function number_fields(kind, id)
+  local number = numbers[id]
+  local series = "SEQ " .. caption_labels[kind] .. " \\* ARABIC"
+  local chapter, n = number:match("^(.-)%.(%d+)$")
+  if chapter then
+    -- \r 1 on a chapter's first: LibreOffice ignores \s and would count on across chapters
+    local restart = n == "1" and " \\r 1" or ""
+    return field("STYLEREF 1 \\s", chapter) .. text_run(".") .. field(series .. " \\s 1" .. restart, n)
+  end
+  return field(series, number)
+end
+
 local function caption_prefix(kind, id)
+  if docx then
+    return { pandoc.RawInline("openxml", text_run(caption_labels[kind] .. " ") .. bookmarked(id, number_fields(kind, id))
+      .. text_run(": ")) }
+  end
   return { pandoc.Str(caption_labels[kind]), pandoc.Space(), pandoc.Str(numbers[id] .. ":"), pandoc.Space() }
 end
 
@@ -104,6 +160,12 @@ local function reference(citation)
     -- the writer's prefix is text, never Typst markup: `[#(1200+34) -@fig-x]` prints as written
     local supplement = bare and (prefix ~= "" and typst_string(prefix) or "none") or typst_string(word)
     return pandoc.RawInline("typst", string.format("#ref(<%s>, supplement: %s)", key, supplement))
+  end
+  if docx then
+    -- \w: the heading's number in full ("4.1"); \h: a link, as the writer's other references
+    local instruction = "REF " .. bookmark_name(key) .. (kind:lower() == "sec" and " \\w \\h" or " \\h")
+    local label = bare and (prefix ~= "" and (prefix .. "\u{a0}") or "") or (word .. "\u{a0}")
+    return pandoc.RawInline("openxml", text_run(label) .. field(instruction, numbers[key]))
   end
   local text = bare and numbers[key] or (word .. "\u{a0}" .. numbers[key])
   if bare and prefix ~= "" then
@@ -200,7 +262,17 @@ local function header(h)
   h.attributes.number = nil
   h.attributes.appendix = nil
   h.attributes["chapter-source"] = nil
-  if number and not typst then
+  if number and docx then
+    local mark = pandoc.Span(number, { ["custom-style"] = "Heading Number" })
+    local opening, closing = "", ""
+    if h.identifier ~= "" then -- a REF \w to it gives the heading's number
+      bookmark_count = bookmark_count + 1
+      opening = string.format('<w:bookmarkStart w:id="%d" w:name="%s"/>', bookmark_count, bookmark_name(h.identifier))
+      closing = string.format('<w:bookmarkEnd w:id="%d"/>', bookmark_count)
+    end
+    h.content = pandoc.Inlines({ mark, pandoc.Space(), pandoc.RawInline("openxml", opening) }) .. h.content
+      .. { pandoc.RawInline("openxml", closing) }
+  elseif number and not typst then
     h.content = pandoc.Inlines({ pandoc.Span(number, { class = "header-section-number" }), pandoc.Space() })
       .. h.content
   end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -15,27 +16,112 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
                 images: list[Path] = ()) -> None:
     """`images` is unused: pandoc reads the images from the project itself."""
     reference = work / "reference.docx"
-    build_reference_docx(book.root, info, reference)
+    # the draft marking only when the report's metadata gives a status: a plain book has none
+    marking = info.status_label if book.metadata.get("status") else ""
+    build_reference_docx(book.root, info, reference, marking=marking)
     contents = [] if info.brief else ["--toc", "--toc-depth=2"]
     anchored = anchored_paths(source)[0]  # the build writes it: every block carries its file and line
     run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
                *contents, *_metadata_args(info), epoch=info.epoch)
-    if anchored.is_file():
+    with zipfile.ZipFile(output) as archive:
+        stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
+    has_contents = make_it_word(output, marking)
+    if has_contents:
+        fill_contents_pages(output, work)
+    if anchored.is_file():  # after every change of text: the map holds the text the DOCX shows
         embed_anchors(output, source, book.root, book.title)
-    keep_table_rows_whole(output)
+    _restamp(output, stamp)
 
 
-def keep_table_rows_whole(path: Path) -> None:
+def make_it_word(path: Path, marking: str) -> bool:
+    """Word's numbering, table settings, styles and contents in pandoc's DOCX (render/docx_word.py);
+    whether it has a contents to fill in."""
+    from docx import Document
+
+    from underlag.engine.render import docx_word
+
+    document = Document(str(path))
+    headings = docx_word.number_headings(document)
+    keep_table_rows_whole(document)
+    docx_word.style_table_text(document)
+    if marking:
+        docx_word.mark_cover(document, MARKING.format(status_label=marking))
+    has_contents = docx_word.fill_contents(document, headings, NO_CONTENTS_NOTE)
+    document.save(str(path))
+    return has_contents
+
+
+MARKING = "{status_label}: innehållet är inte fastställt. Preliminära uppgifter och exempel är markerade i texten."
+NO_CONTENTS_NOTE = "Innehållsförteckningen fylls i när dokumentet öppnas i Word (uppdatera fält med F9)."
+LIBREOFFICE_NOTE = ("Sidnumren i innehållsförteckningen fylls i av Word när fälten uppdateras (F9): "
+                    "LibreOffice fanns inte när dokumentet byggdes.")
+
+
+def fill_contents_pages(path: Path, work: Path) -> None:
+    """Page numbers for the contents from LibreOffice's layout of this very DOCX (one headless
+    conversion to PDF; its outline gives each heading's page). Without LibreOffice the entries
+    keep the field, and a note says Word fills the numbers in."""
+    from docx import Document
+
+    from underlag.engine.render import docx_word
+
+    pages = libreoffice_heading_pages(path, work)
+    document = Document(str(path))
+    if pages is None:
+        docx_word.note_missing_pages(document, LIBREOFFICE_NOTE)
+    else:
+        docx_word.set_pages(document, pages)
+    document.save(str(path))
+
+
+def libreoffice_heading_pages(path: Path, work: Path) -> list[tuple[str, int]] | None:
+    """Each heading's title and page as LibreOffice lays the DOCX out (its PDF's outline), or None
+    when LibreOffice is missing or fails."""
+    import shutil
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        return None
+    folder = work / "libreoffice"
+    folder.mkdir(exist_ok=True)
+    # a profile of its own: another LibreOffice running (a writer's, a parallel build) would
+    # otherwise take the conversion over or refuse it
+    profile = (folder / "profile").resolve().as_uri()
+    try:
+        subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                        "--convert-to", "pdf", "--outdir", str(folder), str(path)],
+                       capture_output=True, timeout=300, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    pdf = folder / (path.stem + ".pdf")
+    return _outline(pdf) if pdf.is_file() else None
+
+
+def _outline(pdf: Path) -> list[tuple[str, int]]:
+    """(title, page) of every outline entry in document order: LibreOffice writes one per heading."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    entries: list[tuple[str, int]] = []
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                entries.append((str(item.title), reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline)
+    return entries
+
+
+def keep_table_rows_whole(document) -> None:
     """Word's own table settings, which pandoc leaves out: a row never splits across pages, the
     header row repeats on each page, and columns fit their content (pandoc's fixed layout cuts
     "Nr" into "N r" and dates mid-token in a narrow column)."""
-    from docx import Document
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    with zipfile.ZipFile(path) as archive:
-        stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
-    document = Document(str(path))
     section = document.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin
     for table in document.tables:
@@ -49,8 +135,6 @@ def keep_table_rows_whole(path: Path) -> None:
                 row_properties.insert(0, OxmlElement("w:cantSplit"))
             if index == 0 and row_properties.find(qn("w:tblHeader")) is None:
                 row_properties.append(OxmlElement("w:tblHeader"))
-    document.save(str(path))
-    _restamp(path, stamp)
 
 
 def _restamp(path: Path, stamp: tuple) -> None:
