@@ -124,8 +124,9 @@ def keep_table_rows_whole(document) -> None:
 
     section = document.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin
+    text_height = (section.page_height - section.top_margin - section.bottom_margin) // TWIPS_PER_EMU
     for table in document.tables:
-        _fit_columns(table, text_width)
+        widths = _fit_columns(table, text_width)
         properties = table._tbl.tblPr
         for layout in properties.findall(qn("w:tblLayout")):
             properties.remove(layout)
@@ -135,6 +136,12 @@ def keep_table_rows_whole(document) -> None:
                 row_properties.insert(0, OxmlElement("w:cantSplit"))
             if index == 0 and row_properties.find(qn("w:tblHeader")) is None:
                 row_properties.append(OxmlElement("w:tblHeader"))
+        # a short table is kept on one page (each row kept with the next), as the PDF keeps one
+        # under 60 % of a page: no caption alone at a page foot, no last row alone on the next
+        if _estimated_height(table, widths) < 0.6 * text_height:
+            for row in table.rows[:-1]:
+                for paragraph in row._tr.iter(qn("w:p")):
+                    paragraph.get_or_add_pPr().keepNext_val = True
 
 
 def _restamp(path: Path, stamp: tuple) -> None:
@@ -161,13 +168,39 @@ def _metadata_args(info: DocumentInfo) -> list[str]:
 
 
 # Rough widths for the body font at table size: enough to keep a word whole, not a layout engine.
+# Measured at 11 pt although tables are set at 9.5 pt: LibreOffice, lacking Georgia, sets a wider serif.
 CHAR_TWIPS = 125  # an average letter; capitals and digits are wider (_twips)
 CELL_PADDING_TWIPS = 280
 TWIPS_PER_EMU = 635
-LONGEST_KEPT_WHOLE = 10  # "2024-11-28"
+LONGEST_KEPT_WHOLE = 12  # "2024-11-28", "(preliminär)"
+LINE_TWIPS = 240  # a line of 9.5 pt table text, with its leading
+ROW_PADDING_TWIPS = 120
 
 
-def _fit_columns(table, text_width_emu: int) -> None:
+def _estimated_height(table, widths: list[int] | None) -> int:
+    """A table's height in twips, roughly: the lines each row needs in its fullest cell."""
+    from docx.oxml.ns import qn
+
+    height = 0
+    for row in table.rows:
+        cells = row._tr.findall(qn("w:tc"))
+        lines = 1
+        for index, cell in enumerate(cells):
+            width = widths[index] if widths and index < len(widths) else 9000 // max(len(cells), 1)
+            per_line = max((width - CELL_PADDING_TWIPS) // CHAR_TWIPS, 1)
+            paragraphs = cell.findall(qn("w:p"))
+            lines = max(lines, sum(-(-max(len(_cell_text(p)), 1) // per_line) for p in paragraphs))
+        height += lines * LINE_TWIPS + ROW_PADDING_TWIPS
+    return height
+
+
+def _cell_text(element) -> str:
+    from docx.oxml.ns import qn
+
+    return "".join(t.text or "" for t in element.iter(qn("w:t")))
+
+
+def _fit_columns(table, text_width_emu: int) -> list[int] | None:
     """Column widths from content, written into the grid and every cell (LibreOffice reads only
     these): a column of short words and dates gets room to keep each whole, then the rest goes
     to the columns with the most text. Pandoc's widths come from the Markdown dashes and split
@@ -178,7 +211,7 @@ def _fit_columns(table, text_width_emu: int) -> None:
     rows = [row._tr.findall(qn("w:tc")) for row in table.rows]
     columns = max((len(cells) for cells in rows), default=0)
     if not columns or any(len(cells) != columns for cells in rows):
-        return  # merged cells: keep pandoc's widths rather than guess
+        return None  # merged cells: keep pandoc's widths rather than guess
     texts = [["".join(t.text or "" for t in cell.iter(qn("w:t"))) for cell in cells] for cells in rows]
     words = [max((len(w) for row in texts for w in row[c].split()), default=1) for c in range(columns)]
     widest_word = [max((_twips(w) for row in texts for w in row[c].split()), default=0) for c in range(columns)]
@@ -201,9 +234,12 @@ def _fit_columns(table, text_width_emu: int) -> None:
         widths = [m if r and flexible else int(m * scale) for m, r in zip(minimum, rigid)]
     for column, width in zip(table.columns, widths):
         column.width = Twips(width)
+    # Cells in twips, not percent: LibreOffice 7.4 autofits a table whose cells are given in
+    # percent and squeezes the text columns. The table itself is 100 % of the text width.
     for cells in table.rows:
         for cell, width in zip(cells.cells, widths):
             cell.width = Twips(width)
+    return widths
 
 
 def _twips(word: str) -> int:
