@@ -63,7 +63,8 @@ def test_dates_ids_and_short_words_in_tables_are_not_cut(document, libreoffice_p
     tokens = {word for table in document.tables for row in table.rows for cell in row.cells
               for word in cell.text.split() if WHOLE_TOKEN.match(word)}
     assert {"Nr", "2024-11-28", "MS1"} <= tokens
-    text = pdf_text(libreoffice_pdf)
+    # the contents' dot leaders end in page numbers that run on into the next entry's number
+    text = "\n".join(line for line in pdf_text(libreoffice_pdf).splitlines() if "....." not in line)
     cut = sorted(token for token in tokens for k in range(1, len(token))
                  if re.search(rf"(?<!\w){re.escape(token[:k])}\n{re.escape(token[k:])}(?!\w)", text))
     assert cut == []

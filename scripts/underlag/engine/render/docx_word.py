@@ -232,6 +232,9 @@ def note_missing_pages(document, note: str) -> None:
     if field is None:
         return
     field.set(qn("w:dirty"), "true")
+    for instruction in document.element.body.iter(qn("w:instrText")):
+        if (instruction.text or "").strip().startswith("PAGEREF _Toc_"):  # no made-up page numbers
+            instruction.getparent().getnext().getnext().find(qn("w:t")).text = ""
     entries = [p for p in document.element.body.iter(qn("w:p")) if _style_id(p) in ("toc1", "toc2")]
     last = entries[-1] if entries else next(field.iterancestors(qn("w:p")))
     last.addnext(_note(note))
