@@ -25,7 +25,7 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
                *contents, *_metadata_args(info), epoch=info.epoch)
     with zipfile.ZipFile(output) as archive:
         stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
-    has_contents = make_it_word(output, marking)
+    has_contents = make_it_word(output, marking, info.lang)
     if has_contents:
         fill_contents_pages(output, work)
     if anchored.is_file():  # after every change of text: the map holds the text the DOCX shows
@@ -33,7 +33,7 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
     _restamp(output, stamp)
 
 
-def make_it_word(path: Path, marking: str) -> bool:
+def make_it_word(path: Path, marking: str, lang: str) -> bool:
     """Word's numbering, table settings, styles and contents in pandoc's DOCX (render/docx_word.py);
     whether it has a contents to fill in."""
     from docx import Document
@@ -44,6 +44,7 @@ def make_it_word(path: Path, marking: str) -> bool:
     headings = docx_word.number_headings(document)
     keep_table_rows_whole(document)
     docx_word.style_table_text(document)
+    docx_word.set_number_format(document, lang)
     if marking:
         docx_word.mark_cover(document, MARKING.format(status_label=marking))
     has_contents = docx_word.fill_contents(document, headings, NO_CONTENTS_NOTE)
@@ -170,7 +171,7 @@ def _metadata_args(info: DocumentInfo) -> list[str]:
 # Rough widths for the body font at table size: enough to keep a word whole, not a layout engine.
 # Measured at 11 pt although tables are set at 9.5 pt: LibreOffice, lacking Georgia, sets a wider serif.
 CHAR_TWIPS = 125  # an average letter; capitals and digits are wider (_twips)
-CELL_PADDING_TWIPS = 280
+CELL_PADDING_TWIPS = 240  # the table style's 108 twips a side, and a little air
 TWIPS_PER_EMU = 635
 LONGEST_KEPT_WHOLE = 12  # "2024-11-28", "(preliminär)"
 LINE_TWIPS = 240  # a line of 9.5 pt table text, with its leading
@@ -214,7 +215,9 @@ def _fit_columns(table, text_width_emu: int) -> list[int] | None:
         return None  # merged cells: keep pandoc's widths rather than guess
     texts = [["".join(t.text or "" for t in cell.iter(qn("w:t"))) for cell in cells] for cells in rows]
     words = [max((len(w) for row in texts for w in row[c].split()), default=1) for c in range(columns)]
-    widest_word = [max((_twips(w) for row in texts for w in row[c].split()), default=0) for c in range(columns)]
+    # the header row is bold sans ("Table Header"): a tenth wider than the serif below it
+    widest_word = [max((_twips(w) * (11 if r == 0 else 10) // 10 for r, row in enumerate(texts) for w in row[c].split()),
+                       default=0) for c in range(columns)]
     longest_text = [max(len(row[c]) for row in texts) for c in range(columns)]
     total = text_width_emu // TWIPS_PER_EMU
     # Every column gets room for its widest word (a long compound counts as a date's width);
@@ -244,4 +247,5 @@ def _fit_columns(table, text_width_emu: int) -> list[int] | None:
 
 def _twips(word: str) -> int:
     """The width of a word in the 11 pt body serif, roughly: capitals and digits are wide."""
-    return sum(170 if c.isupper() else 135 if c.isdigit() else 80 if c in ".,-:;()" else 115 for c in word)
+    # digits: "2024-11-28" is 967 twips in Noto Serif 9.5 pt (LibreOffice's Georgia), 1040 here
+    return sum(170 if c.isupper() else 110 if c.isdigit() else 80 if c in ".,-:;()" else 115 for c in word)

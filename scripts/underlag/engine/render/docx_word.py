@@ -58,6 +58,9 @@ def number_headings(document) -> list[Heading]:
         elif number[0].isalpha():
             _set_numbering(paragraph.get_or_add_pPr(), appendix, level - 1)
         headings.append(Heading(paragraph, level, number, _text(paragraph)))
+    marker = _style(document, NUMBER_STYLE)
+    if marker is not None:  # the filter's marker, not a style for writers
+        marker.getparent().remove(marker)
     return headings
 
 
@@ -264,6 +267,21 @@ def style_table_text(document) -> None:
             for paragraph in row.iter(qn("w:p")):
                 style = "TableHeader" if index == 0 else "TableText"
                 paragraph.get_or_add_pPr().get_or_add_pStyle().val = style
+
+
+def set_number_format(document, lang: str) -> None:
+    """Word's field results and its theme fonts in the document's language: a decimal comma and
+    ";" between list items for Swedish (pandoc's reference document says "." and "," and en-US)."""
+    settings = document.settings.element
+    comma = lang.split("-")[0] in DECIMAL_COMMA
+    for name, value in (("themeFontLang", lang), ("decimalSymbol", "," if comma else "."),
+                        ("listSeparator", ";" if comma else ",")):
+        element = settings.find(qn(f"w:{name}"))
+        if element is not None:
+            element.set(qn("w:val"), value)
+
+
+DECIMAL_COMMA = {"sv", "da", "nb", "nn", "no", "fi", "de", "fr", "nl", "es", "it", "pt", "pl", "cs"}
 
 
 def mark_cover(document, text: str) -> None:
