@@ -120,6 +120,10 @@ def _apply(style, spec: dict, colours: dict) -> None:
             setattr(paragraph, key, spec[key])
     if "indent_cm" in spec:
         paragraph.left_indent = Cm(spec["indent_cm"])
+    if "align" in spec:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+        paragraph.alignment = getattr(WD_ALIGN_PARAGRAPH, spec["align"].upper())
     if "border" in spec:
         _box(style, colours.get(spec["border"], spec["border"]), colours.get(spec.get("fill"), spec.get("fill")))
 
