@@ -209,7 +209,9 @@ def _style_tables(styles, colours: dict) -> None:
             margin.set(_qn("w:w"), "40")
     header = table.find(_qn("w:tblStylePr"))
     cell = header.find(_qn("w:tcPr"))
-    cell.append(etree.fromstring(f'<w:shd xmlns:w="{w}" w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+    # after the borders, before vAlign: Word refuses a file whose elements are out of the schema's order
+    cell.find(_qn("w:tcBorders")).addnext(
+        etree.fromstring(f'<w:shd xmlns:w="{w}" w:val="clear" w:color="auto" w:fill="{fill}"/>'))
 
 
 def page_size(definition: dict) -> tuple[float, float]:
