@@ -1,5 +1,8 @@
-"""The DOCX a Word user can own: A4, table rows kept whole, columns that fit their content.
-Read with python-docx, and as LibreOffice lays it out (its PDF, page by page)."""
+"""The DOCX a Word user can own: A4, table rows kept whole, columns that fit their content;
+heading numbers as list numbering linked to the heading styles, captions and references as
+SEQ/REF fields, a filled-in contents that is still a TOC field, the table and callout styles,
+the draft marking, and a brief within four pages. Read with python-docx and lxml, and as
+LibreOffice lays it out (its PDF, page by page)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""DOCX: pandoc with a reference document built by code; real Word styles, contents field."""
+"""DOCX: pandoc with a reference document built by code, then Word's own machinery
+(render/docx_word.py): list numbering, fields, a contents filled in from LibreOffice's layout of
+the very same file, table and callout styles, the draft marking."""
 
 from __future__ import annotations
 
