@@ -250,9 +250,9 @@ def test_libreoffice_shows_heading_numbers_contents_and_caption_numbers(document
     assert "Innehåll" in pages[1] and re.search(r"1\s+Sammanfattning\s*\.{5,}\s*\d", pages[1])
     text = "\n".join(pages)
     for heading in ("1 Sammanfattning", "8.11 Samlad bedömning", "A Intressenter", "E.1 Vad vi har kontrollerat"):
-        assert re.search(rf"^{re.escape(heading)}$", text, re.M), heading
+        assert re.search(rf"^{re.escape(heading)}$", text, re.MULTILINE), heading
     in_docx = [m.group(0) for p in document.paragraphs if (m := CAPTION_NUMBER.match(p.text))]
-    in_pdf = re.findall(r"^(?:Tabell|Figur) [0-9A-Z]+(?:\.\d+)?: ", text, re.M)
+    in_pdf = re.findall(r"^(?:Tabell|Figur) [0-9A-Z]+(?:\.\d+)?: ", text, re.MULTILINE)
     assert in_pdf == in_docx  # LibreOffice recounts the SEQ fields and gets the same numbers
 
 
@@ -269,7 +269,7 @@ def brief(tmp_path_factory) -> tuple[Path, Path]:
 def _libreoffice_pdf(docx_path: Path, folder: Path) -> Path:
     result = subprocess.run([shutil.which("soffice"), f"-env:UserInstallation={(folder / 'profile').as_uri()}",
                              "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(docx_path)],
-                            capture_output=True, text=True, timeout=180)
+                            capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stderr
     return folder / (docx_path.stem + ".pdf")
 
@@ -300,9 +300,9 @@ def plain_books(tmp_path_factory) -> dict[str, Path]:
             (tools / "git").symlink_to(shutil.which("git"))
             environment["PATH"] = str(tools)
         result = subprocess.run([sys.executable, "-m", "underlag", "build", "--format", "docx"], cwd=folder,
-                                capture_output=True, text=True, env=environment)
+                                capture_output=True, text=True, env=environment, check=False)
         assert result.returncode == 0, result.stderr
-        built[name] = next((folder / "_book").glob("*.docx"), None) or next(folder.rglob("*.docx"))
+        built[name] = folder / "report" / "rapport.docx"
     return built
 
 
