@@ -116,9 +116,8 @@ local function number_fields(kind, id)
   local series = "SEQ " .. caption_labels[kind] .. " \\* ARABIC"
   local chapter, n = number:match("^(.-)%.(%d+)$")
   if chapter then
-    -- \r 1 on a chapter's first: LibreOffice ignores \s and would count on across chapters
-    local restart = n == "1" and " \\r 1" or ""
-    return field("STYLEREF 1 \\s", chapter) .. text_run(".") .. field(series .. " \\s 1" .. restart, n)
+    -- LibreOffice ignores \s: render/docx_word.py puts a hidden reset (SEQ … \r 0 \h) in each Heading 1
+    return field("STYLEREF 1 \\s", chapter) .. text_run(".") .. field(series .. " \\s 1", n)
   end
   return field(series, number)
 end

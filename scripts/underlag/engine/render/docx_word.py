@@ -58,10 +58,45 @@ def number_headings(document) -> list[Heading]:
         elif number[0].isalpha():
             _set_numbering(paragraph.get_or_add_pPr(), appendix, level - 1)
         headings.append(Heading(paragraph, level, number, _text(paragraph)))
+    _reset_series_at_chapters(document, headings)
     marker = _style(document, NUMBER_STYLE)
     if marker is not None:  # the filter's marker, not a style for writers
         marker.getparent().remove(marker)
     return headings
+
+
+def _reset_series_at_chapters(document, headings: list[Heading]) -> None:
+    """A hidden SEQ reset for each caption series at the start of every numbered chapter (Word's
+    own older way of numbering per chapter). Word restarts the series there anyway (the captions'
+    \\s 1); LibreOffice, which ignores \\s, needs these to count "3.1" after "2.4". They go into
+    the chapter's first paragraph that is not a heading: in the heading LibreOffice would put the
+    counter's value into its PDF bookmarks."""
+    instructions = (t.text or "" for t in document.element.body.iter(qn("w:instrText")))
+    series = sorted({m.group(1) for i in instructions if (m := re.match(r"\s*SEQ (\S+) .*\\s 1", i))})
+    if not series:
+        return
+    chapters = {h.paragraph for h in headings if h.level == 1 and h.number}
+    waiting = False
+    for paragraph in list(document.element.body.iter(qn("w:p"))):
+        if paragraph in chapters:
+            waiting = True
+        elif waiting and _heading_level(paragraph) is None:
+            properties = paragraph.find(qn("w:pPr"))
+            position = 1 if properties is not None else 0
+            for run in reversed([run for name in series for run in _hidden_reset(name)]):
+                paragraph.insert(position, run)
+            waiting = False
+
+
+def _hidden_reset(series: str) -> list:
+    """`SEQ series \\r 0 \\h`: sets the counter to 0 and shows nothing. The runs are hidden text
+    too: LibreOffice does not know \\h and would print the 0."""
+    hidden = "<w:rPr><w:vanish/></w:rPr>"
+    return [parse_xml(f'<w:r {nsdecls("w")}>{hidden}<w:fldChar w:fldCharType="begin"/></w:r>'),
+            parse_xml(f'<w:r {nsdecls("w")}>{hidden}<w:instrText xml:space="preserve"> SEQ {series} \\r 0 \\h '
+                      f'</w:instrText></w:r>'),
+            parse_xml(f'<w:r {nsdecls("w")}>{hidden}<w:fldChar w:fldCharType="separate"/></w:r>'),
+            parse_xml(f'<w:r {nsdecls("w")}>{hidden}<w:fldChar w:fldCharType="end"/></w:r>')]
 
 
 def _add_list(numbering, format_: str, linked: bool) -> int:
@@ -207,7 +242,7 @@ def set_pages(document, outline: list[tuple[str, int]]) -> None:
         link = next(instruction.iterancestors(qn("w:hyperlink")))
         title = _squeeze(_entry_title(link))
         for index in range(position, len(outline)):
-            if _squeeze(outline[index][0]).endswith(title):
+            if title in _squeeze(outline[index][0]):
                 separate = instruction.getparent().getnext()
                 separate.getnext().find(qn("w:t")).text = str(outline[index][1])
                 position = index + 1
