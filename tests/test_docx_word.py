@@ -315,6 +315,9 @@ def test_a_plain_book_has_no_draft_marking(plain_books):
     document = docx.Document(str(plain_books["med"]))
     assert not [p for p in document.paragraphs if p.style.style_id == "CoverStatus"]
     assert "UTKAST" not in document.sections[0].header.paragraphs[0].text
+    footer = document.sections[0].footer.paragraphs[0].text
+    assert "utkast" not in footer and not footer.startswith("Version")  # no status, no version given
+    assert not [p for p in document.paragraphs if "Status" in p.text]
 
 
 def test_contents_of_a_plain_book_is_filled_in(plain_books):

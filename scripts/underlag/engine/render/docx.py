@@ -19,12 +19,13 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
     """`images` is unused: pandoc reads the images from the project itself."""
     reference = work / "reference.docx"
     # the draft marking only when the report's metadata gives a status: a plain book has none
-    marking = info.status_label if book.metadata.get("status") else ""
-    build_reference_docx(book.root, info, reference, marking=marking)
+    status_given = bool(book.metadata.get("status"))
+    marking = info.status_label if status_given else ""
+    build_reference_docx(book.root, info, reference, marking=marking, show_status=status_given)
     contents = [] if info.brief else ["--toc", "--toc-depth=2"]
     anchored = anchored_paths(source)[0]  # the build writes it: every block carries its file and line
     run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
-               *contents, *_metadata_args(info), epoch=info.epoch)
+               *contents, *_metadata_args(info, status_given), epoch=info.epoch)
     with zipfile.ZipFile(output) as archive:
         stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
     has_contents = make_it_word(output, marking, info.lang)
@@ -157,9 +158,12 @@ def _restamp(path: Path, stamp: tuple) -> None:
             target.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def _metadata_args(info: DocumentInfo) -> list[str]:
-    # The cover: pandoc's title block, with version, status and diarienummer as its abstract.
-    facts = [f"Version {info.version}", f"Status: {info.status}"]
+def _metadata_args(info: DocumentInfo, status_given: bool = True) -> list[str]:
+    # The cover: pandoc's title block, with version, status and diarienummer as its abstract
+    # (what the book's metadata gives: a plain book has no status).
+    facts = [f"Version {info.version}"] if info.version else []
+    if status_given:
+        facts.append(f"Status: {info.status}")
     if info.diarienummer:
         facts.append(f"Diarienummer {info.diarienummer}")
     if info.revision:

@@ -17,8 +17,10 @@ from underlag.engine.render.pandoc import DocumentInfo, pandoc_path, template
 STYLE_DEFINITION = "docx/styles.yaml"
 
 
-def build_reference_docx(root: Path, info: DocumentInfo, output: Path, marking: str = "") -> None:
-    """`marking` is the draft marking the header carries ("UTKAST"); empty for a final or plain book."""
+def build_reference_docx(root: Path, info: DocumentInfo, output: Path, marking: str = "",
+                         show_status: bool = True) -> None:
+    """`marking` is the draft marking the header carries ("UTKAST"); empty for a final or plain book.
+    `show_status`: whether the footer names the status (not when the book's metadata gives none)."""
     from docx import Document
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Cm, Pt
@@ -52,7 +54,7 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path, marking: 
         _fill(section.header.paragraphs[0], definition["header"], info)
         if marking:
             _add_marking(section.header.paragraphs[0], marking, colours.get("warning", "B42318"))
-        _fill(section.footer.paragraphs[0], definition["footer"], info)
+        _fill(section.footer.paragraphs[0], definition["footer"], info, show_status)
     document.save(str(output))
     _fix_zip_times(output, info.epoch)
 
@@ -262,14 +264,15 @@ def _set_language(document, lang: str) -> None:
     document.core_properties.language = lang
 
 
-def _fill(paragraph, pattern: str, info: DocumentInfo) -> None:
-    """Write a header/footer line; {PAGE} and {NUMPAGES} become Word fields."""
+def _fill(paragraph, pattern: str, info: DocumentInfo, show_status: bool = True) -> None:
+    """Write a header/footer line; {PAGE} and {NUMPAGES} become Word fields. Without a status
+    (a plain book gives none) or a version, their parts of the line are left out."""
     from docx.oxml import OxmlElement
 
     values = {"short_title": info.short_title, "status_label": info.status_label or info.status,
               "version": info.version, "date": info.date, "diarienummer": info.diarienummer,
-              "revision": info.revision or "–", "status": info.status}
-    for piece in _split_fields(pattern):
+              "revision": info.revision or "–", "status": info.status if show_status else ""}
+    for piece in _split_fields(_without_empty_parts(pattern, values)):
         if piece in ("{PAGE}", "{NUMPAGES}"):
             field = OxmlElement("w:fldSimple")
             field.set(_qn("w:instr"), piece.strip("{}"))
@@ -281,6 +284,17 @@ def _fill(paragraph, pattern: str, info: DocumentInfo) -> None:
             paragraph._p.append(field)
         elif piece:
             paragraph.add_run(piece.format(**values))
+
+
+SEPARATOR = "  ·  "
+
+
+def _without_empty_parts(pattern: str, values: dict) -> str:
+    """The parts of a "a  ·  b  ·  c" line whose every placeholder is empty, left out."""
+    parts = pattern.split(SEPARATOR)
+    kept = [part for part in parts
+            if not (names := re.findall(r"\{(\w+)\}", part)) or any(values.get(n, "x") for n in names)]
+    return SEPARATOR.join(kept)
 
 
 def _split_fields(pattern: str) -> list[str]:
