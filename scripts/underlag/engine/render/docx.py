@@ -98,7 +98,7 @@ def libreoffice_heading_pages(path: Path, work: Path) -> list[tuple[str, int]] |
     except (subprocess.SubprocessError, OSError):
         return None
     pdf = folder / (path.stem + ".pdf")
-    return _outline(pdf) if pdf.is_file() else None
+    return (_outline(pdf) or None) if pdf.is_file() else None  # no outline: as good as no LibreOffice
 
 
 def _outline(pdf: Path) -> list[tuple[str, int]]:
