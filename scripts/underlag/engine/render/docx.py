@@ -12,6 +12,7 @@ from underlag.engine.book import Book
 from underlag.engine.render.anchors import anchored_paths, embed_anchors
 from underlag.engine.render.pandoc import DocumentInfo, metadata_args, run_pandoc
 from underlag.engine.render.reference_docx import build_reference_docx
+from underlag.engine.settings import Settings
 
 
 def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
@@ -27,7 +28,7 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
                "--metadata", f"underlag-text-width-in={_text_width_in(reference)}", epoch=info.epoch)
     with zipfile.ZipFile(output) as archive:
         stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
-    has_contents = make_it_word(output, info, settings.toc_depth)
+    has_contents = make_it_word(output, info, settings)
     if has_contents:
         fill_contents_pages(output, work)
     if anchored.is_file():  # after every change of text: the map holds the text the DOCX shows
@@ -44,7 +45,7 @@ def _text_width_in(reference: Path) -> float:
     return round((section.page_width - section.left_margin - section.right_margin) / 914400, 3)
 
 
-def make_it_word(path: Path, info: DocumentInfo, contents_depth: int) -> bool:
+def make_it_word(path: Path, info: DocumentInfo, settings: Settings) -> bool:
     """Word's numbering, table settings, styles and contents in pandoc's DOCX (render/docx_word.py);
     whether it has a contents to fill in. The cover's marking is the chrome's (info.marking and
     info.notice, report/chrome.py): a plain book has none."""
@@ -53,13 +54,15 @@ def make_it_word(path: Path, info: DocumentInfo, contents_depth: int) -> bool:
     from underlag.engine.render import docx_word
 
     document = Document(str(path))
-    headings = docx_word.number_headings(document)
+    # number-sections and number-depth as the filter applied them (crossref.lua)
+    depth = (settings.number_depth or docx_word.LEVELS) if settings.number_sections else 0
+    headings = docx_word.number_headings(document, depth)
     keep_table_rows_whole(document)
     docx_word.style_table_text(document)
     docx_word.set_number_format(document, info.lang)
     if info.marking and info.notice:
         docx_word.mark_cover(document, f"{info.marking}: {info.notice[:1].lower()}{info.notice[1:]}")
-    has_contents = docx_word.fill_contents(document, headings, NO_CONTENTS_NOTE, contents_depth)
+    has_contents = docx_word.fill_contents(document, headings, NO_CONTENTS_NOTE, settings.toc_depth)
     document.save(str(path))
     return has_contents
 

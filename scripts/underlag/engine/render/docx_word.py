@@ -31,20 +31,18 @@ class Heading:
     bookmark: str = ""  # the contents entry's target
 
 
-def number_headings(document) -> list[Heading]:
+def number_headings(document, depth: int = LEVELS) -> list[Heading]:
     """Replace the typed heading numbers by list numbering: one multi-level list whose levels are
-    linked to Heading 1–6 (so a new heading in Word is numbered), a second with letters for the
-    appendix (A, A.1) set on those headings, and numbering switched off on unnumbered ones."""
+    linked to Heading 1–`depth` (so a new heading in Word is numbered), a second with letters for
+    the appendix (A, A.1) set on those headings, and numbering switched off on unnumbered ones.
+    `depth` is the book's number-depth; 0 (number-sections: false) links no style."""
     headings = []
     for paragraph in document.element.body.iter(qn("w:p")):
         level = _heading_level(paragraph)
         if level is not None:
             headings.append(Heading(paragraph, level, _take_typed_number(paragraph), _text(paragraph)))
-    # the book's number-sections and number-depth, as the filter applied them: the styles down to
-    # the deepest numbered level number a new heading; none when no heading is numbered
-    depth = max((h.level for h in headings if h.number), default=0)
     if depth:
-        _link_heading_styles(document, headings, depth)
+        _link_heading_styles(document, headings, min(depth, LEVELS))
     _reset_series_at_chapters(document, headings)
     marker = _style(document, NUMBER_STYLE)
     if marker is not None:  # the filter's marker, not a style for writers
