@@ -337,3 +337,53 @@ def test_without_libreoffice_the_contents_waits_for_word(plain_books):
     begin = next(c for c in body.iter(f"{W}fldChar") if c.get(f"{W}fldCharType") == "begin")
     assert _instruction(begin).startswith("TOC") and begin.get(f"{W}dirty") == "true"
     assert "LibreOffice fanns inte" in "".join(t.text or "" for t in body.iter(f"{W}t"))
+
+
+# An English book with its own numbering rules: one figure series through the book in roman
+# numerals, table letters, and no section numbers (crossref: chapters: false, fig-labels,
+# tbl-labels, number-sections: false). Word's fields must say the same as the text.
+SETTINGS_BOOK = {"book": {"chapters": ["one.qmd", "two.qmd"]}, "title": "A plain book", "lang": "en",
+                 "number-sections": False, "toc": False,
+                 "crossref": {"chapters": False, "fig-labels": "roman", "tbl-labels": "alpha a"}}
+CHAPTERS = {
+    "one.qmd": "# One {#sec-one}\n\n![Bars one](stapel.png){#fig-a fig-alt=\"Two bars.\"}\n\n"
+               "| A | B |\n|---|---|\n| 1 | 2 |\n\n: First numbers {#tbl-a}\n",
+    "two.qmd": "# Two\n\n![Bars two](stapel.png){#fig-b fig-alt=\"Two bars.\"}\n\n"
+               "See @fig-b, @tbl-a and @sec-one.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def settings_book(tmp_path_factory):
+    import yaml
+
+    folder = tmp_path_factory.mktemp("settings-book")
+    (folder / "_quarto.yml").write_text(yaml.safe_dump(SETTINGS_BOOK), "utf-8")
+    for name, text in CHAPTERS.items():
+        (folder / name).write_text(text, "utf-8")
+    shutil.copy(Path(__file__).parent / "conformance" / "number-depth" / "stapel.png", folder)
+    result = underlag("build", "--format", "docx", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    path = folder / "report" / "rapport.docx"
+    return docx.Document(str(path)), path
+
+
+def test_fields_follow_the_books_words_and_numbering_rules(settings_book):
+    document, _ = settings_book
+    fields = [(i, result) for i, result, _ in _fields(document.element.body)]
+    seq = [(i, result) for i, result in fields if i.startswith("SEQ ")]
+    # the book's caption words name the series; no chapter number (STYLEREF) before them
+    assert seq == [("SEQ Figure \\* ROMAN", "I"), ("SEQ Table \\* alphabetic", "a"), ("SEQ Figure \\* ROMAN", "II")]
+    assert not [i for i, _ in fields if i.startswith("STYLEREF")]
+    refs = [(i.split()[1], result) for i, result in fields if i.startswith("REF ")]
+    assert refs == [("_Ref_fig_b", "II"), ("_Ref_tbl_a", "a")]
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Figure I: Bars one" in text and "Table a: First numbers" in text
+    assert "See Figure\u00a0II, Table\u00a0a and One." in text  # an unnumbered section: its title
+
+
+def test_no_heading_numbers_without_number_sections(settings_book):
+    document, _ = settings_book
+    styles = document.styles.element
+    assert styles.find(f"{W}style[@{W}styleId='Heading1']/{W}pPr/{W}numPr") is None
+    assert not [n for n in heading_numbers(document).values() if n]
