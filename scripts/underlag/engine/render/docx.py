@@ -30,7 +30,7 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
         stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
     has_contents = make_it_word(output, info, settings)
     if has_contents:
-        fill_contents_pages(output, work)
+        fill_contents_pages(output, work, settings.label("docx-contents-pages"))
     if anchored.is_file():  # after every change of text: the map holds the text the DOCX shows
         embed_anchors(output, source, book.root, book.title)
     _restamp(output, stamp)
@@ -62,20 +62,16 @@ def make_it_word(path: Path, info: DocumentInfo, settings: Settings) -> bool:
     docx_word.set_number_format(document, info.lang)
     if info.marking and info.notice:
         docx_word.mark_cover(document, f"{info.marking}: {info.notice[:1].lower()}{info.notice[1:]}")
-    has_contents = docx_word.fill_contents(document, headings, NO_CONTENTS_NOTE, settings.toc_depth)
+    has_contents = docx_word.fill_contents(document, headings, settings.label("docx-contents-update"),
+                                          settings.toc_depth)
     document.save(str(path))
     return has_contents
 
 
-NO_CONTENTS_NOTE = "Innehållsförteckningen fylls i när dokumentet öppnas i Word (uppdatera fält med F9)."
-LIBREOFFICE_NOTE = ("Sidnumren i innehållsförteckningen fylls i av Word när fälten uppdateras (F9): "
-                    "LibreOffice fanns inte när dokumentet byggdes.")
-
-
-def fill_contents_pages(path: Path, work: Path) -> None:
+def fill_contents_pages(path: Path, work: Path, note: str) -> None:
     """Page numbers for the contents from LibreOffice's layout of this very DOCX (one headless
     conversion to PDF; its outline gives each heading's page). Without LibreOffice the entries
-    keep the field, and a note says Word fills the numbers in."""
+    keep the field, and `note` (in the book's language) says Word fills the numbers in."""
     from docx import Document
 
     from underlag.engine.render import docx_word
@@ -83,7 +79,7 @@ def fill_contents_pages(path: Path, work: Path) -> None:
     pages = libreoffice_heading_pages(path, work)
     document = Document(str(path))
     if pages is None:
-        docx_word.note_missing_pages(document, LIBREOFFICE_NOTE)
+        docx_word.note_missing_pages(document, note)
     else:
         docx_word.set_pages(document, pages)
     document.save(str(path))
