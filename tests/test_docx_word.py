@@ -387,3 +387,29 @@ def test_no_heading_numbers_without_number_sections(settings_book):
     styles = document.styles.element
     assert styles.find(f"{W}style[@{W}styleId='Heading1']/{W}pPr/{W}numPr") is None
     assert not [n for n in heading_numbers(document).values() if n]
+
+
+@pytest.fixture(scope="module")
+def shallow_book(tmp_path_factory):
+    """number-depth: 1 and an appendix: chapters numbered 1 and A, their sections not."""
+    import yaml
+
+    folder = tmp_path_factory.mktemp("shallow-book")
+    config = {"book": {"chapters": ["one.qmd"], "appendices": ["two.qmd"]}, "title": "Shallow", "lang": "en",
+              "number-depth": 1, "toc": False}
+    (folder / "_quarto.yml").write_text(yaml.safe_dump(config), "utf-8")
+    (folder / "one.qmd").write_text("# One\n\nText.\n\n## Part\n\nText.\n", "utf-8")
+    (folder / "two.qmd").write_text("# Two\n\nText.\n\n## Detail\n\nText.\n", "utf-8")
+    result = underlag("build", "--format", "docx", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return docx.Document(str(folder / "report" / "rapport.docx"))
+
+
+def test_heading_numbering_follows_number_depth_and_appendix_letters(shallow_book):
+    styles = shallow_book.styles.element
+    assert styles.find(f"{W}style[@{W}styleId='Heading1']/{W}pPr/{W}numPr") is not None
+    # a Heading 2 a writer adds in Word stays unnumbered, as the book's own sections
+    assert styles.find(f"{W}style[@{W}styleId='Heading2']/{W}pPr/{W}numPr") is None
+    numbers = heading_numbers(shallow_book)
+    shown = [(numbers.get(p._p) or "", p.text) for p in shallow_book.paragraphs if p.style.style_id.startswith("Heading")]
+    assert shown == [("1", "One"), ("", "Part"), ("A", "Two"), ("", "Detail")]
