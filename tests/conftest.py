@@ -115,7 +115,8 @@ def docx_text(path: Path) -> str:
     import zipfile
 
     document = docx.Document(str(path))
-    parts = [p.text for p in document.paragraphs]
+    numbers = heading_numbers(document)
+    parts = [f"{numbers[p._p]} {p.text}" if numbers.get(p._p) else p.text for p in document.paragraphs]
     for table in document.tables:
         parts += [cell.text for row in table.rows for cell in row.cells]
     with zipfile.ZipFile(path) as archive:  # footnotes live in their own part
@@ -123,6 +124,60 @@ def docx_text(path: Path) -> str:
             xml = archive.read("word/footnotes.xml").decode()
             parts += ["".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", p)) for p in xml.split("</w:p>")]
     return "\n".join(parts)
+
+
+def heading_numbers(document) -> dict:
+    """The number Word shows before each heading paragraph, worked out from the list numbering the
+    paragraph has (directly or through its style and the styles it is based on): numbering.xml's
+    levels with their lvlText and numFmt, counted per list. Only headings: list items keep their
+    text as written."""
+    from docx.oxml.ns import qn
+
+    styles = {s.get(qn("w:styleId")): s for s in document.styles.element.findall(qn("w:style"))}
+    numbering = document.part.numbering_part.element
+    abstract = {a.get(qn("w:abstractNumId")): a for a in numbering.findall(qn("w:abstractNum"))}
+    lists = {n.get(qn("w:numId")): abstract[n.find(qn("w:abstractNumId")).get(qn("w:val"))]
+             for n in numbering.findall(qn("w:num"))}
+
+    def numbered(properties):
+        found = properties.find(qn("w:numPr")) if properties is not None else None
+        if found is None or found.find(qn("w:numId")) is None:
+            return None
+        level = found.find(qn("w:ilvl"))
+        return found.find(qn("w:numId")).get(qn("w:val")), int(level.get(qn("w:val"))) if level is not None else 0
+
+    def from_style(style_id):
+        while style_id in styles:
+            if (found := numbered(styles[style_id].find(qn("w:pPr")))) is not None:
+                return found
+            based = styles[style_id].find(qn("w:basedOn"))
+            style_id = based.get(qn("w:val")) if based is not None else None
+        return None
+
+    def shown(value: int, format_: str) -> str:
+        return {"upperLetter": chr(64 + value), "lowerLetter": chr(96 + value)}.get(format_, str(value))
+
+    counters: dict[str, list[int]] = {}
+    result = {}
+    for paragraph in document.element.body.iter(qn("w:p")):
+        style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        style_id = style.get(qn("w:val")) if style is not None else ""
+        if not style_id.startswith("Heading"):
+            continue
+        found = numbered(paragraph.find(qn("w:pPr"))) or from_style(style_id)
+        if found is None or found[0] == "0" or found[0] not in lists:
+            continue
+        num_id, level = found
+        levels = {int(l.get(qn("w:ilvl"))): l for l in lists[num_id].findall(qn("w:lvl"))}
+        count = counters.setdefault(num_id, [0] * 9)
+        count[level] += 1
+        count[level + 1:] = [0] * (8 - level)
+        text = levels[level].find(qn("w:lvlText")).get(qn("w:val"))
+        for k in range(level + 1):
+            format_ = levels[k].find(qn("w:numFmt")).get(qn("w:val"))
+            text = text.replace(f"%{k + 1}", shown(max(count[k], 1), format_))
+        result[paragraph] = text
+    return result
 
 
 def html_tree(path: Path):

@@ -41,7 +41,7 @@ def test_docx_has_real_word_styles_and_properties(report):
         assert name in styles, name
     assert styles["Heading 1"].font.name == "Arial" and styles["Normal"].font.name == "Georgia"
     used = {p.style.name for p in document.paragraphs}
-    assert {"Title", "Heading 1", "Heading 2", "Image Caption", "Callout Title"} <= used
+    assert {"Title", "Heading 1", "Heading 2", "Image Caption", "Callout Warning Title"} <= used
     properties = document.core_properties
     assert properties.title.startswith("Handlingsalternativ") and properties.author == "Västra Götalandsregionen"
     assert properties.subject and properties.language == "sv-SE"

@@ -10,7 +10,7 @@ import docx
 import pikepdf
 import pytest
 import yaml
-from conftest import ANALYSIS_FIGURES, PROJECT, docx_text, html_tree, pdf_text
+from conftest import ANALYSIS_FIGURES, PROJECT, docx_text, heading_numbers, html_tree, pdf_text
 
 ALTERNATIVES = [yaml.safe_load(p.read_text("utf-8")) for p in sorted((PROJECT / "data/alternativ").glob("*.yaml"))]
 MILESTONES = yaml.safe_load((PROJECT / "data/milstolpar.yaml").read_text("utf-8"))["milestones"]
@@ -108,7 +108,7 @@ def test_docx_metadata_alt_text_and_headers(report):
     styles = zipfile.ZipFile(report["docx"]).read("word/styles.xml").decode()
     assert 'w:val="sv-SE"' in styles
     headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[0].text == "1 Sammanfattning"
+    assert f"{heading_numbers(document)[headings[0]._p]} {headings[0].text}" == "1 Sammanfattning"
     assert "UTKAST" in document.sections[0].header.paragraphs[0].text
     cover = [p.text for p in document.paragraphs[:6]]
     assert META["title"] in cover and META["organisation"] in cover

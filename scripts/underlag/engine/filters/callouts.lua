@@ -64,8 +64,11 @@ local function callout(div)
     return pandoc.Blocks({ pandoc.RawBlock("typst", opening) }) .. content .. { pandoc.RawBlock("typst", closing) }
   end
   if FORMAT == "docx" then
-    local heading = pandoc.Div({ pandoc.Para(title) }, { ["custom-style"] = "Callout Title" })
-    return pandoc.Div({ heading, pandoc.Div(content, { ["custom-style"] = "Callout Text" }) }, { id = id })
+    -- one paragraph style per kind ("Callout Warning Title", "Callout Warning"): the reference
+    -- document gives each its shading and border, so the paragraphs join into one box
+    local style = "Callout " .. kind:gsub("^%l", string.upper)
+    local heading = pandoc.Div({ pandoc.Para(title) }, { ["custom-style"] = style .. " Title" })
+    return pandoc.Div({ heading, pandoc.Div(content, { ["custom-style"] = style }) }, { id = id })
   end
   local heading = pandoc.Div({ pandoc.Para({ pandoc.Strong(title) }) }, { class = "callout-title" })
   return pandoc.Div({ heading, pandoc.Div(content, { class = "callout-body" }) },

@@ -10,8 +10,16 @@
 -- section's title (as Quarto does); `number-depth: n` leaves deeper headings unnumbered, and the
 -- sections of an unnumbered chapter are unnumbered too.
 -- Typst numbers its own headings, figures and tables: there references become Typst
--- `ref`s, so the PDF cannot disagree with itself. For DOCX and HTML the numbers are
--- written into headings, captions and links here.
+-- `ref`s, so the PDF cannot disagree with itself. For HTML the numbers are written into
+-- headings, captions and links here. For DOCX they become Word's own machinery, so a writer
+-- who inserts a chapter in Word gets every number right again: a caption's number is a SEQ
+-- field (after a STYLEREF to the chapter number, when figures are numbered in chapters) inside
+-- a bookmark, a reference is a REF field to that bookmark, and a heading's number is marked
+-- (style "Heading Number") for render/docx_word.py to replace by list numbering linked to the
+-- heading styles. Every field carries today's number as its result, so the document reads
+-- right before any update. The series and caption words are the book's (`SEQ Figur`, `SEQ
+-- Figure`). Equations, callouts and subfigures are numbered here in DOCX too: a reference to
+-- one is a link with its number as text, not a field.
 local settings = pandoc.json.decode(os.getenv("UNDERLAG_SETTINGS") or "{}")
 -- Quarto's callout cross-reference prefixes and the callout each belongs to
 local callout_kinds = { nte = "note", tip = "tip", wrn = "warning", imp = "important", cau = "caution" }
@@ -28,9 +36,12 @@ local chapter_numbers = settings.chapters ~= false and number_sections
 local title_delim = settings["title-delim"] or ":"
 local patterns = settings.numbering or {} -- fig/tbl: "1", "I", "i", "a", "A" (crossref: labels)
 local numbers = {}
+local fielded = {} -- DOCX: the ids whose number is a bookmarked field (captions, numbered headings): REF targets
 local titles = {} -- an unnumbered heading's id -> its title, the text of a reference to it
 local parents = {} -- a subfigure's id -> its figure's id (Typst refers to the figure, then the letter)
 local typst = FORMAT == "typst"
+local docx = FORMAT == "docx"
+local bookmark_count = 900000 -- far above the ids pandoc gives its own bookmarks
 
 local function capitalise(s)
   return (s:gsub("^%l", string.upper))
@@ -165,11 +176,13 @@ local function collect(doc)
         chapter = parts[1]
       end
       numbers[h.identifier] = table.concat(parts, ".")
+      fielded[h.identifier] = true
       h.attributes.number = table.concat(parts, ".")
       return h
     end,
     Figure = function(fig)
       numbers[fig.identifier] = next_number("fig")
+      fielded[fig.identifier] = #fig.caption.long > 0 and fig.caption.long[1].content ~= nil
       if fig.classes:includes("subfigures") then
         -- Quarto: subfigures are lettered under their figure, "figur 1.1 (a)"; not figures of their own
         local n = 0
@@ -211,12 +224,69 @@ local function collect(doc)
     Table = function(tbl)
       if #tbl.caption.long > 0 then
         numbers[tbl.identifier] = next_number("tbl")
+        fielded[tbl.identifier] = tbl.caption.long[1].content ~= nil
       end
     end,
   })
 end
 
+-- Word's bookmarks: a leading "_" hides them from the writer's bookmark list, as Word's own
+-- cross-reference bookmarks (_Ref…) are hidden; a name holds at most 40 characters.
+local function bookmark_name(id)
+  local name = "_Ref_" .. id:gsub("[^%w]", "_")
+  if #name > 40 then
+    name = "_Ref_" .. pandoc.utils.sha1(id):sub(1, 24)
+  end
+  return name
+end
+
+local function xml_text(s)
+  return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"))
+end
+
+local function text_run(s)
+  return s == "" and "" or ('<w:r><w:t xml:space="preserve">' .. xml_text(s) .. "</w:t></w:r>")
+end
+
+local function field(instruction, result)
+  return '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+    .. '<w:r><w:instrText xml:space="preserve"> ' .. instruction .. " </w:instrText></w:r>"
+    .. '<w:r><w:fldChar w:fldCharType="separate"/></w:r>' .. text_run(result)
+    .. '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+end
+
+local function bookmarked(id, xml)
+  bookmark_count = bookmark_count + 1
+  return string.format('<w:bookmarkStart w:id="%d" w:name="%s"/>%s<w:bookmarkEnd w:id="%d"/>',
+    bookmark_count, bookmark_name(id), xml, bookmark_count)
+end
+
+-- "Tabell 2.1": the chapter's number from the last Heading 1 (STYLEREF) and the table's
+-- number in its series, restarted at each Heading 1 (SEQ \s 1), as the PDF numbers them.
+-- With `crossref: chapters: false` (or no section numbers) one series runs through the book: a
+-- plain SEQ. The number's style follows `crossref: fig-labels` … (Word's \* switches).
+local seq_formats = { ["1"] = "ARABIC", I = "ROMAN", i = "roman", A = "ALPHABETIC", a = "alphabetic" }
+
+local function number_fields(kind, id)
+  local number = numbers[id]
+  -- the series is named by the book's caption word ("SEQ Figur"), as Word's own captions are
+  local series = "SEQ " .. caption_labels[kind]:gsub("%s", "_") .. " \\* " .. seq_formats[patterns[kind] or "1"]
+  if not chapter_numbers then
+    return field(series, number)
+  end
+  -- LibreOffice ignores \s: render/docx_word.py puts a hidden reset (SEQ … \r 0 \h) in each Heading 1
+  local chapter, n = number:match("^(.+)%.([^.]+)$")
+  if chapter then
+    return field("STYLEREF 1 \\s", chapter) .. text_run(".") .. field(series .. " \\s 1", n)
+  end
+  return field(series .. " \\s 1", number) -- before the first chapter, or in an unnumbered one
+end
+
 local function caption_prefix(kind, id)
+  if docx then
+    return { pandoc.RawInline("openxml", text_run(caption_labels[kind] .. " ") .. bookmarked(id, number_fields(kind, id))
+      .. text_run(title_delim .. " ")) }
+  end
   return { pandoc.Str(caption_labels[kind]), pandoc.Space(), pandoc.Str(numbers[id] .. title_delim), pandoc.Space() }
 end
 
@@ -249,6 +319,12 @@ local function reference(citation)
   local word = kind:match("^%u") and capitalise(labels[kind:lower()]) or labels[kind:lower()]
   local prefix = pandoc.utils.stringify(citation.prefix)
   local bare = citation.mode == "SuppressAuthor"
+  if docx and fielded[key] then
+    -- \w: the heading's number in full ("4.1"); \h: a link, as the writer's other references
+    local instruction = "REF " .. bookmark_name(key) .. (kind:lower() == "sec" and " \\w \\h" or " \\h")
+    local label = bare and (prefix ~= "" and (prefix .. "\u{a0}") or "") or (word .. "\u{a0}")
+    return pandoc.RawInline("openxml", text_run(label) .. field(instruction, numbers[key]))
+  end
   local text = bare and numbers[key] or (word .. "\u{a0}" .. numbers[key])
   if bare and prefix ~= "" then
     text = prefix .. "\u{a0}" .. text
@@ -578,7 +654,17 @@ local function header(h)
   h.attributes.number = nil
   h.attributes.appendix = nil
   h.attributes["chapter-source"] = nil
-  if number and not typst then
+  if number and docx then
+    local mark = pandoc.Span(number, { ["custom-style"] = "Heading Number" })
+    local opening, closing = "", ""
+    if h.identifier ~= "" then -- a REF \w to it gives the heading's number
+      bookmark_count = bookmark_count + 1
+      opening = string.format('<w:bookmarkStart w:id="%d" w:name="%s"/>', bookmark_count, bookmark_name(h.identifier))
+      closing = string.format('<w:bookmarkEnd w:id="%d"/>', bookmark_count)
+    end
+    h.content = pandoc.Inlines({ mark, pandoc.Space(), pandoc.RawInline("openxml", opening) }) .. h.content
+      .. { pandoc.RawInline("openxml", closing) }
+  elseif number and not typst then
     h.content = pandoc.Inlines({ pandoc.Span(number, { class = "header-section-number" }), pandoc.Space() })
       .. h.content
   end

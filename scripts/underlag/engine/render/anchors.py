@@ -375,9 +375,17 @@ def paragraph_text(paragraph, inserted: bool, deleted: bool) -> str:
             continue
         if in_change(element, paragraph, "del") and not deleted:
             continue
+        if _hidden(element):  # hidden text is not what the reader sees (a field's hidden result)
+            continue
         tag = etree.QName(element).localname
         parts.append(element.text or "" if tag in ("t", "delText") else "‑" if tag == "noBreakHyphen" else " ")
     return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def _hidden(element) -> bool:
+    run = element.getparent()
+    vanish = run.find(f"{W}rPr/{W}vanish") if run is not None and run.tag == f"{W}r" else None
+    return vanish is not None and vanish.get(f"{W}val", "true") not in ("0", "false", "off")
 
 
 def in_change(element, stop, kind: str) -> bool:

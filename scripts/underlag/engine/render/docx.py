@@ -1,7 +1,10 @@
-"""DOCX: pandoc with a reference document built by code; real Word styles, contents field."""
+"""DOCX: pandoc with a reference document built by code, then Word's own machinery
+(render/docx_word.py): list numbering, fields, a contents filled in from LibreOffice's layout of
+the very same file, table and callout styles, the draft marking."""
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -9,6 +12,7 @@ from underlag.engine.book import Book
 from underlag.engine.render.anchors import anchored_paths, embed_anchors
 from underlag.engine.render.pandoc import DocumentInfo, metadata_args, run_pandoc
 from underlag.engine.render.reference_docx import build_reference_docx
+from underlag.engine.settings import Settings
 
 
 def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
@@ -22,9 +26,14 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
     run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
                *contents, *_metadata_args(info, settings.toc_title),
                "--metadata", f"underlag-text-width-in={_text_width_in(reference)}", epoch=info.epoch)
-    if anchored.is_file():
+    with zipfile.ZipFile(output) as archive:
+        stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
+    has_contents = make_it_word(output, info, settings)
+    if has_contents:
+        fill_contents_pages(output, work, settings.label("docx-contents-pages"))
+    if anchored.is_file():  # after every change of text: the map holds the text the DOCX shows
         embed_anchors(output, source, book.root, book.title)
-    keep_table_rows_whole(output)
+    _restamp(output, stamp)
 
 
 def _text_width_in(reference: Path) -> float:
@@ -36,24 +45,101 @@ def _text_width_in(reference: Path) -> float:
     return round((section.page_width - section.left_margin - section.right_margin) / 914400, 3)
 
 
-def keep_table_rows_whole(path: Path) -> None:
+def make_it_word(path: Path, info: DocumentInfo, settings: Settings) -> bool:
+    """Word's numbering, table settings, styles and contents in pandoc's DOCX (render/docx_word.py);
+    whether it has a contents to fill in. The cover's marking is the chrome's (info.marking and
+    info.notice, report/chrome.py): a plain book has none."""
+    from docx import Document
+
+    from underlag.engine.render import docx_word
+
+    document = Document(str(path))
+    # number-sections and number-depth as the filter applied them (crossref.lua)
+    depth = (settings.number_depth or docx_word.LEVELS) if settings.number_sections else 0
+    headings = docx_word.number_headings(document, depth)
+    keep_table_rows_whole(document)
+    docx_word.style_table_text(document)
+    docx_word.set_number_format(document, info.lang)
+    if info.marking and info.notice:
+        docx_word.mark_cover(document, f"{info.marking}: {info.notice[:1].lower()}{info.notice[1:]}")
+    has_contents = docx_word.fill_contents(document, headings, settings.label("docx-contents-update"),
+                                          settings.toc_depth)
+    document.save(str(path))
+    return has_contents
+
+
+def fill_contents_pages(path: Path, work: Path, note: str) -> None:
+    """Page numbers for the contents from LibreOffice's layout of this very DOCX (one headless
+    conversion to PDF; its outline gives each heading's page). Without LibreOffice the entries
+    keep the field, and `note` (in the book's language) says Word fills the numbers in."""
+    from docx import Document
+
+    from underlag.engine.render import docx_word
+
+    pages = libreoffice_heading_pages(path, work)
+    document = Document(str(path))
+    if pages is None:
+        docx_word.note_missing_pages(document, note)
+    else:
+        docx_word.set_pages(document, pages)
+    document.save(str(path))
+
+
+def libreoffice_heading_pages(path: Path, work: Path) -> list[tuple[str, int]] | None:
+    """Each heading's title and page as LibreOffice lays the DOCX out (its PDF's outline), or None
+    when LibreOffice is missing or fails."""
+    import shutil
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        return None
+    folder = work / "libreoffice"
+    folder.mkdir(exist_ok=True)
+    # a profile of its own: another LibreOffice running (a writer's, a parallel build) would
+    # otherwise take the conversion over or refuse it
+    profile = (folder / "profile").resolve().as_uri()
+    try:
+        subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                        "--convert-to", "pdf", "--outdir", str(folder), str(path)],
+                       capture_output=True, timeout=300, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    pdf = folder / (path.stem + ".pdf")
+    return (_outline(pdf) or None) if pdf.is_file() else None  # no outline: as good as no LibreOffice
+
+
+def _outline(pdf: Path) -> list[tuple[str, int]]:
+    """(title, page) of every outline entry in document order: LibreOffice writes one per heading."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    entries: list[tuple[str, int]] = []
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                entries.append((str(item.title), reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline)
+    return entries
+
+
+def keep_table_rows_whole(document) -> None:
     """Word's own table settings, which pandoc leaves out: a row never splits across pages, the
     header row repeats on each page, and columns fit their content (pandoc's fixed layout cuts
     "Nr" into "N r" and dates mid-token in a narrow column)."""
-    from docx import Document
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    with zipfile.ZipFile(path) as archive:
-        stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
-    document = Document(str(path))
     section = document.sections[-1]
     text_width = section.page_width - section.left_margin - section.right_margin
+    text_height = (section.page_height - section.top_margin - section.bottom_margin) // TWIPS_PER_EMU
     _align_figures(document)
     for table in document.tables:
-        if _take_marks(table._tbl, "underlag-colwidths-"):
-            continue  # the writer chose the widths (tbl-colwidths): pandoc wrote them, keep them
-        _fit_columns(table, text_width)
+        # the writer chose the widths (tbl-colwidths): pandoc wrote them, keep them
+        widths = None if _take_marks(table._tbl, "underlag-colwidths-") else _fit_columns(table, text_width)
         properties = table._tbl.tblPr
         for layout in properties.findall(qn("w:tblLayout")):
             properties.remove(layout)
@@ -63,8 +149,12 @@ def keep_table_rows_whole(path: Path) -> None:
                 row_properties.insert(0, OxmlElement("w:cantSplit"))
             if index == 0 and row_properties.find(qn("w:tblHeader")) is None:
                 row_properties.append(OxmlElement("w:tblHeader"))
-    document.save(str(path))
-    _restamp(path, stamp)
+        # a short table is kept on one page (each row kept with the next), as the PDF keeps one
+        # under 60 % of a page: no caption alone at a page foot, no last row alone on the next
+        if _estimated_height(table, widths) < 0.6 * text_height:
+            for row in table.rows[:-1]:
+                for paragraph in row._tr.iter(qn("w:p")):
+                    paragraph.get_or_add_pPr().keepNext_val = True
 
 
 def _take_marks(element, prefix: str) -> list[str]:
@@ -121,13 +211,39 @@ def _metadata_args(info: DocumentInfo, toc_title: str) -> list[str]:
 
 
 # Rough widths for the body font at table size: enough to keep a word whole, not a layout engine.
+# Measured at 11 pt although tables are set at 9.5 pt: LibreOffice, lacking Georgia, sets a wider serif.
 CHAR_TWIPS = 125  # an average letter; capitals and digits are wider (_twips)
-CELL_PADDING_TWIPS = 280
+CELL_PADDING_TWIPS = 240  # the table style's 108 twips a side, and a little air
 TWIPS_PER_EMU = 635
-LONGEST_KEPT_WHOLE = 10  # "2024-11-28"
+LONGEST_KEPT_WHOLE = 12  # "2024-11-28", "(preliminär)"
+LINE_TWIPS = 240  # a line of 9.5 pt table text, with its leading
+ROW_PADDING_TWIPS = 120
 
 
-def _fit_columns(table, text_width_emu: int) -> None:
+def _estimated_height(table, widths: list[int] | None) -> int:
+    """A table's height in twips, roughly: the lines each row needs in its fullest cell."""
+    from docx.oxml.ns import qn
+
+    height = 0
+    for row in table.rows:
+        cells = row._tr.findall(qn("w:tc"))
+        lines = 1
+        for index, cell in enumerate(cells):
+            width = widths[index] if widths and index < len(widths) else 9000 // max(len(cells), 1)
+            per_line = max((width - CELL_PADDING_TWIPS) // CHAR_TWIPS, 1)
+            paragraphs = cell.findall(qn("w:p"))
+            lines = max(lines, sum(-(-max(len(_cell_text(p)), 1) // per_line) for p in paragraphs))
+        height += lines * LINE_TWIPS + ROW_PADDING_TWIPS
+    return height
+
+
+def _cell_text(element) -> str:
+    from docx.oxml.ns import qn
+
+    return "".join(t.text or "" for t in element.iter(qn("w:t")))
+
+
+def _fit_columns(table, text_width_emu: int) -> list[int] | None:
     """Column widths from content, written into the grid and every cell (LibreOffice reads only
     these): a column of short words and dates gets room to keep each whole, then the rest goes
     to the columns with the most text. Pandoc's widths come from the Markdown dashes and split
@@ -138,10 +254,12 @@ def _fit_columns(table, text_width_emu: int) -> None:
     rows = [row._tr.findall(qn("w:tc")) for row in table.rows]
     columns = max((len(cells) for cells in rows), default=0)
     if not columns or any(len(cells) != columns for cells in rows):
-        return  # merged cells: keep pandoc's widths rather than guess
+        return None  # merged cells: keep pandoc's widths rather than guess
     texts = [["".join(t.text or "" for t in cell.iter(qn("w:t"))) for cell in cells] for cells in rows]
     words = [max((len(w) for row in texts for w in row[c].split()), default=1) for c in range(columns)]
-    widest_word = [max((_twips(w) for row in texts for w in row[c].split()), default=0) for c in range(columns)]
+    # the header row is bold sans ("Table Header"): a tenth wider than the serif below it
+    widest_word = [max((_twips(w) * (11 if r == 0 else 10) // 10 for r, row in enumerate(texts) for w in row[c].split()),
+                       default=0) for c in range(columns)]
     longest_text = [max(len(row[c]) for row in texts) for c in range(columns)]
     total = text_width_emu // TWIPS_PER_EMU
     # Every column gets room for its widest word (a long compound counts as a date's width);
@@ -161,11 +279,15 @@ def _fit_columns(table, text_width_emu: int) -> None:
         widths = [m if r and flexible else int(m * scale) for m, r in zip(minimum, rigid)]
     for column, width in zip(table.columns, widths):
         column.width = Twips(width)
+    # Cells in twips, not percent: LibreOffice 7.4 autofits a table whose cells are given in
+    # percent and squeezes the text columns. The table itself is 100 % of the text width.
     for cells in table.rows:
         for cell, width in zip(cells.cells, widths):
             cell.width = Twips(width)
+    return widths
 
 
 def _twips(word: str) -> int:
     """The width of a word in the 11 pt body serif, roughly: capitals and digits are wide."""
-    return sum(170 if c.isupper() else 135 if c.isdigit() else 80 if c in ".,-:;()" else 115 for c in word)
+    # digits: "2024-11-28" is 967 twips in Noto Serif 9.5 pt (LibreOffice's Georgia), 1040 here
+    return sum(170 if c.isupper() else 110 if c.isdigit() else 80 if c in ".,-:;()" else 115 for c in word)

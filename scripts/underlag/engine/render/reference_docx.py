@@ -20,10 +20,11 @@ STYLE_DEFINITION = "docx/styles.yaml"
 
 
 def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings: Settings | None = None) -> None:
-    """`settings`: the book's DOCX settings (language, page words); None: bare page numbers."""
+    """`settings`: the book's DOCX settings (language, page words); None: bare page numbers. The
+    header carries the chrome's marking ("UTKAST", info.marking) in red; a plain book has none."""
     from docx import Document
     from docx.enum.style import WD_STYLE_TYPE
-    from docx.shared import Cm
+    from docx.shared import Cm, Pt
 
     definition = _style_definition(root)
     base = subprocess.run([pandoc_path(), "--print-default-data-file", "reference.docx"],
@@ -35,16 +36,26 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings:
         style = (document.styles[name] if name in [s.name for s in document.styles]
                  else document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH))
         _apply(style, spec, colours)
+    if info.brief:  # a short edition runs on: no page per chapter, no cover-page spacing
+        document.styles["Heading 1"].paragraph_format.page_break_before = False
+        document.styles["Heading 1"].paragraph_format.space_before = Pt(14)
+        document.styles["Title"].paragraph_format.space_before = Pt(0)
+    _add_callout_styles(document, definition.get("callouts") or {})
+    text_width = Cm(page_size(definition)[0] - 2 * definition["page"]["margin_cm"])
+    _contents_tabs(document, text_width)
+    _style_tables(document.styles.element, colours)
     _set_language(document, definition.get("language", info.lang))  # a project's styles.yaml may fix it
     page_words = (settings.label("page-of-pages") if settings else "") or "{page} / {pages}"
     for section in document.sections:
         page = definition["page"]
         margin = Cm(page["margin_cm"])
         # A4 always: without a page size LibreOffice and Word open the file as US Letter
-        section.page_width, section.page_height = Cm(page.get("width_cm", 21.0)), Cm(page.get("height_cm", 29.7))
+        section.page_width, section.page_height = (Cm(c) for c in page_size(definition))
         section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = margin
         section.different_first_page_header_footer = True  # the cover has none
         _fill(section.header.paragraphs[0], definition["header"], info, page_words)
+        if info.marking and "{marking}" not in definition["header"]:
+            _add_marking(section.header.paragraphs[0], info.marking, colours.get("warning", "B42318"))
         _fill(section.footer.paragraphs[0], definition["footer"], info, page_words)
     document.save(str(output))
     _fix_zip_times(output, info.epoch)
@@ -113,6 +124,125 @@ def _apply(style, spec: dict, colours: dict) -> None:
             setattr(paragraph, key, spec[key])
     if "indent_cm" in spec:
         paragraph.left_indent = Cm(spec["indent_cm"])
+    if "align" in spec:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+        paragraph.alignment = getattr(WD_ALIGN_PARAGRAPH, spec["align"].upper())
+    if "border" in spec:
+        _box(style, colours.get(spec["border"], spec["border"]), colours.get(spec.get("fill"), spec.get("fill")))
+
+
+def _box(style, colour: str, fill: str | None, sides=("top", "left", "bottom", "right"), width: int = 8) -> None:
+    """A border (eighths of a point) and a fill: consecutive paragraphs with the same border and
+    indents join into one box in Word and LibreOffice."""
+    from docx.oxml import OxmlElement
+
+    properties = style.element.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    for side in sides:
+        line = OxmlElement(f"w:{side}")
+        for key, value in (("val", "single"), ("sz", str(width)), ("space", "4"), ("color", colour)):
+            line.set(_qn(f"w:{key}"), value)
+        borders.append(line)
+    _insert_in_order(properties, borders)
+    if fill:
+        shading = OxmlElement("w:shd")
+        for key, value in (("val", "clear"), ("color", "auto"), ("fill", fill)):
+            shading.set(_qn(f"w:{key}"), value)
+        _insert_in_order(properties, shading)
+
+
+# The order CT_PPr's children must keep (ECMA-376 §17.3.1.26), as far as these styles use them.
+PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+             "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+             "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+             "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc")
+
+
+def _insert_in_order(properties, child) -> None:
+    from lxml import etree
+
+    name = etree.QName(child).localname
+    for old in properties.findall(_qn(f"w:{name}")):
+        properties.remove(old)
+    rank = PPR_ORDER.index(name)
+    for index, existing in enumerate(properties):
+        local = etree.QName(existing).localname
+        if local not in PPR_ORDER or PPR_ORDER.index(local) > rank:
+            properties.insert(index, child)
+            return
+    properties.append(child)
+
+
+def _add_callout_styles(document, kinds: dict) -> None:
+    """"Callout Warning Title" and "Callout Warning" for each kind (filters/callouts.lua names
+    them): the generic callout styles in the kind's colour, boxed with a bar on the left."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt, RGBColor
+
+    for kind, spec in kinds.items():
+        name = "Callout " + kind.capitalize()
+        for style_name, base in ((name + " Title", "Callout Title"), (name, "Callout Text")):
+            style = document.styles.add_style(style_name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = document.styles[base]
+            if base == "Callout Title":
+                style.font.color.rgb = RGBColor.from_string(spec["colour"])
+                style.paragraph_format.keep_with_next = True
+            _box(style, spec["colour"], spec["fill"], sides=("left",), width=24)
+            style.paragraph_format.right_indent = Pt(4)
+
+
+def _style_tables(styles, colours: dict) -> None:
+    """Pandoc's table style "Table" in the PDF's look: a thin rule under every row and a shaded
+    header row. The header row's text has its own paragraph style (render/docx.py sets it)."""
+    from lxml import etree
+
+    rule, fill = colours.get("rule", "8C8C8C"), colours.get("header_fill", "E3EDF5")
+    table = styles.find(f"{_qn('w:style')}[@{_qn('w:styleId')}='Table']")
+    if table is None:
+        return
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    borders = etree.fromstring(
+        f'<w:tblBorders xmlns:w="{w}"><w:top w:val="single" w:sz="6" w:space="0" w:color="{rule}"/>'
+        f'<w:bottom w:val="single" w:sz="6" w:space="0" w:color="{rule}"/>'
+        f'<w:insideH w:val="single" w:sz="3" w:space="0" w:color="{rule}"/></w:tblBorders>')
+    properties = table.find(_qn("w:tblPr"))
+    properties.insert(list(properties).index(properties.find(_qn("w:tblCellMar"))), borders)
+    for margin in properties.find(_qn("w:tblCellMar")):
+        if etree.QName(margin).localname in ("top", "bottom"):
+            margin.set(_qn("w:w"), "40")
+    header = table.find(_qn("w:tblStylePr"))
+    cell = header.find(_qn("w:tcPr"))
+    # after the borders, before vAlign: Word refuses a file whose elements are out of the schema's order
+    cell.find(_qn("w:tcBorders")).addnext(
+        etree.fromstring(f'<w:shd xmlns:w="{w}" w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+
+
+def page_size(definition: dict) -> tuple[float, float]:
+    page = definition["page"]
+    return page.get("width_cm", 21.0), page.get("height_cm", 29.7)
+
+
+def _contents_tabs(document, text_width) -> None:
+    """Contents entries: the number, a tab, the title, dots to the page number at the right margin."""
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+    from docx.shared import Cm
+
+    for name, number_tab in (("toc 1", 0.9), ("toc 2", 2.0)):
+        if name in [s.name for s in document.styles]:
+            tabs = document.styles[name].paragraph_format.tab_stops
+            tabs.add_tab_stop(Cm(number_tab))
+            tabs.add_tab_stop(text_width, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+
+
+def _add_marking(paragraph, marking: str, colour: str) -> None:
+    """The status marking in the header, in red after the title, as the PDF's header has it."""
+    from docx.shared import RGBColor
+
+    paragraph.add_run("  ·  ")
+    run = paragraph.add_run(marking)
+    run.bold = True
+    run.font.color.rgb = RGBColor.from_string(colour)
 
 
 def _qn(tag: str) -> str:
@@ -139,15 +269,19 @@ def _set_language(document, lang: str) -> None:
 def _fill(paragraph, pattern: str, info: DocumentInfo, page_words: str) -> None:
     """Write a header/footer line from styles.yaml's pattern. Its fields: {header} and {footer}
     (the chrome's running texts, with " · " after them when not empty), {marking}, {page_of_pages}
-    (the book's page words); {PAGE} and {NUMPAGES} become Word fields."""
+    (the book's page words); {PAGE} and {NUMPAGES} become Word fields. The "  ·  " parts of a
+    line whose every field is empty (an older styles.yaml's "Version {version}" in a plain book)
+    are left out."""
     from docx.oxml import OxmlElement
 
     values = {"header": info.header_text, "footer": info.footer_text + "  ·  " if info.footer_text else "",
               "marking": info.marking, "short_title": info.short_title, "version": info.version,
               "date": info.date, "revision": info.revision or "–", "status": info.status,
-              "page_of_pages": page_words.replace("{page}", "{PAGE}").replace("{pages}", "{NUMPAGES}")}
+              "page_of_pages": page_words.replace("{page}", "{PAGE}").replace("{pages}", "{NUMPAGES}"),
+              "PAGE": "{PAGE}", "NUMPAGES": "{NUMPAGES}"}
     # a field this version does not fill (an older styles.yaml's {diarienummer}) prints as nothing
-    for piece in _split_fields(pattern.format_map(defaultdict(str, values))):
+    values = defaultdict(str, values)
+    for piece in _split_fields(_without_empty_parts(pattern, values).format_map(values)):
         if piece in ("{PAGE}", "{NUMPAGES}"):
             field = OxmlElement("w:fldSimple")
             field.set(_qn("w:instr"), piece.strip("{}"))
@@ -159,6 +293,17 @@ def _fill(paragraph, pattern: str, info: DocumentInfo, page_words: str) -> None:
             paragraph._p.append(field)
         elif piece:
             paragraph.add_run(piece)
+
+
+SEPARATOR = "  ·  "
+
+
+def _without_empty_parts(pattern: str, values: dict) -> str:
+    """The parts of a "a  ·  b  ·  c" line whose every placeholder is empty, left out."""
+    parts = pattern.split(SEPARATOR)
+    kept = [part for part in parts
+            if not (names := re.findall(r"\{(\w+)\}", part)) or any(values.get(n, "x") for n in names)]
+    return SEPARATOR.join(kept)
 
 
 def _split_fields(pattern: str) -> list[str]:
