@@ -274,3 +274,21 @@ def test_write_if_changed_with_a_root_writes_only_in_the_tools_folders(tmp_path)
     assert not (tmp_path / "data" / "x.yaml").exists()
     (tmp_path / "report").mkdir()
     assert write_if_changed(tmp_path / "report" / "x.html", b"x", tmp_path) is True
+
+
+def test_a_forked_child_does_not_keep_the_lock_after_its_parent_dies(tmp_path):
+    # the figure workers are forked while the build holds the lock; a killed build must not leave
+    # them holding it (flock lasts while any process has the descriptor)
+    import subprocess
+    import sys
+
+    script = ("import os, sys, time\n"
+              "from pathlib import Path\n"
+              "from underlag.engine.files import project_lock\n"
+              "with project_lock(Path(sys.argv[1])):\n"
+              "    if os.fork() == 0:\n"
+              "        time.sleep(30); os._exit(0)\n"
+              "    os._exit(0)\n")  # the parent dies holding the lock; its child lives on
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=60)
+    with project_lock(tmp_path):  # no wait: the lock must be free at once
+        pass

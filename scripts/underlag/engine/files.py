@@ -47,10 +47,32 @@ def project_lock(root: Path, wait: float = 0.0, waiting: Callable[[str], None] |
         handle.write(f"{os.getpid()} {purpose}\n")
         handle.flush()
         _remove_stale_temporaries(root)
+        _HELD.add(descriptor)
         try:
             yield
         finally:
+            _HELD.discard(descriptor)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Lock descriptors this process holds. A forked child (the figure workers) inherits them, and an
+# flock lasts while any process holds the descriptor: a worker left behind by a killed build would
+# keep the project locked. So a child points each of them at /dev/null at once (the number stays
+# valid for the inherited file object; the lock stays with the parent alone).
+_HELD: set[int] = set()
+
+
+def _drop_inherited_locks() -> None:
+    if not _HELD:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    for descriptor in _HELD:
+        os.dup2(null, descriptor)
+    os.close(null)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def _acquire(handle, path: Path, wait: float, waiting: Callable[[str], None] | None) -> None:
