@@ -53,8 +53,8 @@ def test_the_books_language_and_crossref_options_win_and_a_format_overrides_the_
 
 
 @pytest.mark.parametrize("config, where, message", [
-    ({"number-depth": "djup"}, "number-depth", "ska vara ett heltal från 1 till 6"),
-    ({"format": {"html": {"toc-depth": 9}}}, "toc-depth", "ska vara ett heltal från 1 till 6"),
+    ({"number-depth": "djup"}, "number-depth", "ska vara ett heltal, 1 eller mer"),
+    ({"format": {"html": {"toc-depth": 0}}}, "toc-depth", "ska vara ett heltal, 1 eller mer"),
     ({"crossref": {"labels": "grekiska"}}, "labels", "stöds inte av den inbyggda motorn"),
     ({"crossref": "Fig."}, "crossref", "crossref ska vara en grupp av inställningar"),
     ({"language": "finns-inte.yml"}, "language", "finns-inte.yml"),

@@ -137,7 +137,8 @@ def test_htmlbook_part_page_is_shown(built, fmt):
 def test_simple_books_number_chapters_and_cite(built, name, fmt):
     text = built(name)[fmt]
     assert re.search(r"\b1 Introduction\b", text), text[:800]
-    assert not re.search(r"\d Preface", text)  # {.unnumbered}
+    # {.unnumbered}: no number before the heading (not a date's year, nor the footer's "Page 3 of 7")
+    assert not re.search(r"(?<![\w/])(?<!of )\d+(\.\d+)* Preface", text)
     assert "This is a Quarto book." in text
     assert "In summary, this book has no content whatsoever." in text
     # citeproc with the default (Chicago author-date) style: "See Knuth (1984) for …" and the entry

@@ -142,9 +142,10 @@ def resolve(metadata: dict, crossref: dict, format_options: dict, fmt: str, root
         lang=lang,
         labels=labels,
         toc=values.get("toc", True) is not False,  # Quarto books have contents unless told otherwise
-        toc_depth=int(values.get("toc-depth") or 3),
+        # deeper than six levels means all of them (Quarto passes any depth to pandoc)
+        toc_depth=min(int(values.get("toc-depth") or 3), 6),
         number_sections=values.get("number-sections", True) is not False,
-        number_depth=int(number_depth) if number_depth else None,
+        number_depth=min(int(number_depth), 6) if number_depth else None,
         chapters=crossref.get("chapters", True) is not False,
         numbering={kind: LABEL_STYLES.get(str(crossref.get(f"{kind}-labels") or crossref.get("labels") or "arabic"), "1")
                    for kind in ("fig", "tbl")},
@@ -176,10 +177,10 @@ def settings_problems(config: dict, positions, shown: str) -> list[Problem]:
     places += [((name, key), section.get(key)) for name, section in formats.items() if isinstance(section, dict)
                for key in ("toc-depth", "number-depth")]
     for loc, value in places:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 6):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             line, column = positions.get(("format", *loc) if len(loc) == 2 else loc, (None, None))
-            problems.append(Problem(shown, line, column, f"{loc[-1]}: '{value}' ska vara ett heltal från 1 till 6 "
-                                                         "(rubriknivåer); skriv t.ex. 2"))
+            problems.append(Problem(shown, line, column, f"{loc[-1]}: '{value}' ska vara ett heltal, 1 eller mer "
+                                                         "(rubriknivåer; över 6 betyder alla); skriv t.ex. 2"))
     for key in ("labels", "fig-labels", "tbl-labels"):
         style = crossref.get(key) if isinstance(crossref, dict) else None
         if style is not None and str(style) not in LABEL_STYLES:

@@ -116,7 +116,7 @@ def _run_job(draw: Callable[[], FigureSpec]) -> FigureSpec:
     return draw()
 
 
-def figure_pool() -> Executor | None:
+def figure_pool(workers: int | None = None) -> Executor | None:
     """Worker processes for the figures, one per core, started now so that they import matplotlib
     while this process reads and analyses the data; None on one core or without fork.
 
@@ -124,7 +124,8 @@ def figure_pool() -> Executor | None:
     import only matplotlib (its import alone is about a second: off the critical path this way).
     Every file a worker writes is byte-identical to a drawing made here: matplotlib's output
     depends only on the figure and the fixed rcParams (`_setup_matplotlib`)."""
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     import underlag.report.analysis_figures  # noqa: F401  pandas, numpy, the model: shared with the workers
