@@ -195,3 +195,11 @@ def test_a_lone_backslash_before_a_letter_is_kept_as_text():
     plain, origin = normalise("C:\\nya\u201319")
     assert plain == "C:\\nya-19"
     assert origin == list(range(9))
+
+
+def test_a_number_only_a_folded_variable_holds_is_reported_once_not_again_in_the_chapter(tmp_path):
+    # split over two lines, only the folded pass finds it; the chapter that prints it must not
+    # give a second warning from the expansion
+    book(tmp_path, {"_variables.yml": "kontakt: >-\n  Patient 19121212-\n  1212\n",
+                    "index.qmd": "# Inledning\n\n{{< var kontakt >}}\n"})
+    assert found(tmp_path) == [f"_variables.yml:1:1: warning: {IDENTITY}{ADVICE}"]
