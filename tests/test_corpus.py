@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import docx_text, html_tree
+from conftest import docx_text, heading_numbers, html_tree
 
 from underlag.commands.build import Options, build
 
@@ -59,7 +59,10 @@ def built(tmp_path_factory):
                 "pdf": pdf_words(outputs["pdf"]),
                 "headings": {
                     "html": [words(h.text_content()) for h in html.iter("h1", "h2", "h3", "h4", "h5", "h6")],
-                    "docx": [words(p.text) for p in document.paragraphs if p.style.name.startswith("Heading")],
+                    # a heading's number is Word's list numbering, shown before its text
+                    "docx": [words(f"{numbers[p._p]} {p.text}" if p._p in numbers else p.text)
+                             for numbers in [heading_numbers(document)]
+                             for p in document.paragraphs if p.style.name.startswith("Heading")],
                 },
                 "code": [words(pre.text_content()) for pre in html.iter("pre")],
             }
