@@ -7,8 +7,8 @@
 --   while a chart drawn for print is shown at a size where its text is legible (style.css).
 local function region(blocks, caption, class, fallback)
   local label = pandoc.utils.stringify(caption)
-  local attributes = { role = "region", tabindex = "0" }
-  attributes["aria-label"] = label ~= "" and label or fallback
+  -- a list of pairs, not a Lua table: the attributes keep this order, so two builds are the same bytes
+  local attributes = { { "role", "region" }, { "tabindex", "0" }, { "aria-label", label ~= "" and label or fallback } }
   return pandoc.Div(blocks, pandoc.Attr("", { class }, attributes))
 end
 
