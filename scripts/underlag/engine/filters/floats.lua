@@ -91,9 +91,10 @@ end
 
 local function figure_div(div)
   local content, caption = split_caption(div)
+  -- pairs in the div's own order (a Lua table would lose it, and two builds would differ)
   local attributes = {}
   for key, value in pairs(div.attributes) do
-    attributes[key] = value
+    table.insert(attributes, { key, value })
   end
   local attr = pandoc.Attr(div.identifier, div.classes, attributes)
   if #images_of(content) == 0 or not only_images(content) then
