@@ -24,7 +24,9 @@ class Problem:
             place += f":{self.line}"
             if self.column is not None:
                 place += f":{self.column}"
-        kind = "warning: " if self.severity == "warning" else ""
+        from underlag.engine.messages import text
+
+        kind = text("problem.warning") if self.severity == "warning" else ""
         return f"{place}: {kind}{self.message}"
 
 
