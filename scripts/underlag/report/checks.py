@@ -6,6 +6,7 @@ build; warnings are reported and stop it only under `--strict`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from underlag.report import model
 from underlag.engine.confine import SHIPPED_TEMPLATES
 from underlag.engine.errors import Problem, relative
+from underlag.report.messages import text as _
 from underlag.report.text import NUMBER_WORDS
 
 ALTERNATIVE_COUNT = (3, 5)  # a decision basis compares this many alternatives
@@ -41,7 +43,26 @@ def check_report(report: model.Report, root: Path) -> list[Problem]:
         *check_costs(report),
         *check_glossary(report, root),
         *check_prose_counts(report, root),
+        *check_alternative_prose(report, root),
     ]
+
+
+def check_alternative_prose(report: model.Report, root: Path) -> list[Problem]:
+    """A writer's file in chapters/alternativ/ is included only when its name is an alternative's id:
+    any other name would be dropped without a word (fragments.writers_prose)."""
+    from underlag.report.fragments import PROSE_DIR
+
+    ids = [alt.id for alt in report.alternatives]
+    problems = []
+    for path in sorted((root / "chapters" / PROSE_DIR).glob("*.qmd")):
+        if path.stem in ids:
+            continue
+        close = difflib.get_close_matches(path.stem, ids, n=1, cutoff=0.3) or \
+            [i for i in ids if i.split("-")[0] == path.stem.split("-")[0]][:1]
+        message = _("checks.prose_without_alternative_did_you_mean", stem=path.stem, close=close[0]) if close \
+            else _("checks.prose_without_alternative", stem=path.stem, ids=", ".join(ids))
+        problems.append(Problem(relative(path, root), 1, None, message, "warning"))
+    return problems
 
 
 def _problem(record: model.Record, message: str, severity: str = "error") -> Problem:
