@@ -9,6 +9,7 @@ from conftest import copy_project
 
 from underlag.commands.cli import main
 from underlag.commands.lint import lix, sentences
+from underlag.engine.messages import text
 
 CHAPTER = """# Inledning
 
@@ -24,30 +25,43 @@ Ordet Västkom står i ordlistan.
 """
 
 
-def test_lint_reports_exactly_the_mistakes(tmp_path, capsys):
+def _lint_project(tmp_path):
     (tmp_path / "chapters").mkdir()
     (tmp_path / "chapters/index.qmd").write_text(CHAPTER, "utf-8")
     (tmp_path / "chapters/ordlista.txt").write_text("Västkom\n", "utf-8")
     (tmp_path / "_quarto.yml").write_text(yaml.safe_dump({
         "book": {"chapters": ["chapters/index.qmd"]}, "title": "Lint", "lang": "sv-SE"}), "utf-8")
-    assert main(["lint", "--project", str(tmp_path)]) == 2
-    findings = [line for line in capsys.readouterr().out.splitlines()]
+    return tmp_path
+
+
+def test_lint_reports_exactly_the_mistakes(tmp_path, capsys):
+    project = _lint_project(tmp_path)
+    assert main(["lint", "--project", str(project)]) == 2
+    findings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("chapters/")]
+    warning = text("problem.warning")
+    spelling = {"word_list": "chapters/ordlista.txt"}
     expected = [
-        "chapters/index.qmd:9:32: cross-reference '@sec-saknas' has no target; add {#sec-saknas} to the target "
-        "or fix the key",
-        "chapters/index.qmd:3:1: warning: 'Regionenn' is not in the Swedish dictionary; fix the spelling or add "
-        "the word to chapters/ordlista.txt",
-        "chapters/index.qmd:3:25: warning: 'beslutt' is not in the Swedish dictionary; fix the spelling or add "
-        "the word to chapters/ordlista.txt",
-        "chapters/index.qmd:3:36: warning: a range is written with an en dash: 3–5",
-        "chapters/index.qmd:5:13: warning: write a space before the per cent sign (78 %), or 'procent' in "
-        "running text",
-        "chapters/index.qmd:5:28: warning: write 'ska', not 'skall'",
-        "chapters/index.qmd:7:1: warning: heading level 3 follows level 1; do not skip a level",
-        "chapters/index.qmd:9:10: warning: use Swedish quotation marks ”…”",
-        "chapters/index.qmd:9:17: warning: use Swedish quotation marks ”…”",
+        f"chapters/index.qmd:9:32: {text('assemble.reference_no_target', key='sec-saknas')}",
+        f"chapters/index.qmd:3:1: {warning}{text('lint.spelling', word='Regionenn', **spelling)}",
+        f"chapters/index.qmd:3:25: {warning}{text('lint.spelling', word='beslutt', **spelling)}",
+        f"chapters/index.qmd:3:36: {warning}{text('lint.range_dash')}",
+        f"chapters/index.qmd:5:13: {warning}{text('lint.percent_space')}",
+        f"chapters/index.qmd:5:28: {warning}{text('lint.skall')}",
+        f"chapters/index.qmd:7:1: {warning}{text('lint.heading_skip', level=3, previous=1)}",
+        f"chapters/index.qmd:9:10: {warning}{text('lint.quotes')}",
+        f"chapters/index.qmd:9:17: {warning}{text('lint.quotes')}",
     ]
     assert findings == sorted(expected, key=lambda f: (f.split(":")[0], int(f.split(":")[1]), int(f.split(":")[2])))
+
+
+def test_each_finding_shows_its_line_with_a_caret(tmp_path, capsys):
+    project = _lint_project(tmp_path)
+    main(["lint", "--project", str(project)])
+    out = capsys.readouterr().out.splitlines()
+    at = out.index(next(line for line in out if line.startswith("chapters/index.qmd:5:28:")))
+    assert out[at + 1] == text("lint.line_text", text="Andelen är 78% och arbetet skall vara klart.")
+    assert out[at + 2] == text("lint.line_text", text=" " * 27 + "^")  # column 28: under "skall"
+    assert out[at + 1][out[at + 2].index("^"):].startswith("skall")
 
 
 def test_lix_by_hand_and_abbreviations():
