@@ -75,3 +75,57 @@ def test_the_real_chapters_are_clean(tmp_path, capsys, profile):
     project = copy_project(tmp_path / "project")
     args = ["lint", "--project", str(project)] + (["--profile", profile] if profile else [])
     assert main(args) == 0, capsys.readouterr().out
+
+
+def _two_chapter_book(tmp_path):
+    (tmp_path / "chapters/_generated").mkdir(parents=True)
+    (tmp_path / "chapters/ett.qmd").write_text("# Ett\n\nVi ska läsa. Hon läser.\n", "utf-8")
+    long_own = ("Regionstyrelsen behöver ett genomarbetat beslutsunderlag som sammanfattar konsekvenserna "
+                "för patientsäkerheten, arbetsmiljön, ekonomin och informationssäkerheten innan någon "
+                "ställningstagande kan göras om vårdinformationssystemets framtida utveckling i regionen.")
+    generated = " ".join(["Genererade meningar innehåller ovanligt långa sammansatta beskrivningar"] * 4) + "."
+    (tmp_path / "chapters/_generated/del.md").write_text(generated + "\n", "utf-8")
+    (tmp_path / "chapters/tva.qmd").write_text(
+        f"# Två\n\n{{{{< include _generated/del.md >}}}}\n\nKort mening.\n\n{long_own}\n", "utf-8")
+    (tmp_path / "chapters/ordlista.txt").write_text("\n".join(
+        ["Genererade", "Regionstyrelsen", "ställningstagande", "vårdinformationssystemets"]) + "\n", "utf-8")
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump({
+        "book": {"chapters": ["chapters/ett.qmd", "chapters/tva.qmd"]}, "title": "LIX", "lang": "sv-SE"}), "utf-8")
+    return tmp_path
+
+
+def test_lix_table_on_every_run(tmp_path, capsys):
+    from underlag.commands.lint import lint, lix_of
+
+    project = _two_chapter_book(tmp_path)
+    main(["lint", "--project", str(project)])
+    out = capsys.readouterr().out
+    result = lint(project)
+    rows = {row.part: row for row in result.readability}
+    assert list(rows) == ["chapters/ett.qmd", "chapters/tva.qmd", ""]
+    assert rows["chapters/ett.qmd"].value == pytest.approx(lix_of(["Vi ska läsa.", "Hon läser."]))
+    assert rows[""].sentences == rows["chapters/ett.qmd"].sentences + rows["chapters/tva.qmd"].sentences == 5
+    table = out[out.index(text("lint.lix_title")):]
+    for part, row in rows.items():
+        line = next(line for line in table.splitlines() if (part or text("lint.lix_whole")) in line)
+        verdict = text("lint.lix_ok") if row.value <= row.limit else text("lint.lix_over")
+        assert f"{row.value:.0f}" in line.split() and "50" in line.split() and line.rstrip().endswith(verdict)
+
+
+def test_long_sentences_named_at_the_writers_line_never_in_generated_text(tmp_path, capsys):
+    project = _two_chapter_book(tmp_path)
+    main(["lint", "--project", str(project)])
+    findings = [line for line in capsys.readouterr().out.splitlines() if ": " in line and line[:1] != " "]
+    named = [line for line in findings if text("lint.long_sentence", words=0, limit=20).split("0")[-1] in line]
+    assert named and all(line.startswith("chapters/tva.qmd:7:1: ") for line in named), findings
+    assert not any("_generated" in line for line in findings), findings
+
+
+def test_a_clean_run_shows_the_table(tmp_path, capsys):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters/ett.qmd").write_text("# Ett\n\nVi ska läsa. Hon läser.\n", "utf-8")
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump({
+        "book": {"chapters": ["chapters/ett.qmd"]}, "title": "Ren", "lang": "sv-SE"}), "utf-8")
+    assert main(["lint", "--project", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert text("lint.lix_title") in out and text("lint.lix_whole") in out

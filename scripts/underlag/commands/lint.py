@@ -99,7 +99,7 @@ class LintResult:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=_("lint.lix_title"), box=box.SIMPLE, title_justify="left")
+        table = Table(box=box.SIMPLE)
         table.add_column(_("lint.lix_part"))
         for key in ("lint.lix_value", "lint.lix_limit", "lint.lix_sentences"):
             table.add_column(_(key), justify="right")
@@ -110,7 +110,8 @@ class LintResult:
                           str(row.limit), str(row.sentences), verdict)
         buffer = io.StringIO()
         Console(file=buffer, width=100, color_system=None, highlight=False).print(table)
-        return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip().splitlines())
+        lines = [line.rstrip() for line in buffer.getvalue().rstrip().splitlines()]
+        return "\n".join([_("lint.lix_title"), *lines])  # the title apart: rich would wrap it to the table's width
 
 
 def lint(root: Path, profile: str | None = None) -> LintResult:
