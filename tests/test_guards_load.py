@@ -92,8 +92,8 @@ def test_a_file_with_a_comment_and_a_value_is_not_empty(tmp_path):
                               "write dates as YYYY-MM-DD"),
     ("? [a, b]\n: 1\n", "data/f.yaml:1:3: a key must be a plain name, not a list or mapping"),
     ("a: 1\nb: 2\na: 3\n", "data/f.yaml:3:1: key 'a' appears twice here; keep one"),
-    ("a: [" * 3000 + "\n", "data/f.yaml:1:121: the file is nested too deeply (nästlad för djupt, mer än 60 "
-                            "nivåer); data files need only a few levels of indentation"),
+    ("a: [" * 3000 + "\n", "data/f.yaml:1:121: the file is nested too deeply (more than 60 levels); data files "
+                            "need only a few levels of indentation"),
 ], ids=["control-character", "tab", "unclosed-quote", "mapping-value", "block-end", "undefined-alias",
         "recursive-alias", "invalid-date", "list-as-key", "duplicate-key", "deep-nesting"])
 def test_yaml_errors_name_their_place(tmp_path, text, problem):
