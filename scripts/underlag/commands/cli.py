@@ -203,7 +203,10 @@ def _run(args: argparse.Namespace) -> int:
         from underlag.commands.build import Options, prepare
 
         book, warnings = prepare(project, Options(strict=args.strict, profile=args.profile))
-        removed = assemble(book).warnings  # active content the HTML would lose
+        try:
+            removed = assemble(book).warnings  # active content the HTML would lose, markup that damages
+        except InputError as exc:  # the data's warnings too: a writer sees everything in one run
+            raise InputError(exc.problems + warnings) from None
         if args.strict and removed:
             raise InputError(removed)
         warnings = warnings + removed
