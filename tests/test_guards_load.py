@@ -164,7 +164,7 @@ def test_hints_by_field_and_by_type(tmp_path):
         "data/f.yaml:5:5: perspectives.0.weight: Input should be less than or equal to 1; weights are shares "
         "between 0 and 1",
         "data/f.yaml:7:10: perspectives.0.criteria.0.id: String should match pattern '^[a-z0-9][a-z0-9-]*$'; use "
-        "lower-case letters, digits and hyphens, e.g. 'alt-5'",
+        "lower-case letters, digits and hyphens, e.g. 'alt5'",
     ]
     assert model_problems(tmp_path, "goals:\n  - text: x\n    status: klar\n", model.Goals) == [
         "data/f.yaml:3:5: goals.0.status: Input should be 'exempel', 'preliminär', 'förslag' or 'fastställd'; write one of these"]

@@ -99,7 +99,7 @@ def story(tmp_path_factory) -> dict:
 
 
 def test_the_first_version_warns_that_the_history_branch_is_missing(story):
-    assert "varning: grenen 'versioner' finns varken här eller som 'origin/versioner'" in story["first"].stderr
+    assert "warning: grenen 'versioner' finns varken här eller som 'origin/versioner'" in story["first"].stderr
     assert "git push origin versioner" in story["first"].stderr
     log = (story["a"] / "report/versions/0.2.0/CHANGELOG.md").read_text("utf-8")
     assert entries(log, "0.2.0") == ["Första publicerade versionen."]

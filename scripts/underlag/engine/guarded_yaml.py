@@ -172,8 +172,10 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark, str]:
         return mark, _("yaml.tab")
     if "quoted scalar" in (exc.context or "") and exc.context_mark:
         return exc.context_mark, _("yaml.unclosed_quote")
-    if "mapping values are not allowed" in what or "expected <block end>" in what:
-        return mark, _("yaml.indentation", what=what)
+    if "mapping values are not allowed" in what:
+        return mark, _("yaml.indentation", what=_("yaml.mapping_values", what=what))
+    if "expected <block end>" in what:
+        return mark, _("yaml.indentation", what=_("yaml.block_end", what=what))
     return mark, what
 
 

@@ -35,6 +35,7 @@ from lxml import html as lxml_html
 
 from underlag.engine.confine import inside
 from underlag.engine.errors import Problem, ToolError, relative
+from underlag.engine.messages import text as _
 
 CHAPTER_OPENING = ":" * 12 + " {.chapter"
 IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in both
@@ -91,7 +92,7 @@ def parse(text: str, pandoc: str, reader: str) -> dict:
     result = subprocess.run([pandoc, "--from", reader, "--to", "json"], input=text, capture_output=True,
                             text=True)
     if result.returncode != 0:
-        raise ToolError(f"pandoc could not read the assembled chapters: {result.stderr.strip()}")
+        raise ToolError(_("tool.pandoc_read_failed", message=result.stderr.strip()))
     return json.loads(result.stdout)
 
 

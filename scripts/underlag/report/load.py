@@ -208,8 +208,8 @@ def _csv_value(annotation: Any, cell: str) -> Any:
         if SWEDISH_NUMBER.match(cell):
             return float(cell.replace("−", "-").replace(",", "."))
         if re.fullmatch(r"[−-]?\d+\.\d+", cell):
-            raise ValueError(f"'{cell}' uses a decimal point; write decimals with a comma, e.g. 3,5")
-        raise ValueError(f"'{cell}' is not a number; write e.g. 3 or 3,5")
+            raise ValueError(_("load.decimal_point", cell=cell))
+        raise ValueError(_("load.not_a_number", cell=cell))
     if annotation == list[str]:
         return [part.strip() for part in cell.split(",") if part.strip()]
     return cell
@@ -224,28 +224,17 @@ def _position(loc: Loc, positions: dict[Loc, Position]) -> Position:
     return positions.get(loc, (1, 1))
 
 
-# How to fix, by field name and by pydantic error type (the field's hint wins).
-FIELD_HINTS = {
-    "id": "use lower-case letters, digits and hyphens, e.g. 'alt-5'",
-    "version": "write a version such as 1.2.0",
-    "diarienummer": "write it as e.g. 'RS 2025-00123'",
-    "weight": "weights are shares between 0 and 1",
-    "score": "scores run from 1 to 5",
-    "low": "scores run from 1 to 5",
-    "high": "scores run from 1 to 5",
-    "month": "write the month as YYYY-MM, e.g. 2025-03",
-}
-TYPE_HINTS = {
-    "literal_error": "write one of these",
-    "int_parsing": "write a whole number, e.g. 3",
-    "int_type": "write a whole number, e.g. 3",
-    "string_type": "write plain text (put it in quotes if it starts with [ or {)",
-    "string_too_long": "shorten it, or split it into several points",
-    "list_type": "write a list: one '- ' item per line",
-    "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
-    "date_type": "write dates as YYYY-MM-DD",
-    "float_parsing": "write a number such as 0.25",
-}
+# How to fix, by field name and by pydantic error type (the field's hint wins): catalogue keys.
+FIELD_HINTS = {name: f"hint.field.{name}" for name in ("id", "version", "diarienummer", "weight", "score", "low",
+                                                        "high", "month")}
+TYPE_HINTS = {kind: f"hint.type.{kind}" for kind in ("literal_error", "int_parsing", "string_type", "string_too_long",
+                                                      "list_type", "date_from_datetime_parsing", "date_type",
+                                                      "float_parsing")}
+# pydantic's own sentences, by error type, in the writer's language (the rest keep pydantic's English)
+PYDANTIC_MESSAGES = ("literal_error", "less_than_equal", "less_than", "greater_than", "greater_than_equal",
+                     "string_pattern_mismatch", "int_parsing", "int_from_float", "float_parsing", "string_type",
+                     "string_too_short", "string_too_long", "too_short", "list_type", "date_from_datetime_parsing",
+                     "date_type", "bool_parsing", "model_type", "dict_type")
 
 
 def _problems_from_errors(shown: str, errors: list[dict], positions: dict[Loc, Position]) -> list[Problem]:
@@ -273,13 +262,33 @@ def _problems_from_errors(shown: str, errors: list[dict], positions: dict[Loc, P
         if kind == "missing":
             problems.append(Problem(shown, line, column, _("load.required_missing", prefix=prefix, name=loc[-1])))
             continue
-        message = error["msg"].removeprefix("Value error, ")
+        message = _pydantic_message(error)
         if kind == "model_type" and not loc:
             message = _("load.not_a_mapping")
         hint = FIELD_HINTS.get(str(loc[-1]) if loc else "") if kind != "value_error" else None
         hint = hint or TYPE_HINTS.get(kind)
-        problems.append(Problem(shown, line, column, f"{prefix}{message}" + (f"; {hint}" if hint else "")))
+        problems.append(Problem(shown, line, column, f"{prefix}{message}" + (f"; {_(hint)}" if hint else "")))
     return problems
+
+
+def _number(value: float) -> str:
+    """5.0 as 5 and 0.25 as 0,25: how the writer writes numbers in the data's Swedish columns."""
+    return str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+
+
+def _pydantic_message(error: dict) -> str:
+    """pydantic's sentence in the writer's language, from the error's type and context; our own
+    validators (value_error) already speak it."""
+    if error["type"] not in PYDANTIC_MESSAGES:
+        return error["msg"].removeprefix("Value error, ")
+    context = {key: _number(value) if isinstance(value, float) else str(value)
+               for key, value in (error.get("ctx") or {}).items()}
+    if "expected" in context:  # pydantic joins the choices with " or "
+        context["expected"] = context["expected"].replace(" or ", _("pydantic.or"))
+    try:
+        return _(f"pydantic.{error['type']}", **context)
+    except KeyError:  # a context this pydantic version does not give: its own words are better than none
+        return error["msg"]
 
 
 # What a Swedish writer calls a field, by meaning -> the field's name in the schema (report/model.py).

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from underlag.engine.book import Book
 from underlag.engine.errors import ToolError
+from underlag.engine.messages import text as _
 from underlag.engine.confine import PACKAGE, SHIPPED_TEMPLATES
 
 FILTER_DIR = PACKAGE / "engine" / "filters"
@@ -100,5 +101,5 @@ def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: s
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else None
     result = subprocess.run(args + list(extra), capture_output=True, text=True, cwd=book.root, env=env)
     if result.returncode != 0:
-        raise ToolError(f"pandoc ({to}) failed: {result.stderr.strip()}")
+        raise ToolError(_("tool.pandoc_failed", to=to, message=result.stderr.strip()))
     return result.stdout

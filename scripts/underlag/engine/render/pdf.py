@@ -9,6 +9,7 @@ from pathlib import Path
 
 from underlag.engine.book import Book
 from underlag.engine.errors import ToolError
+from underlag.engine.messages import text as _
 from underlag.engine.render.pandoc import DocumentInfo, run_pandoc, template
 
 TEMPLATE = "typst/report.typ"
@@ -47,10 +48,9 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
         )
     except typst.TypstError as exc:
         hints = "; ".join(getattr(exc, "hints", []) or [])
-        raise ToolError(f"Typst could not build the PDF: {exc.message}{'; ' + hints if hints else ''}") from None
+        raise ToolError(_("tool.typst_failed", message=exc.message, hints="; " + hints if hints else "")) from None
     except OSError as exc:  # Typst's own write failed, e.g. "No space left on device (os error 28)"
-        raise ToolError(f"Typst kunde inte skriva PDF-filen {output.name}: {exc}; kontrollera att disken har "
-                        "ledigt utrymme och att mappen går att skriva i, och bygg igen") from None
+        raise ToolError(_("tool.typst_write_failed", name=output.name, reason=exc)) from None
 
 
 def _timestamp(info: DocumentInfo) -> int:
