@@ -53,6 +53,11 @@ CASES = {
         "chapters/ett.qmd:3:7: ",
         lambda: text("structure.callout_did_you_mean", found="callout-obs", close="callout-note",
                      known="callout-note, callout-tip, callout-important, callout-warning, callout-caution"), 2),
+    "callout-tips": (
+        "# Ett\n\n::: {.callout-tips title=\"Så här\"}\nGör så.\n:::\n",
+        "chapters/ett.qmd:3:7: ",
+        lambda: text("structure.callout_did_you_mean", found="callout-tips", close="callout-tip",
+                     known="callout-note, callout-tip, callout-important, callout-warning, callout-caution"), 2),
     "figure without alt text": (
         "# Ett\n\n![](../bild.png)\n",
         "chapters/ett.qmd:3:1: ", lambda: text("problem.warning") + text("structure.figure_no_alt", src="../bild.png"), 0),
@@ -89,7 +94,8 @@ def test_swedish_by_default_and_english_on_request(tmp_path, capsys, monkeypatch
 def test_clean_markup_gives_no_finding(tmp_path, capsys):
     project = book(tmp_path, "# Ett\n\n::: {.callout-warning title=\"Akta\"}\nText.\n:::\n\n"
                              "![En vit ruta](../bild.png){#fig-ruta fig-alt=\"En vit ruta\" width=\"50%\"}\n\n"
-                             "```markdown\n::: {.callout-varning}\n![](x.png)\n```\n")
+                             "```markdown\n::: {.callout-varning}\n![](x.png)\n```\n\n"
+                             "Skriv `![](bild.png)` eller ``![]( bild.png )`` i texten.\n")
     status, lines = check(project, capsys)
     assert status == 0 and lines == [text("cli.no_errors")], lines
 
@@ -100,3 +106,12 @@ def test_lint_shows_the_damage_too(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"^chapters/ett.qmd:3:1: .*" + re.escape(text("structure.figure_no_alt", src="../bild.png")),
                      out, re.M), out
+
+
+def test_build_stops_at_the_same_place(tmp_path, capsys):
+    """build shares check's function (assemble), so the damage stops it before anything renders."""
+    chapter, place, message, _ = CASES["unclosed callout"]
+    project = book(tmp_path, chapter)
+    assert main(["build", "--format", "html", "--project", str(project)]) == 2
+    assert place + message() in capsys.readouterr().err.splitlines()
+    assert not (project / "report" / "beslutsunderlag.html").exists()

@@ -51,6 +51,7 @@ CALLOUT_CLASS = re.compile(r"(?:^|[\s{])\.?callout-([\w!-]+)")
 IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\]]*\])*)\]\((?P<src>[^()\s]+)(?:\s+\"[^\"]*\")?\)"
                    r"(?P<attrs>\{[^}]*\})?")
 TABLE_CAPTION = re.compile(r"^\s*(?::|Table:)\s.*?(?P<attrs>\{[^}]*#tbl-[^}]*\})\s*$")
+INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 KEY_VALUE = re.compile(r"""([\w-]+)=(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s}]+)""")
 
 
@@ -115,10 +116,15 @@ def attributes(block: str | None) -> dict[str, str]:
     return {m.group(1): m.group(0).split("=", 1)[1].strip("\"'") for m in KEY_VALUE.finditer(block or "")}
 
 
+def _without_inline_code(text: str) -> str:
+    """The line with `code` blanked out (same length, so columns stay): markup shown as code is text."""
+    return INLINE_CODE.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def check_images(lines: list, root: Path) -> list[Problem]:
     problems = []
     for line in lines:
-        for match in IMAGE.finditer(line.text):
+        for match in IMAGE.finditer(_without_inline_code(line.text)):
             shown, column = relative(line.path, root), match.start() + 1
             found = attributes(match.group("attrs"))
             described = match.group("alt").strip() or found.get("fig-alt", "").strip() or found.get("alt", "").strip()
@@ -133,7 +139,7 @@ def check_images(lines: list, root: Path) -> list[Problem]:
 def check_table_attributes(lines: list, root: Path) -> list[Problem]:
     problems = []
     for line in lines:
-        if match := TABLE_CAPTION.match(line.text):
+        if match := TABLE_CAPTION.match(_without_inline_code(line.text)):
             problems += _unknown_attributes(attributes(match.group("attrs")), TABLE_ATTRIBUTES, "structure.what_table",
                                             relative(line.path, root), line.line, match.start("attrs") + 1)
     return problems
