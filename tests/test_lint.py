@@ -129,3 +129,14 @@ def test_a_clean_run_shows_the_table(tmp_path, capsys):
     assert main(["lint", "--project", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert text("lint.lix_title") in out and text("lint.lix_whole") in out
+
+
+def test_a_long_paragraph_is_shown_around_the_column():
+    from underlag.commands.lint import excerpt
+
+    line = "Ord " * 150 + "skall" + " vara" * 40
+    column = line.index("skall") + 1
+    shown, caret = excerpt(line, column)
+    assert len(shown) <= 102 and shown.startswith("…") and shown.endswith("…")
+    assert shown[caret:].startswith("skall")
+    assert excerpt("kort rad", 3) == ("kort rad", 2) and excerpt("kort rad", None) == ("kort rad", None)

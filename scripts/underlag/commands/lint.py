@@ -27,6 +27,7 @@ LIX_STRICT_LIMIT = 40  # for the parts listed under `lix-strict:` in _quarto.yml
 LONG_SENTENCE = 20  # words; the sentences named when a part is above its LIX limit are longer than this
 NAMED_SENTENCES = 3  # at most this many per part, the longest first
 GENERATED = "_generated"  # chapters/_generated/ is written by the tool: never point a writer there
+EXCERPT = 100  # characters of a long line shown under a finding, around its column
 # Swedish abbreviations whose full stops do not end a sentence
 ABBREVIATIONS = ("t.ex.", "bl.a.", "s.k.", "m.m.", "o.s.v.", "osv.", "dvs.", "d.v.s.", "t.o.m.", "fr.o.m.",
                  "ca.", "nr.", "jfr.", "resp.", "inkl.", "exkl.", "f.d.", "p.g.a.", "pga.", "enl.", "kl.")
@@ -77,9 +78,10 @@ class LintResult:
         for finding in self.findings:
             out.append(str(finding))
             if (line := self._line(finding)) is not None:
-                out.append(_("lint.line_text", text=line))
-                if finding.column:
-                    out.append(_("lint.line_text", text=" " * (finding.column - 1) + "^"))
+                shown, caret = excerpt(line, finding.column)
+                out.append(_("lint.line_text", text=shown))
+                if caret is not None:
+                    out.append(_("lint.line_text", text=" " * caret + "^"))
         return out
 
     def _line(self, finding: Problem) -> str | None:
@@ -112,6 +114,16 @@ class LintResult:
         Console(file=buffer, width=100, color_system=None, highlight=False).print(table)
         lines = [line.rstrip() for line in buffer.getvalue().rstrip().splitlines()]
         return "\n".join([_("lint.lix_title"), *lines])  # the title apart: rich would wrap it to the table's width
+
+
+def excerpt(line: str, column: int | None, width: int = EXCERPT) -> tuple[str, int | None]:
+    """The line, or for a long paragraph the part around the column (with … where it is cut),
+    and where the caret goes under it."""
+    if len(line) <= width:
+        return line, column - 1 if column else None
+    start = max(0, min((column or 1) - 1 - width // 2, len(line) - width))
+    shown = ("…" if start else "") + line[start:start + width] + ("…" if start + width < len(line) else "")
+    return shown, (column - 1 - start + (1 if start else 0)) if column else None
 
 
 def lint(root: Path, profile: str | None = None) -> LintResult:
@@ -248,8 +260,9 @@ def readability_of(book: Book, path: Path) -> tuple[list[str], Readability, list
     row = Readability(shown, value, limit, len(found))
     if value <= limit:
         return found, row, []
-    problems = [Problem(shown, None, None, _("lint.lix_above", value=f"{value:.0f}", limit=limit), "warning")]
     own = [(s, line) for s, line in located if GENERATED not in line.path.parts and _words(s) > LONG_SENTENCE]
+    key = "lint.lix_above" if own else "lint.lix_above_words"  # without long sentences, the words weigh
+    problems = [Problem(shown, None, None, _(key, value=f"{value:.0f}", limit=limit), "warning")]
     for sentence, line in sorted(own, key=lambda item: -_words(item[0]))[:NAMED_SENTENCES]:
         problems.append(Problem(relative(line.path, book.root), line.line, _column(line.text, sentence),
                                 _("lint.long_sentence", words=_words(sentence), limit=LONG_SENTENCE), "warning"))
