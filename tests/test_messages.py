@@ -98,6 +98,7 @@ def test_usage_errors_in_swedish(tmp_path):
         "argparse.required", lang="sv", names="--version"))
     help_text = " ".join(run("--help", cwd=tmp_path, LANG="C.UTF-8").stdout.split())  # argparse wraps lines
     assert text("help.lint", lang="sv") in help_text and text("help.labels", lang="sv") in help_text
+    assert help_text.startswith(text("argparse.usage", lang="sv").strip()) and "show this help" not in help_text
 
 
 def test_no_errors_and_warning_prefix(tmp_path, capsys, monkeypatch):

@@ -15,8 +15,20 @@ EXIT_INPUT = 2
 EXIT_TOOL = 1
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        # None: a usage line of our own; "" is argparse building a verb's prog name, which has no prefix
+        super().add_usage(usage, actions, groups, text("argparse.usage") if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its refusals said in the writer's language (argparse's own texts are English)."""
+    """argparse in the writer's language: usage, headings, -h and refusals (argparse's own are English)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, add_help=False, formatter_class=_Formatter, **kwargs)
+        self._positionals.title = text("argparse.positionals")
+        self._optionals.title = text("argparse.optionals")
+        self.add_argument("-h", "--help", action="help", help=text("argparse.help"))
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
