@@ -19,6 +19,17 @@ import pytest
 from conftest import GIT_IDENTITY, copy_project, git, git_project, html_tree, pdf_text, underlag
 from test_alternatives import FIFTH
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _swedish_messages():
+    """This module's asserts quote the Swedish refusals a writer reads (the default language);
+    conftest pins English for the older tests, so this module chooses Swedish for itself."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LC_MESSAGES", "sv_SE.UTF-8")
+    yield
+    patch.undo()
+
+
 EPOCH = {"SOURCE_DATE_EPOCH": "1738022400"}  # 2025-01-28
 OLD_REASON = "alt1;kvalitet;3;2;4;Bygger på ett system som redan används men där införandet har gett störningar"
 NEW_REASON = "alt1;kvalitet;4;3;4;Uppdateringen löser de största bristerna"
@@ -99,7 +110,7 @@ def story(tmp_path_factory) -> dict:
 
 
 def test_the_first_version_warns_that_the_history_branch_is_missing(story):
-    assert "warning: grenen 'versioner' finns varken här eller som 'origin/versioner'" in story["first"].stderr
+    assert "varning: grenen 'versioner' finns varken här eller som 'origin/versioner'" in story["first"].stderr
     assert "git push origin versioner" in story["first"].stderr
     log = (story["a"] / "report/versions/0.2.0/CHANGELOG.md").read_text("utf-8")
     assert entries(log, "0.2.0") == ["Första publicerade versionen."]
