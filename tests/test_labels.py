@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import yaml
-
 from underlag.commands.cli import main
 from underlag.engine.messages import text
 

@@ -3,7 +3,9 @@ code names exists, Swedish by default, English with --lang en or an English loca
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import string
 import subprocess
 import sys
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from underlag.commands.cli import main
 from underlag.engine import messages
 from underlag.engine.messages import ENGINE, language_from_environment, text
@@ -64,9 +65,9 @@ def small_book(tmp_path: Path) -> Path:
 
 
 def run(*args: str, cwd: Path, **environ: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in __import__("os").environ.items() if not key.startswith(("LC_", "LANG"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("LC_", "LANG"))}
     return subprocess.run([sys.executable, "-m", "underlag", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**env, **environ})
+                          check=False, env={**env, **environ})
 
 
 def test_a_writer_gets_swedish_by_default(tmp_path):
@@ -105,7 +106,7 @@ def test_no_errors_and_warning_prefix(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("LC_MESSAGES", "C.UTF-8")
     project = small_book(tmp_path)
     (project / "chapters/ett.qmd").write_text("# Ett {#sec-ett}\n\n![](../x.png)\n\nSe @sec-ett.\n", "utf-8")
-    __import__("shutil").copy(Path(__file__).parent / "fixtures/plain-book/bilder/stapel.png", project / "x.png")
+    shutil.copy(Path(__file__).parent / "fixtures/plain-book/bilder/stapel.png", project / "x.png")
     assert main(["check", "--project", str(project)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("chapters/ett.qmd:3:1: varning: bilden '../x.png' saknar alternativtext")

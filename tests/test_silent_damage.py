@@ -7,7 +7,6 @@ import re
 
 import pytest
 import yaml
-
 from underlag.commands.cli import main
 from underlag.engine.messages import text
 
@@ -105,7 +104,7 @@ def test_lint_shows_the_damage_too(tmp_path, capsys):
     main(["lint", "--project", str(project)])
     out = capsys.readouterr().out
     assert re.search(r"^chapters/ett.qmd:3:1: .*" + re.escape(text("structure.figure_no_alt", src="../bild.png")),
-                     out, re.M), out
+                     out, re.MULTILINE), out
 
 
 def test_build_stops_at_the_same_place(tmp_path, capsys):

@@ -58,12 +58,8 @@ class Catalogue:
     def path(self, lang: str) -> Path:
         return self.folder / lang / "LC_MESSAGES" / f"{self.domain}.po"
 
-    @cache
     def entries(self, lang: str) -> dict[str, str]:
-        import polib
-
-        return {entry.msgid: entry.msgstr for entry in polib.pofile(str(self.path(lang)))
-                if entry.msgstr and not entry.obsolete}
+        return _read_catalogue(self.path(lang))
 
     def text(self, key: str, /, lang: str | None = None, **params: object) -> str:
         """The message `key` in the chosen language, its placeholders filled in.
@@ -80,6 +76,14 @@ class Catalogue:
 
     def keys(self, lang: str = DEFAULT) -> set[str]:
         return set(self.entries(lang))
+
+
+@cache
+def _read_catalogue(path: Path) -> dict[str, str]:
+    """key -> text of one .po file, read once per process."""
+    import polib
+
+    return {entry.msgid: entry.msgstr for entry in polib.pofile(str(path)) if entry.msgstr and not entry.obsolete}
 
 
 ENGINE = Catalogue(Path(__file__).parent / "locale", "underlag")
