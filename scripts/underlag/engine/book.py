@@ -17,6 +17,7 @@ from underlag.engine.confine import check_read, confinement_problems, inside
 from underlag.engine.errors import InputError, Problem
 from underlag.engine.guarded_yaml import expect, parse_yaml, read_text, read_yaml
 from underlag.engine.settings import Settings, resolve, settings_problems
+from underlag.engine.messages import text as _
 
 FORMATS = ("html", "docx", "pdf")
 
@@ -74,7 +75,7 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
         raise InputError(links)
     config, positions = read_yaml(root / "_quarto.yml", root)
     if not isinstance(config, dict):
-        raise InputError([Problem("_quarto.yml", 1, 1, "expected a mapping with 'book:' and 'format:'")])
+        raise InputError([Problem("_quarto.yml", 1, 1, _("book.not_mapping"))])
     if shape := _shape_problems(config, positions, "_quarto.yml"):
         raise InputError(shape)
     names = tuple(n.strip() for n in (profiles or os.environ.get("QUARTO_PROFILE", "")
@@ -83,8 +84,7 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     for name in names:
         path = root / f"_quarto-{name}.yml"
         if not path.is_file():
-            raise InputError([Problem(f"_quarto-{name}.yml", None, None,
-                                      f"profile '{name}' has no file _quarto-{name}.yml; create it or fix the name")])
+            raise InputError([Problem(f"_quarto-{name}.yml", None, None, _("book.profile_missing", name=name))])
         overlay, overlay_positions = read_yaml(path, root)
         if shape := (expect(overlay, dict, path.name, overlay_positions)
                      or _shape_problems(overlay, overlay_positions, path.name)):
@@ -106,11 +106,9 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     csl = root / str(metadata["csl"]) if metadata.get("csl") and not _remote(metadata["csl"]) else None
     for path in [*bibliography, *([csl] if csl else [])]:
         if not path.resolve().is_relative_to(root.resolve()):
-            problems.append(Problem("_quarto.yml", None, None, f"'{path}' (bibliography or csl) is outside the "
-                                                               "project; copy it into the project folder"))
+            problems.append(Problem("_quarto.yml", None, None, _("book.bibliography_outside", path=path)))
         elif not path.is_file():
-            problems.append(Problem("_quarto.yml", None, None, f"'{path}' (bibliography or csl) "
-                                                               "does not exist; check the path"))
+            problems.append(Problem("_quarto.yml", None, None, _("book.bibliography_missing", path=path)))
     if problems:
         raise InputError(problems)
     return Book(
@@ -304,15 +302,13 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
             for number, name in enumerate(entries):
                 path = root / str(name)
                 if not path.resolve().is_relative_to(root.resolve()):
-                    problems.append(Problem(source, line, column, f"chapter '{name}' is outside the project; "
-                                                                  "keep chapters inside the project folder"))
+                    problems.append(Problem(source, line, column, _("book.chapter_outside", name=name)))
                     continue
                 if not path.is_file():
-                    problems.append(Problem(source, line, column,
-                                            f"chapter '{name}' does not exist; create it or remove it from the list"))
+                    problems.append(Problem(source, line, column, _("book.chapter_missing", name=name)))
                 chapters.append(Chapter(path, appendix, part if number == 0 else None))
     if not chapters and not problems:
-        problems.append(Problem(source, 1, 1, "no chapters listed; add them under book: chapters:"))
+        problems.append(Problem(source, 1, 1, _("book.no_chapters")))
     return chapters
 
 
