@@ -502,8 +502,12 @@ def test_full_disk_inside_typst_is_explained(tmp_path):
     source.write_text(assembled.text, "utf-8")
     work = tmp_path / "work"
     work.mkdir()
-    with pytest.raises(ToolError, match="No space left on device.*ledigt utrymme"):
+    from underlag.engine.messages import text
+
+    explained = re.escape(text("tool.typst_write_failed", name="full", reason="REASON")).replace("REASON", ".*")
+    with pytest.raises(ToolError, match=explained) as raised:
         render_pdf(book, source, DocumentInfo.from_book(book), work, Path("/dev/full"), assembled.images)
+    assert "No space left on device" in str(raised.value)
 
 
 def test_read_only_report_folder_is_explained(tmp_path):
