@@ -109,5 +109,5 @@ def test_no_errors_and_warning_prefix(tmp_path, capsys, monkeypatch):
     shutil.copy(Path(__file__).parent / "fixtures/plain-book/bilder/stapel.png", project / "x.png")
     assert main(["check", "--project", str(project)]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("chapters/ett.qmd:3:1: varning: bilden '../x.png' saknar alternativtext")
+    assert err[0].startswith("chapters/ett.qmd:3:5: varning: bilden '../x.png' saknar alternativtext")  # PDF/UA's
     assert err[-1] == ENGINE.count("cli.no_errors_warnings", 1, lang="sv") == "Inga fel, 1 varning."

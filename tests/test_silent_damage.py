@@ -30,6 +30,11 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
+def no_alt(url: str) -> str:
+    """PDF/UA's message (engine/pdf_ua.py): the one report of an image without alt text."""
+    return text("pdf_ua.missing_alt", url=url) + text("pdf_ua.pdf_only")
+
+
 def check(project, capsys, *extra: str) -> tuple[int, list[str]]:
     status = main([*extra, "check", "--project", str(project)])
     return status, capsys.readouterr().err.splitlines()
@@ -59,7 +64,7 @@ CASES = {
                      known="callout-note, callout-tip, callout-important, callout-warning, callout-caution"), 2),
     "figure without alt text": (
         "# Ett\n\n![](../bild.png)\n",
-        "chapters/ett.qmd:3:1: ", lambda: text("problem.warning") + text("structure.figure_no_alt", src="../bild.png"), 0),
+        "chapters/ett.qmd:3:5: ", lambda: text("problem.warning") + no_alt("../bild.png"), 0),  # at the address
     "unknown figure attribute": (
         "# Ett\n\n![En vit ruta](../bild.png){#fig-ruta fig-atl=\"Vit\"}\n",
         "chapters/ett.qmd:3:28: ", lambda: text("problem.warning") + text(
@@ -103,7 +108,7 @@ def test_lint_shows_the_damage_too(tmp_path, capsys):
     project = book(tmp_path, CASES["figure without alt text"][0])
     main(["lint", "--project", str(project)])
     out = capsys.readouterr().out
-    assert re.search(r"^chapters/ett.qmd:3:1: .*" + re.escape(text("structure.figure_no_alt", src="../bild.png")),
+    assert re.search(r"^chapters/ett.qmd:3:5: .*" + re.escape(no_alt("../bild.png")),
                      out, re.MULTILINE), out
 
 
@@ -114,3 +119,19 @@ def test_build_stops_at_the_same_place(tmp_path, capsys):
     assert main(["build", "--format", "html", "--project", str(project)]) == 2
     assert place + message() in capsys.readouterr().err.splitlines()
     assert not (project / "report" / "beslutsunderlag.html").exists()
+
+
+def test_an_image_without_alt_text_is_reported_once(tmp_path, capsys):
+    """check and lint warn once at the image's line; the build refuses the PDF with the same message
+    and builds HTML and DOCX, with no second report of the image (no structure warning beside it)."""
+    project = book(tmp_path, CASES["figure without alt text"][0] + "\n## Hopp\n\n#### För djup\n")
+    _, lines = check(project, capsys)
+    assert [line for line in lines if "../bild.png" in line] == ["chapters/ett.qmd:3:5: " + text("problem.warning")
+                                                                  + no_alt("../bild.png")], lines
+    main(["lint", "--project", str(project)])
+    out = capsys.readouterr().out.splitlines()
+    assert len([line for line in out if line.startswith("chapters/ett.qmd:3:")]) == 1, out
+    assert len([line for line in out if line.startswith("chapters/ett.qmd:7:")]) == 1, out  # lint's own heading check
+    assert main(["build", "--project", str(project)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if "../bild.png" in line] == ["chapters/ett.qmd:3:5: " + no_alt("../bild.png")], err

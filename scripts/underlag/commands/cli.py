@@ -220,14 +220,19 @@ def _run(args: argparse.Namespace) -> int:
             console.print(text("cli.push_hint"))
         return 0
     if args.verb == "check":
+        from dataclasses import replace
+
         from underlag.engine.assemble import assemble
         from underlag.commands.build import Options, prepare
 
         book, warnings = prepare(project, Options(strict=args.strict, profile=args.profile))
         try:
-            removed = assemble(book).warnings  # active content the HTML would lose, markup that damages
+            assembled = assemble(book)
         except InputError as exc:  # the data's warnings too: a writer sees everything in one run
             raise InputError(exc.problems + warnings) from None
+        # active content the HTML would lose, markup that damages, and what would keep the PDF from
+        # being built (PDF/UA: images without alt text, skipped heading levels) as warnings
+        removed = assembled.warnings + [replace(p, severity="warning") for p in assembled.pdf_problems]
         if args.strict and removed:
             raise InputError(removed)
         warnings = warnings + removed

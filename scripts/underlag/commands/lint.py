@@ -11,7 +11,7 @@ table of LIX per chapter and for the whole report, with the limit each part is h
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -158,8 +158,9 @@ def lint(root: Path, profile: str | None = None) -> LintResult:
     book, warnings = prepare(root, Options(profile=profile))
     problems: list[Problem] = [w for w in warnings if w.path.startswith("chapters/")]  # the prose's own
     try:
-        problems += assemble(book).warnings
-    except InputError as exc:
+        assembled = assemble(book)
+        problems += assembled.warnings + [replace(p, severity="warning") for p in assembled.pdf_problems]
+    except InputError as exc:  # with the PDF/UA problems as warnings already
         problems += exc.problems
     words = _word_list(root)
     if dictionary() is None:
@@ -174,8 +175,17 @@ def lint(root: Path, profile: str | None = None) -> LintResult:
         everything += found
     readability.append(Readability("", lix_of(everything), LIX_LIMIT, len(everything)))
     problems += unused_parts(book)
+    problems = _one_per_place(problems)
     findings = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.column or 0, p.message))
     return LintResult(findings, readability, book.root)
+
+
+def _one_per_place(problems: list[Problem]) -> list[Problem]:
+    """What keeps the PDF from being built (engine/pdf_ua.py, its message ends with pdf_ua.pdf_only)
+    is dropped where lint has its own finding at that line: its heading check names a skipped level too."""
+    pdf_only = _("pdf_ua.pdf_only")
+    own = {(p.path, p.line) for p in problems if not p.message.endswith(pdf_only)}
+    return [p for p in problems if not p.message.endswith(pdf_only) or (p.path, p.line) not in own]
 
 
 def _word_list(root: Path) -> set[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -230,12 +230,12 @@ def assemble(book: Book, cache=None) -> Assembled:
                 + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE))
                 + [p for p in structure if p.severity == "error"])
     warnings = inspection.warnings + [p for p in structure if p.severity != "error"]
-    if problems:
-        raise InputError(problems + warnings)  # the warnings too: a writer fixes everything in one round
     from underlag.engine.pdf_ua import pdf_ua_problems
 
-    return Assembled(lines, sorted(inspection.images), inspection.document, warnings,
-                     pdf_ua_problems(inspection.document, lines, book.root))
+    pdf_problems = pdf_ua_problems(inspection.document, lines, book.root) if not inspection.errors else []
+    if problems:  # the warnings too, and what the PDF would refuse: a writer fixes everything in one round
+        raise InputError(problems + warnings + [replace(p, severity="warning") for p in pdf_problems])
+    return Assembled(lines, sorted(inspection.images), inspection.document, warnings, pdf_problems)
 
 
 def marked_code(lines: list[SourceLine]) -> list[SourceLine]:

@@ -127,10 +127,7 @@ def check_images(lines: list, root: Path) -> list[Problem]:
         for match in IMAGE.finditer(_without_inline_code(line.text)):
             shown, column = relative(line.path, root), match.start() + 1
             found = attributes(match.group("attrs"))
-            described = match.group("alt").strip() or found.get("fig-alt", "").strip() or found.get("alt", "").strip()
-            if not described:
-                problems.append(Problem(shown, line.line, column,
-                                        _("structure.figure_no_alt", src=match.group("src")), "warning"))
+            # an image without alt text is reported once, by engine/pdf_ua.py (which sees every image form)
             problems += _unknown_attributes(found, FIGURE_ATTRIBUTES, "structure.what_figure", shown, line.line,
                                             match.start("attrs") + 1 if match.group("attrs") else column)
     return problems
