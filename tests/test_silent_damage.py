@@ -135,3 +135,13 @@ def test_an_image_without_alt_text_is_reported_once(tmp_path, capsys):
     assert main(["build", "--project", str(project)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if "../bild.png" in line] == ["chapters/ett.qmd:3:5: " + no_alt("../bild.png")], err
+
+
+def test_code_in_a_list_item_is_not_checked(tmp_path, capsys):
+    """structure.py sits on the CommonMark parse (SourceLine.code): a fence inside a list item, indented
+    under the item or opened on the item's own line, is code, so the `:::` and callouts shown in it are
+    neither unclosed nor unknown (the old line pattern saw no fence after `- `)."""
+    project = book(tmp_path, "# Ett\n\n1. Skriv så här:\n\n   ```markdown\n   ::: {.callout-varning}\n   Text.\n"
+                             "   ```\n\n2. Stäng med\n\n   ~~~\n   :::\n   ~~~\n\n- ```\n  ::: {.callout-obs}\n  ```\n")
+    status, lines = check(project, capsys)
+    assert status == 0 and lines == [text("cli.no_errors")], lines
