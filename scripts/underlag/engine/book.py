@@ -147,8 +147,7 @@ def _language_file_problem(root: Path, name: str, where: tuple) -> list[Problem]
     try:
         path = check_read(root, root / name, where)
         if not path.is_file():
-            return [Problem(*where, f"language: filen '{name}' finns inte; skapa den (nycklar som "
-                                    "crossref-fig-title: Bild) eller skriv nycklarna direkt under language:")]
+            return [Problem(*where, _("book.language_file_missing", name=name))]
         values, value_positions = read_yaml(path, root)
     except InputError as exc:
         return exc.problems
@@ -297,8 +296,7 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
             part = _part(root, entry, line, column, source, problems) if isinstance(entry, dict) else None
             entries = (entry.get("chapters") or []) if isinstance(entry, dict) else [entry]
             if part and not entries:
-                problems.append(Problem(source, line, column, f"part '{entry.get('part')}' has no chapters; list them "
-                                                              "under chapters: in the part, or remove the part"))
+                problems.append(Problem(source, line, column, _("book.part_without_chapters", part=entry.get("part"))))
             for number, name in enumerate(entries):
                 path = root / str(name)
                 if not path.resolve().is_relative_to(root.resolve()):
@@ -322,8 +320,7 @@ def _part(root: Path, entry: dict, line, column, source: str, problems: list[Pro
         return Part(name, None, line)
     path = root / name
     if not path.resolve().is_relative_to(root.resolve()) or not path.is_file():
-        problems.append(Problem(source, line, column, f"part '{name}' does not exist in the project; create the "
-                                                      "file or write the part's title instead"))
+        problems.append(Problem(source, line, column, _("book.part_missing", name=name)))
         return None
     return Part(None, path, line)
 
