@@ -43,6 +43,7 @@ def project_lock(root: Path, wait: float = 0.0, waiting: Callable[[str], None] |
         raise
     with os.fdopen(descriptor, "w") as handle:
         _acquire(handle, path, wait, waiting)
+        _HELD.add(descriptor)
         handle.truncate()
         handle.write(f"{os.getpid()} {purpose}\n")
         handle.flush()
@@ -50,7 +51,27 @@ def project_lock(root: Path, wait: float = 0.0, waiting: Callable[[str], None] |
         try:
             yield
         finally:
+            _HELD.discard(descriptor)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# A flock belongs to the open file, which a forked child (the figure workers) shares: a child that
+# outlives a killed build or publish would hold the project's lock for ever. Each child closes its
+# copy at once (closing a copy does not unlock; only the last close or LOCK_UN does), so the lock
+# goes with the process that took it.
+_HELD: set[int] = set()
+
+
+def _close_held_in_child() -> None:
+    for descriptor in _HELD:
+        try:
+            os.close(descriptor)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_in_child)
 
 
 def _acquire(handle, path: Path, wait: float, waiting: Callable[[str], None] | None) -> None:
