@@ -11,8 +11,9 @@ from conftest import PROJECT, copy_project, docx_text, html_tree, pdf_text, unde
 
 from underlag.report.analysis import analyse
 from underlag.commands.build import prepare
-from underlag.engine.errors import InputError
+from underlag.engine.errors import InputError, Problem
 from underlag.report.load import load_report
+from underlag.report.messages import text as report_text
 from underlag.report.text import kronor_text, number, percent
 
 CASE = yaml.safe_load((PROJECT / "data/arende.yaml").read_text("utf-8"))
@@ -138,7 +139,8 @@ def test_the_proposal_follows_the_stage_of_the_work(tmp_path, outputs):
     assert "väljer alternativ 3, Ny upphandling av kärnsystem, som väg" in fragments["beslut.md"]
     assert "Förslaget är preliminärt." in fragments["beslut.md"]
     assert "noterar" not in fragments["beslut.md"] and "Lägesrapport" not in fragments["beslut.md"]
-    assert any(w.path == "data/beslut.yaml" and "exempel" in w.message for w in warnings)
+    proposal_on_examples = report_text("checks.proposal_on_examples")
+    assert any(w.path == "data/beslut.yaml" and w.message == proposal_on_examples for w in warnings)
 
 
 def test_a_planned_source_cannot_back_a_fact(tmp_path):
@@ -151,10 +153,8 @@ def test_a_planned_source_cannot_back_a_fact(tmp_path):
     with pytest.raises(InputError) as raised:
         load_report(project)
     line = next(n for n, l in enumerate(path.read_text("utf-8").splitlines(), 1) if "id: pausen-drar-ut" in l)
-    assert [str(p) for p in raised.value.problems] == [
-        f"data/risker.yaml:{line}: källan 'riskanalys-paus' är planerad och finns inte än, så den kan inte anges "
-        "som källa; ta bort 'source' och sätt 'status: preliminär', eller ändra källans status i "
-        "data/kallor.yaml när den finns"]
+    assert raised.value.problems == [Problem("data/risker.yaml", line, None,
+                                             report_text("checks.source_planned", source="riskanalys-paus"))]
 
 
 FIFTH = (PROJECT / "data/alternativ/alt4-openehr.yaml").read_text("utf-8").replace("id: alt4", "id: alt5") \
@@ -168,21 +168,23 @@ def test_a_stated_count_that_disagrees_with_the_data_is_reported(tmp_path):
     chapter.write_text(chapter.read_text("utf-8") + "\nRapporten beskriver fyra vägar.\n", "utf-8")
     line = len(chapter.read_text("utf-8").splitlines())
     _, warnings = load_report(project)
-    assert f"chapters/10-fortsatt-arbete.qmd:{line}:21: warning: texten säger fyra vägar men data har fem; låt " \
-           "ett genererat avsnitt skriva antalet eller rätta texten" in [str(w) for w in warnings]
+    message = report_text("checks.count_differs", stated="fyra vägar", actual="fem")
+    assert Problem("chapters/10-fortsatt-arbete.qmd", line, 21, message, "warning") in warnings
     # the real chapters state no count the data contradicts
-    assert not [w for w in load_report(PROJECT)[1] if "texten säger" in w.message]
+    differs = report_text("checks.count_differs", stated="@", actual="@").split("@")
+    assert not [w for w in load_report(PROJECT)[1] if w.message.startswith(differs[0]) and differs[1] in w.message]
 
 
 def test_every_abbreviation_is_explained(tmp_path):
-    assert not [w for w in load_report(PROJECT)[1] if "förkortningen" in w.message]
+    unexplained = {report_text("checks.abbreviation_unexplained", abbreviation=a) for a in ("RIKS-modellen", "ABC")}
+    prefix = report_text("checks.abbreviation_unexplained", abbreviation="@").split("@")[0]
+    assert not [w for w in load_report(PROJECT)[1] if w.message.startswith(prefix)]
     project = copy_project(tmp_path)
     chapter = project / "chapters/10-fortsatt-arbete.qmd"
     chapter.write_text(chapter.read_text("utf-8") + "\nArbetet följer RIKS-modellen och ABC.\n", "utf-8")
     line = len(chapter.read_text("utf-8").splitlines())
-    found = {str(w) for w in load_report(project)[1] if "förkortningen" in w.message}
-    assert found == {f"chapters/10-fortsatt-arbete.qmd:{line}: warning: förkortningen {a} förklaras inte; lägg till "
-                     "den i data/ordlista.yaml" for a in ("RIKS-modellen", "ABC")}
+    found = {(w.path, w.line, w.message) for w in load_report(project)[1] if w.message.startswith(prefix)}
+    assert found == {("chapters/10-fortsatt-arbete.qmd", line, message) for message in unexplained}
 
 
 def test_the_reports_own_contact_passes_the_personal_data_guard():

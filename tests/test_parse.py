@@ -87,7 +87,8 @@ def test_reference_in_inline_code_is_not_a_reference(tmp_path):
     assert problems(folder) == []
 
 
-def test_inline_cell_is_reported_where_it_stands(tmp_path):
+def test_inline_cell_is_reported_where_it_stands(tmp_path, monkeypatch):
+    monkeypatch.setenv("LC_MESSAGES", "sv_SE.UTF-8")  # the Swedish a writer reads (conftest sets English)
     folder = book(tmp_path, "# K\n\nSvaret är `{python} 6 * 7` och `{r} x` men `{.python} y` är bara kod.\n\n"
                             "```\n`{python} 1` i ett kodblock\n```\n")
     found = problems(folder)
@@ -105,9 +106,10 @@ def test_callout_reference_is_not_a_citation(tmp_path, prefix):
     assert found and all("bibliography" not in p and "citation" not in p for p in found), found
 
 
-def test_pdf_ua_problems_stop_only_the_pdf(tmp_path, capsys):
+def test_pdf_ua_problems_stop_only_the_pdf(tmp_path, capsys, monkeypatch):
     """An image without alt text and a skipped heading level: reported at their lines, with the
     PDF/UA requirement; HTML and DOCX are built, the PDF is not, and the build exits 2."""
+    monkeypatch.setenv("LC_MESSAGES", "sv_SE.UTF-8")  # the Swedish a writer reads (conftest sets English)
     from PIL import Image
 
     from underlag.commands.cli import main
@@ -164,9 +166,10 @@ def test_failing_chapter_is_named_when_the_message_names_nothing(tmp_path):
     assert "broken.lua: oops" in found[0].message
 
 
-def test_typst_error_is_placed_in_its_chapter(tmp_path, capsys):
+def test_typst_error_is_placed_in_its_chapter(tmp_path, capsys, monkeypatch):
     """Typst refuses the generated file (here raw Typst with a syntax error): the writer gets the
     chapter and line it came from, not a position in a temporary main.typ."""
+    monkeypatch.setenv("LC_MESSAGES", "sv_SE.UTF-8")  # the Swedish a writer reads (conftest sets English)
     from underlag.commands.cli import main
 
     folder = book(tmp_path, "# K\n\nText.\n")

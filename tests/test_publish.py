@@ -19,6 +19,19 @@ import pytest
 from conftest import GIT_IDENTITY, copy_project, git, git_project, html_tree, pdf_text, underlag
 from test_alternatives import FIFTH
 
+from underlag.engine.messages import text
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _swedish_messages():
+    """This module's asserts quote the Swedish refusals a writer reads (the default language);
+    conftest pins English for the older tests, so this module chooses Swedish for itself."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LC_MESSAGES", "sv_SE.UTF-8")
+    yield
+    patch.undo()
+
+
 EPOCH = {"SOURCE_DATE_EPOCH": "1738022400"}  # 2025-01-28
 OLD_REASON = "alt1;kvalitet;3;2;4;Bygger på ett system som redan används men där införandet har gett störningar"
 NEW_REASON = "alt1;kvalitet;4;3;4;Uppdateringen löser de största bristerna"
@@ -194,7 +207,7 @@ def fork(story, tmp_path) -> Path:
 
 def test_dry_run_shows_and_writes_nothing(fork):
     result = run(fork, "publish", "--version", "1.1.0", "--dry-run")
-    assert result.returncode == 0 and "would publish version 1.1.0" in result.stderr
+    assert result.returncode == 0 and text("cli.would_publish", version="1.1.0") in result.stderr
     assert "manifest.json" in result.stderr and "kortversion.pdf" in result.stderr
     assert branch(fork) is None and not (fork / "report/versions").exists()
 

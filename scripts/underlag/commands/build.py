@@ -158,6 +158,7 @@ def data_stage_key(root: Path, options: Options) -> str:
     """Everything the data stages read: data files, fragment templates, writers' prose files, the
     versions branch (the change log compares with it), the version asked for, and our code."""
     from underlag.engine.history import read_history
+    from underlag.engine.messages import language
 
     files = sorted((root / "data").rglob("*")) + sorted((root / "templates/fragments").rglob("*"))
     return digest(
@@ -166,6 +167,7 @@ def data_stage_key(root: Path, options: Options) -> str:
         read_history(root).commit,
         options.version,
         package_digest(),
+        language(),  # the stored warnings are text in the language of the run that stored them
     )
 
 

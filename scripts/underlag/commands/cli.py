@@ -4,71 +4,125 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
 from underlag.engine.book import FORMATS
 from underlag.engine.errors import InputError, PartialBuildError, UnderlagError, UsageError
+from underlag.engine.messages import LANGUAGES, count, set_language, text
 
 EXIT_INPUT = 2
 EXIT_TOOL = 1
 LOCK_TIMEOUT = 60.0  # seconds `build` waits for the preview or a publish to let go of the project
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        # None: a usage line of our own; "" is argparse building a verb's prog name, which has no prefix
+        super().add_usage(usage, actions, groups, text("argparse.usage") if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse in the writer's language: usage, headings, -h and refusals (argparse's own are English)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, add_help=False, formatter_class=_Formatter, **kwargs)
+        self._positionals.title = text("argparse.positionals")
+        self._optionals.title = text("argparse.optionals")
+        self.add_argument("-h", "--help", action="help", help=text("argparse.help"))
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        print(text("cli.error", message=_argparse_message(message)), file=sys.stderr)
+        sys.exit(EXIT_INPUT)
+
+
+ARGPARSE_MESSAGES = [  # argparse's wording (Python 3.11+) -> our catalogue key
+    (re.compile(r"the following arguments are required: (?P<names>.*)"), "argparse.required"),
+    (re.compile(r"argument (?P<name>\S+): invalid choice: (?P<value>\S+) \(choose from (?P<choices>.*)\)"),
+     "argparse.invalid_choice"),
+    (re.compile(r"unrecognized arguments: (?P<names>.*)"), "argparse.unrecognized"),
+    (re.compile(r"argument (?P<name>\S+): expected one argument"), "argparse.expected_one"),
+]
+
+
+def _argparse_message(message: str) -> str:
+    for pattern, key in ARGPARSE_MESSAGES:
+        if match := pattern.fullmatch(message):
+            return text(key, **match.groupdict())
+    return message
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="underlag", description="Build decision-basis reports.")
-    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
-    verbs = parser.add_subparsers(dest="verb", required=True)
-    build = verbs.add_parser("build", help="check, then build the report into report/")
-    build.add_argument("--format", action="append", choices=FORMATS, help="format to build (repeatable); default: all")
-    build.add_argument("--engine", choices=["embedded", "quarto"], default="embedded",
-                       help="embedded pandoc+Typst (default), or real Quarto when it is on PATH")
+    # --lang is accepted before and after the verb; SUPPRESS keeps a verb's default from hiding the first
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=text("help.lang"))
+    parser = _Parser(prog="underlag", description=text("help.description"), parents=[lang])
+    parser.add_argument("--debug", action="store_true", help=text("help.debug"))
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    def verb(name: str, **kwargs) -> argparse.ArgumentParser:
+        return verbs.add_parser(name, help=text(f"help.{name}"), parents=[lang], **kwargs)
+
+    build = verb("build")
+    build.add_argument("--format", action="append", choices=FORMATS, help=text("help.format"))
+    build.add_argument("--engine", choices=["embedded", "quarto"], default="embedded", help=text("help.engine"))
     build.add_argument("--lock-timeout", type=float, metavar="SECONDS",
                        default=os.environ.get("UNDERLAG_LOCK_TIMEOUT", LOCK_TIMEOUT),
-                       help=f"how long to wait while the preview or a publish holds the project "
-                            f"(default: $UNDERLAG_LOCK_TIMEOUT or {LOCK_TIMEOUT:g})")
-    check = verbs.add_parser("check", help="check data and chapters without rendering")
-    for verb in (build, check):
-        verb.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-        verb.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    publish = verbs.add_parser("publish", help="publish a numbered version onto the Git branch versioner")
-    publish.add_argument("--version", required=True, help="semantic version, e.g. 1.2.0")
-    publish.add_argument("--status", choices=["utkast", "förslag", "fastställd"],
-                         help="the version's status; fastställd is refused while anything is preliminary")
-    publish.add_argument("--dry-run", action="store_true", help="show what would be published")
-    publish.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    for verb in (build, check, publish):
-        verb.add_argument("--profile", help="Quarto profile(s), comma-separated: merges _quarto-<name>.yml")
-    lint = verbs.add_parser("lint", help="Swedish spelling, readability (LIX), typography, headings, references")
-    lint.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    lint.add_argument("--profile", help="Quarto profile(s), comma-separated")
-    preview = verbs.add_parser("preview", help="serve the HTML on 127.0.0.1 and rebuild it when sources change")
-    preview.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    preview.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    preview.add_argument("--profile", help="Quarto profile(s), comma-separated")
-    preview.add_argument("--editor-url", metavar="PATTERN",
-                         help="link that opens a source line in your editor, with {path} and {line} "
-                              "(default: $UNDERLAG_EDITOR_URL or vscode://file{path}:{line})")
-    schema = verbs.add_parser("schema", help="write the JSON Schemas of the data files")
-    schema.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    review = verbs.add_parser("review", help="comments and tracked changes of a reviewed DOCX, at file:line")
-    review.add_argument("docx", type=Path, help="the DOCX the reviewers returned")
-    review.add_argument("--apply", action="store_true", help="write tracked changes to prose into the chapters")
-    review.add_argument("--notes", nargs="?", const="", metavar="FILE",
-                        help="also write the list as Markdown review notes (default: granskning/<docx>.md)")
-    review.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    access = verbs.add_parser("accessibility", help="check the HTML (axe-core) and PDF (pdfua), record the findings in "
-                              "data/tillganglighet.yaml for the accessibility statement, and build again")
-    access.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
-    new = verbs.add_parser("new", help="start a new report project in an empty folder")
-    new.add_argument("folder", type=Path, help="the new project's folder (absent or empty)")
-    new.add_argument("--mall", default="beslutsunderlag", choices=["beslutsunderlag", "bok"],
-                     help="beslutsunderlag (the decision-basis form, default) or bok (a plain Quarto book)")
-    new.add_argument("--git", action="store_true", help="also run git init and make the first commit")
+                       help=text("help.lock_timeout", default=f"{LOCK_TIMEOUT:g}"))
+    check = verb("check")
+    for each in (build, check):
+        each.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+        each.add_argument("--strict", action="store_true", help=text("help.strict"))
+    publish = verb("publish")
+    publish.add_argument("--version", required=True, help=text("help.version"))
+    publish.add_argument("--status", choices=["utkast", "förslag", "fastställd"], help=text("help.status"))
+    publish.add_argument("--dry-run", action="store_true", help=text("help.dry_run"))
+    publish.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+    for each in (build, check, publish):
+        each.add_argument("--profile", help=text("help.profile"))
+    lint = verb("lint")
+    lint.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+    lint.add_argument("--profile", help=text("help.profile"))
+    preview = verb("preview")
+    preview.add_argument("--port", type=int, default=0, help=text("help.port"))
+    preview.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+    preview.add_argument("--profile", help=text("help.profile"))
+    preview.add_argument("--editor-url", metavar="PATTERN", help=text("help.editor_url"))
+    schema = verb("schema")
+    schema.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+    labels = verb("labels")
+    labels.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+    labels.add_argument("--profile", help=text("help.profile"))
+    review = verb("review")
+    review.add_argument("docx", type=Path, help=text("help.docx"))
+    review.add_argument("--apply", action="store_true", help=text("help.apply"))
+    review.add_argument("--notes", nargs="?", const="", metavar="FILE", help=text("help.notes"))
+    review.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+    access = verb("accessibility")
+    access.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
+    new = verb("new")
+    new.add_argument("folder", type=Path, help=text("help.folder"))
+    new.add_argument("--mall", default="beslutsunderlag", choices=["beslutsunderlag", "bok"], help=text("help.mall"))
+    new.add_argument("--git", action="store_true", help=text("help.git"))
     return parser
 
 
+def _choose_language(argv: list[str] | None) -> None:
+    """--lang anywhere on the line decides before the parser is built, so --help is translated too."""
+    args = sys.argv[1:] if argv is None else argv
+    for index, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else \
+            args[index + 1] if arg == "--lang" and index + 1 < len(args) else None
+        if value in LANGUAGES:
+            set_language(value)
+            return
+    set_language(None)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _choose_language(argv)
     args = _parser().parse_args(argv)
     try:
         return _run(args)
@@ -81,24 +135,23 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, PartialBuildError):  # the other formats were built: say which
             print(exc.summary, file=sys.stderr)
         else:
-            print(f"{errors} problem{'s' if errors != 1 else ''} found; report/ was left unchanged.", file=sys.stderr)
+            print(count("cli.problems_found", errors), file=sys.stderr)
         return EXIT_INPUT
     except UsageError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(text("cli.error", message=exc), file=sys.stderr)
         return EXIT_INPUT
     except UnderlagError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(text("cli.error", message=exc), file=sys.stderr)
         return EXIT_TOOL
     except OSError as exc:  # the machine, not the sources: a read-only folder, a full disk
         if args.debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"fel: {where}{exc.strerror or exc}; kontrollera att mappen går att skriva i och att disken har "
-              "ledigt utrymme, och kör kommandot igen", file=sys.stderr)
+        print(text("cli.os_error", where=where, reason=exc.strerror or exc), file=sys.stderr)
         return EXIT_TOOL
 
 
@@ -110,17 +163,16 @@ def _run(args: argparse.Namespace) -> int:
         from underlag.commands.new import create_project
 
         files = create_project(args.folder.resolve(), args.mall, args.git)
-        console.print(f"Skapade {len(files)} filer i {args.folder}. Bygg rapporten med: "
-                      f"cd {args.folder} && underlag build")
+        console.print(text("cli.created", n=len(files), folder=args.folder))
         return 0
     project = args.project.resolve()
     if not project.is_dir():  # never created: a typo must not make a new, empty project
-        raise UsageError(f"projektmappen {args.project} finns inte; ange en befintlig mapp med --project")
+        raise UsageError(text("cli.no_project", folder=args.project))
     if args.verb == "schema":
         from underlag.report.schema import write_schemas
 
         for path in write_schemas(project):
-            console.print(f"wrote {path.relative_to(project)}")
+            console.print(text("cli.schema_wrote", path=path.relative_to(project)))
         return 0
     if args.verb == "preview":
         from underlag.commands.preview import serve
@@ -128,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             serve(project, args.port, args.profile, lambda text: print(text, flush=True), editor=args.editor_url)
         except KeyboardInterrupt:
-            print("förhandsvisningen stoppad", flush=True)
+            print(text("cli.preview_stopped"), flush=True)
         return 0
     if args.verb == "review":
         from underlag.commands.review import run_review
@@ -146,35 +198,51 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "lint":
         from underlag.commands.lint import lint
 
-        findings = lint(project, args.profile)
-        for finding in findings:
-            print(finding)
-        console.print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}." if findings else "Lint is clean.")
+        result = lint(project, args.profile)
+        for line in result.finding_lines():
+            print(line)
+        print(result.table())
+        findings = result.findings
+        console.print(count("cli.lint_findings", len(findings)) if findings else text("cli.lint_clean"))
         return EXIT_INPUT if findings else 0
+    if args.verb == "labels":
+        from underlag.commands.labels import labels, listing
+
+        found = labels(project, args.profile)
+        print(listing(found) if found else text("cli.labels_none"))
+        return 0
     if args.verb == "publish":
         from underlag.commands.publish import publish
 
-        with console.status("publicerar…") as status:
+        with console.status(text("cli.publishing")) as status:
             result = publish(project, args.version, args.status, args.dry_run,
                              progress=lambda text: status.update(text + "…"), profile=args.profile)
         for warning in result.warnings:
-            print(f"varning: {warning}", file=sys.stderr)
+            print(text("cli.warning_line", warning=warning), file=sys.stderr)
         if result.dry_run:
-            console.print(f"would publish version {result.version} on the branch versioner:")
+            console.print(text("cli.would_publish", version=result.version))
         else:
-            console.print(f"published version {result.version} on the branch versioner (commit {result.commit[:12]}); "
-                          f"local view in {result.folder.relative_to(project)}:")
+            console.print(text("cli.published", version=result.version, commit=result.commit[:12],
+                               folder=result.folder.relative_to(project)))
         for name in result.files:
             console.print(f"  {name}")
         if not result.dry_run:
-            console.print("push it to the server with: git push origin versioner")
+            console.print(text("cli.push_hint"))
         return 0
     if args.verb == "check":
+        from dataclasses import replace
+
         from underlag.engine.assemble import assemble
         from underlag.commands.build import Options, prepare
 
         book, warnings = prepare(project, Options(strict=args.strict, profile=args.profile))
-        removed = assemble(book).warnings  # active content the HTML would lose
+        try:
+            assembled = assemble(book)
+        except InputError as exc:  # the data's warnings too: a writer sees everything in one run
+            raise InputError(exc.problems + warnings) from None
+        # active content the HTML would lose, markup that damages, and what would keep the PDF from
+        # being built (PDF/UA: images without alt text, skipped heading levels) as warnings
+        removed = assembled.warnings + [replace(p, severity="warning") for p in assembled.pdf_problems]
         if args.strict and removed:
             raise InputError(removed)
         warnings = warnings + removed
@@ -185,7 +253,7 @@ def _run(args: argparse.Namespace) -> int:
 
             for line in review_listing(load_report(project)[0]):
                 print(line)
-        console.print(f"No errors{f', {len(warnings)} warnings' if warnings else ''}.")
+        console.print(count("cli.no_errors_warnings", len(warnings)) if warnings else text("cli.no_errors"))
         return 0
     from underlag.commands.build import Options, build
 
@@ -193,7 +261,7 @@ def _run(args: argparse.Namespace) -> int:
                       lock_wait=args.lock_timeout)
     if args.engine == "quarto":
         return _build_with_quarto(project, options, console)
-    with console.status("bygger…") as status:
+    with console.status(text("cli.building")) as status:
         result = build(project, options, progress=lambda text: status.update(text + "…"), waiting=console.print)
     _print_warnings(result.warnings)
     _print_summary(console, result)
@@ -205,11 +273,14 @@ def _print_summary(console, result) -> None:
     rebuilt = sorted(name for name, how in result.stages.items() if how == "rebuilt")
     cached = [name for name, how in result.stages.items() if how == "cached"]
     if not result.rendered:
-        console.print("Nothing changed: no format needed rendering.")
-    console.print(f"{len(rebuilt)} rebuilt, {len(cached)} from cache"
-                  + (f": {', '.join(n.split(':', 1)[1] for n in rebuilt)}" if rebuilt else ""))
+        console.print(text("cli.nothing_changed"))
+    if rebuilt:
+        console.print(text("cli.rebuilt_names", rebuilt=len(rebuilt), cached=len(cached),
+                           names=", ".join(n.split(":", 1)[1] for n in rebuilt)))
+    else:
+        console.print(text("cli.rebuilt", rebuilt=len(rebuilt), cached=len(cached)))
     for stage, seconds in result.seconds.items():
-        console.print(f"  {stage}: {seconds:.1f} s")
+        console.print(text("cli.stage_seconds", stage=stage, seconds=f"{seconds:.1f}"))
     for fmt, path in result.outputs.items():
         console.print(f"{fmt.upper():5} {path}")
 
@@ -223,14 +294,14 @@ def _build_with_quarto(project: Path, options, console) -> int:
     from underlag.engine.render.quarto import quarto_binary, render_with_quarto
 
     quarto_binary()  # fail before any work when it is missing
-    with project_lock(project, options.lock_wait, console.print), console.status("bygger med Quarto…") as status:
+    with project_lock(project, options.lock_wait, console.print), console.status(text("cli.building_quarto")) as status:
         book, warnings = prepare(project, options)
         removed = assemble(book).warnings  # addresses are refused before Quarto runs, as for our engine;
         if removed:  # Quarto renders the sources as they are, so active content cannot be cleaned: refuse it
             raise InputError([replace(problem, severity="error") for problem in removed])
         render_with_quarto(project, options.formats, options.profile, lambda text: status.update(text + "…"))
     _print_warnings(warnings)
-    console.print(f"Quarto rendered {', '.join(options.formats)} into report/")
+    console.print(text("cli.quarto_rendered", formats=", ".join(options.formats)))
     return 0
 
 

@@ -29,6 +29,7 @@ from underlag.commands.build import FORMATS, OUTPUT_DIR, Options, build_into, so
 from underlag.report.changes import INPUTS_DIR, SEMVER, VERSIONS_DIR, changelog, changes_since_previous, version_key
 from underlag.engine.errors import InputError, Problem, UsageError
 from underlag.engine.files import project_lock
+from underlag.engine.messages import text as _
 from underlag.engine.history import (BRANCH, REMOTE, History, commit_version, copy_tracked, extract, published_versions, read_file,
                       read_history, require_repository, special_files, tracked, uncommitted)
 from underlag.engine.privacy import scan_project
@@ -61,7 +62,7 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
             progress: Callable[[str], None] = lambda _: None, profile: str | None = None) -> Publication:
     root = root.resolve()
     if not SEMVER.match(version):
-        raise UsageError(f"--version '{version}' är inte ett versionsnummer som 1.2.0 (major.minor.patch)")
+        raise UsageError(_("publish.bad_version", version=version))
     require_repository(root)
     _refuse_existing(root, version, read_history(root))  # at once, before the lock and the build
     with project_lock(root, purpose="publish"):
@@ -96,21 +97,19 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
                                     {"index.html": index, ".nojekyll": b""}, published)
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
-        warnings += [f"{VERSIONS_DIR}/{name} fanns bara på den här datorn, inte på grenen '{BRANCH}'; den är flyttad "
-                     f"till {LOCAL_ONLY}/{name}" for name in refresh_view(root, commit)]
+        warnings += [_("publish.local_only", folder=f"{VERSIONS_DIR}/{name}", branch=BRANCH, moved=f"{LOCAL_ONLY}/{name}")
+                     for name in refresh_view(root, commit)]
     return Publication(version, target, sorted(p.name for p in target.iterdir()), False, commit, warnings)
 
 
 def _refuse_existing(root: Path, version: str, history: History) -> None:
     if version in published_versions(root, history):
         where = "origin/" + BRANCH if history.source == REMOTE else BRANCH
-        raise UsageError(f"version {version} är redan publicerad på grenen '{where}'; publicerade versioner skrivs "
-                         "aldrig över: publicera med ett nytt versionsnummer")
+        raise UsageError(_("publish.already_published", version=version, where=where))
 
 
 def missing_history_warning() -> str:
-    return (f"grenen '{BRANCH}' finns varken här eller som 'origin/{BRANCH}': versionen behandlas som den första. "
-            f"Finns tidigare versioner på servern, hämta dem först (git fetch origin {BRANCH}) och publicera igen")
+    return _("publish.no_history", branch=BRANCH)
 
 
 def publication_epoch() -> int:
@@ -160,43 +159,43 @@ def status_problems(root: Path, status: str) -> list[Problem]:
     if required == 0:
         return []
     try:
-        report, _ = load_report(root)
+        report, _warnings = load_report(root)
     except InputError as exc:  # the data's own errors say what to fix first
         return list(exc.problems)
-    problems = [_unsettled(record, f"{_label(record)} är {value}", status)
-                for record, _, value in non_final_items(report) if SETTLED[value] < required]
+    problems = [_unsettled(record, "publish.unsettled_item", status, label=_label(record), value=value)
+                for record, _field, value in non_final_items(report) if SETTLED.get(value, 0) < required]
     for alt in report.alternatives:  # a missing part ranks with exempel: below every status that requires one
-        for part in alt.saknas:
-            problems.append(_unsettled(alt, f"alternativ '{alt.id}' saknar fortfarande {part}", status))
+        for part in alt.saknas if SETTLED["saknas"] < required else []:
+            problems.append(_unsettled(alt, "publish.unsettled_missing", status, id=alt.id, part=part))
     # a draft may hold fewer than three alternatives; a version beyond utkast may not
     return problems + check_alternative_count(report, "data/alternativ", status)
 
 
-def _unsettled(record, what: str, status: str) -> Problem:
+def _unsettled(record, key: str, status: str, **params) -> Problem:
     path, line = record.origin or ("data", None)
     allowed = ", ".join(name for name, rank in SETTLED.items() if rank >= REQUIRED[status])
-    return Problem(path, line, None, f"{what}; en version som publiceras som {status} får bara innehålla det som "
-                                     f"är {allowed}: ändra uppgiften eller publicera med en lägre status")
+    return Problem(path, line, None, _(key, status=status, allowed=allowed, **params))
 
 
 # what a writer knows a record by when it has no text, title or name of its own (a type name such
 # as 'Assessment' says nothing to the writer who has to find the row)
-DESCRIBED = {
-    "Assessment": lambda r: f"bedömningen av '{r.alternative}' på kriteriet '{r.criterion}'",
-    "CostLine": lambda r: f"kostnadsraden '{r.item}' för '{r.alternative}' (år {r.first_year}–{r.last_year})",
-    "TaskTime": lambda r: f"tidsåtgången för '{_short(r.task)}' i '{r.alternative}'",
-    "Criteria": lambda r: "kriteriernas vikter",
-    "CostSettings": lambda r: "kalkylens förutsättningar (horisont, diskonteringsränta)",
-    "Decision": lambda r: "förslaget till beslut",
-    "Preparation": lambda r: f"beredningen '{_short(r.what)}'",
-    "Term": lambda r: f"ordlistans förklaring av '{r.term}'",
+DESCRIBED = {  # type -> (catalogue key, the record's fields the message names)
+    "Assessment": ("publish.described.assessment", lambda r: {"alternative": r.alternative, "criterion": r.criterion}),
+    "CostLine": ("publish.described.cost_line", lambda r: {"item": r.item, "alternative": r.alternative,
+                                                           "first": r.first_year, "last": r.last_year}),
+    "TaskTime": ("publish.described.task_time", lambda r: {"task": _short(r.task), "alternative": r.alternative}),
+    "Criteria": ("publish.described.criteria", lambda r: {}),
+    "CostSettings": ("publish.described.cost_settings", lambda r: {}),
+    "Decision": ("publish.described.decision", lambda r: {}),
+    "Preparation": ("publish.described.preparation", lambda r: {"what": _short(r.what)}),
+    "Term": ("publish.described.term", lambda r: {"term": r.term}),
 }
 
 
 def _label(record) -> str:
-    describe = DESCRIBED.get(type(record).__name__)
-    if describe:
-        return describe(record)
+    if described := DESCRIBED.get(type(record).__name__):
+        key, fields = described
+        return _(key, **fields(record))
     for name in ("text", "title", "name"):
         value = getattr(record, name, None)
         if value:
@@ -211,7 +210,7 @@ def _short(text: str, length: int = 60) -> str:
 def _write_changelog(root: Path, folder: Path, version: str, history: History, published: int) -> None:
     from underlag.report.load import load_report
 
-    report, _ = load_report(root)
+    report, _warnings = load_report(root)
     changes = changes_since_previous(root, report, version, history)
     previous = read_file(root, history, f"{changes.since}/CHANGELOG.md") if changes.since else None
     date = dt.datetime.fromtimestamp(published, dt.timezone.utc).date().isoformat()

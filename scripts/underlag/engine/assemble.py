@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from underlag.engine.confine import inside
 from underlag.engine.errors import InputError, Problem, relative
 from underlag.engine.escape import markdown
 from underlag.engine.guarded_yaml import expect, parse_yaml, read_text
+from underlag.engine.messages import text as _
+from underlag.engine.structure import check_structure
 
 SHORTCODE = re.compile(r"(\{?)\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}(\}?)")
 INCLUDE = re.compile(r"\s*\{\{<\s*include\s+(\S+)\s*>\}\}\s*")
@@ -32,17 +34,11 @@ REFERENCE = re.compile(r"(?<![\w@\\])@((?:" + "|".join(k for kind in CROSSREF_KI
 INLINE_CELL = re.compile(r"(?<!`)`\{([A-Za-z][\w-]*)\}\s[^`]*`(?!`)")  # `{python} x`: Quarto runs it
 CITATION = re.compile(r"(?<![\w@\\])@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?)")
 # Quarto syntax the embedded engine does not implement: (pattern, what to tell the writer)
-UNSUPPORTED = [
-    (re.compile(r"\{(?![^}]*#fig-)[^}]*\blayout(-ncol|-nrow)?="), "layouts (layout, layout-ncol) are supported by the "
-                                                                  "embedded engine only on a figure div ::: {#fig-x}; "
-                                                                  "place the content one after another"),
-    (re.compile(r"\{[^}]*\.panel-(tabset|sidebar|fill|input)"), "panels (.panel-*) are not supported by the "
-                                                                 "embedded engine; use headings instead"),
-    (re.compile(r"\{[^}]*\.column-(margin|page|screen|body-outset)"), "column classes (.column-*) are not "
-                                                                      "supported by the embedded engine; remove the class"),
-    (re.compile(r"\{[^}]*#(lst|thm|lem|cor|prp|cnj|def|exm|exr)-"), "this kind of cross-reference target is not "
-                                                                    "supported by the embedded engine; use fig-, tbl-, sec-, "
-                                                                    "eq- or a callout's nte-, tip-, wrn-, imp-, cau-"),
+UNSUPPORTED = [  # (pattern, message key)
+    (re.compile(r"\{(?![^}]*#fig-)[^}]*\blayout(-ncol|-nrow)?="), "assemble.unsupported_layout"),
+    (re.compile(r"\{[^}]*\.panel-(tabset|sidebar|fill|input)"), "assemble.unsupported_panel"),
+    (re.compile(r"\{[^}]*\.column-(margin|page|screen|body-outset)"), "assemble.unsupported_column"),
+    (re.compile(r"\{[^}]*#(lst|thm|lem|cor|prp|cnj|def|exm|exr)-"), "assemble.unsupported_target"),
 ]
 CHAPTER_FENCE = ":" * 12
 
@@ -139,9 +135,7 @@ class _Assembler:
         `shortcodes=false`."""
         opening = lines[0]
         if block.executable:
-            self.problem(opening.path, opening.line,
-                         f"executable code cell {{{block.executable}}} is not supported by the embedded engine; "
-                         "show code with ```python or run it in a data stage",
+            self.problem(opening.path, opening.line, _("assemble.code_cell", info="{" + block.executable + "}"),
                          opening.text.find(block.marker) + 1)
             return [_as_code(line) for line in lines]
         if block.escaped:
@@ -160,15 +154,13 @@ class _Assembler:
                 in_code: bool = False) -> list[SourceLine]:
         path = (self.book.root / target.lstrip("/")) if target.startswith("/") else source.path.parent / target
         if not inside(path, self.book.root):
-            self.problem(source.path, source.line, f"include '{target}' points outside the project; keep included "
-                                                   "files inside the project folder")
+            self.problem(source.path, source.line, _("assemble.include_outside", target=target))
             return []
         if path in stack:
-            self.problem(source.path, source.line, f"include '{target}' includes itself (a cycle); remove one include")
+            self.problem(source.path, source.line, _("assemble.include_cycle", target=target))
             return []
         if not path.is_file():
-            self.problem(source.path, source.line, f"included file '{target}' does not exist; check the path "
-                                                   "(relative to this file)")
+            self.problem(source.path, source.line, _("assemble.include_missing", target=target))
             return []
         try:
             return self.expand(path, _read_lines(path, self.book.root), stack + [path], in_code)
@@ -183,37 +175,35 @@ class _Assembler:
                 return match.group(0)[1:-1]
             column = match.start() + 1
             if name == "var":
-                return self.lookup(self.book.variables, args, "variable", source, column, "_variables.yml")
+                return self.lookup(self.book.variables, args, "assemble.variable_undefined", source, column,
+                                   "_variables.yml")
             if name == "meta":
-                return markdown(self.lookup(self.book.metadata, args, "metadata key", source, column, "_quarto.yml"))
+                return markdown(self.lookup(self.book.metadata, args, "assemble.meta_undefined", source, column,
+                                            "_quarto.yml"))
             if name == "pagebreak" and in_code:  # a page break cannot happen inside code: shown as written
                 return match.group(0)
             if name in ("include", "pagebreak"):
-                self.problem(source.path, source.line, f"{{{{< {name} >}}}} must stand alone on its own line", column)
+                self.problem(source.path, source.line, _("assemble.shortcode_alone", name=name), column)
             else:
-                self.problem(source.path, source.line,
-                             f"shortcode '{name}' is not supported by the embedded engine; "
-                             "use include, var, meta or pagebreak", column)
+                self.problem(source.path, source.line, _("assemble.shortcode_unknown", name=name), column)
             return ""
 
         return SHORTCODE.sub(replace, source.text)
 
-    def lookup(self, values: dict, key: str, what: str, source: SourceLine, column: int, where: str) -> str:
+    def lookup(self, values: dict, key: str, undefined: str, source: SourceLine, column: int, where: str) -> str:
         value: object = values
         for part in key.strip().split("."):
             if not isinstance(value, dict) or part not in value:
-                self.problem(source.path, source.line, f"{what} '{key.strip()}' is not defined; add it to {where}",
-                             column)
+                self.problem(source.path, source.line, _(undefined, key=key.strip(), where=where), column)
                 return ""
             value = value[part]
         if isinstance(value, dict):  # printing a Python dict into the report helps nobody
             example = f"{key.strip()}.{next(iter(value), 'namn')}"
-            self.problem(source.path, source.line, f"'{key.strip()}' i {where} är en grupp av värden, inte ett "
-                                                   f"enskilt värde; ange ett av dem, t.ex. {example}", column)
+            self.problem(source.path, source.line, _("assemble.value_is_group", key=key.strip(), where=where,
+                                                     example=example), column)
             return ""
         if isinstance(value, list):
-            self.problem(source.path, source.line, f"'{key.strip()}' i {where} är en lista, inte ett enskilt värde; "
-                                                   "skriv värdet som text", column)
+            self.problem(source.path, source.line, _("assemble.value_is_list", key=key.strip(), where=where), column)
             return ""
         return str(value)
 
@@ -232,16 +222,20 @@ def assemble(book: Book, cache=None) -> Assembled:
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
     inspection = inspect_cached(lines, book.root, cache)
     problems = resolve_features(inspection.document, lines, book) if not inspection.errors else []
+    # markup pandoc accepts but that would silently damage the document (engine/structure.py)
+    structure = check_structure(_outside_code(lines), book.root, skip=CHAPTER_FENCE)
     problems = (problems + assembler.problems + check_references(lines, book.root) + inspection.errors
                 + check_citations(lines, book) + check_unsupported(lines, book.root)
                 + check_inline_cells(lines, book.root)
-                + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE)))
-    if problems:
-        raise InputError(problems)
+                + check_templates(book.root, template(book.root, STYLESHEET), template(book.root, TYPST_TEMPLATE))
+                + [p for p in structure if p.severity == "error"])
+    warnings = inspection.warnings + [p for p in structure if p.severity != "error"]
     from underlag.engine.pdf_ua import pdf_ua_problems
 
-    return Assembled(lines, sorted(inspection.images), inspection.document, inspection.warnings,
-                     pdf_ua_problems(inspection.document, lines, book.root))
+    pdf_problems = pdf_ua_problems(inspection.document, lines, book.root) if not inspection.errors else []
+    if problems:  # the warnings too, and what the PDF would refuse: a writer fixes everything in one round
+        raise InputError(problems + warnings + [replace(p, severity="warning") for p in pdf_problems])
+    return Assembled(lines, sorted(inspection.images), inspection.document, warnings, pdf_problems)
 
 
 def marked_code(lines: list[SourceLine]) -> list[SourceLine]:
@@ -306,7 +300,7 @@ def _strip_front_matter(path: Path, root: Path) -> list[SourceLine]:
         if line.text.strip() in ("---", "..."):
             shown = relative(path, root)
             front, positions = parse_yaml("\n".join(line.text for line in lines[1:end]), shown, first_line=2,
-                                          syntax="front matter is not valid YAML")
+                                          syntax="yaml.front_matter_syntax")
             title = front.get("title") if isinstance(front, dict) else None
             if problems := expect(front, dict, shown, positions, what="front matter") + \
                     (expect(title, str, shown, positions, ("title",), "title") if isinstance(title, (dict, list)) else []):
@@ -332,16 +326,16 @@ def check_references(lines: list[SourceLine], root: Path) -> list[Problem]:
             labels[match.group(1)] += 1
             if labels[match.group(1)] == 2:
                 problems.append(Problem(relative(line.path, root), line.line, match.start() + 1,
-                                        f"label '#{match.group(1)}' is defined twice; give each target its own label"))
+                                        _("assemble.label_twice", label=match.group(1))))
     for line in _outside_code(lines):
         for match in REFERENCE.finditer(line.text):
             key = match.group(1)
             key = key[0].lower() + key[1:]
             if key not in labels:
                 close = get_close_matches(key, list(labels), n=1)
-                hint = f"did you mean '@{close[0]}'?" if close else "add {#" + key + "} to the target or fix the key"
-                problems.append(Problem(relative(line.path, root), line.line, match.start() + 1,
-                                        f"cross-reference '@{match.group(1)}' has no target; {hint}"))
+                message = _("assemble.reference_did_you_mean", key=match.group(1), close=close[0]) if close else \
+                    _("assemble.reference_no_target", key=match.group(1))
+                problems.append(Problem(relative(line.path, root), line.line, match.start() + 1, message))
     return problems
 
 
@@ -381,20 +375,17 @@ def check_citations(lines: list[SourceLine], book: Book) -> list[Problem]:
             if kind in CROSSREF_KINDS and "-" in key:
                 continue
             if "-" in key and re.fullmatch(r"(lst|thm|lem|cor|prp|cnj|def|exm|exr)", kind):
-                message = (f"cross-reference '@{key}' is of a kind the embedded engine does not support; "
-                           "use fig-, tbl-, sec-, eq- or a callout's nte-, tip-, wrn-, imp-, cau-")
+                message = _("assemble.crossref_kind", key=key)
             elif "-" in key and kind in custom:  # a kind the book declares under crossref: custom:
-                message = (f"korshänvisningen '@{key}' är av den egna typen '{kind}' (crossref: custom: i "
-                           "_quarto.yml), och egna korshänvisningstyper stöds inte av den inbäddade motorn; skriv "
-                           "hänvisningen som text, eller gör innehållet till en figur eller tabell (@fig-, @tbl-)")
+                message = _("assemble.crossref_custom", key=key, kind=kind)
             elif not book.bibliography:
-                message = f"citation '@{key}' but the book has no bibliography; add 'bibliography:' to _quarto.yml"
+                message = _("assemble.citation_no_bibliography", key=key)
             elif key in keys:
                 continue
             else:
                 close = get_close_matches(key, sorted(keys), n=1)
-                message = f"citation '@{key}' is not in the bibliography; " + (
-                    f"did you mean '@{close[0]}'?" if close else "add it to the bibliography or fix the key")
+                message = _("assemble.citation_did_you_mean", key=key, close=close[0]) if close else \
+                    _("assemble.citation_unknown", key=key)
             problems.append(Problem(relative(line.path, book.root), line.line, match.start() + 1, message))
     return problems
 
@@ -414,7 +405,7 @@ def _custom_crossref_kinds(root: Path) -> set[str]:
 
 
 def check_unsupported(lines: list[SourceLine], root: Path) -> list[Problem]:
-    return [Problem(relative(line.path, root), line.line, match.start() + 1, message)
+    return [Problem(relative(line.path, root), line.line, match.start() + 1, _(message))
             for line in _outside_code(lines) for pattern, message in UNSUPPORTED
             if (match := pattern.search(line.text))]
 
@@ -424,7 +415,5 @@ def check_inline_cells(lines: list[SourceLine], root: Path) -> list[Problem]:
     """Quarto runs inline code written `{python} x`: the embedded engine runs nothing, so say so
     where it stands instead of printing the code."""
     return [Problem(relative(line.path, root), line.line, match.start() + 1,
-                    f"inline-koden {match.group(0)} skulle köras av Quarto, men den inbäddade motorn kör ingen kod "
-                    f"({{{match.group(1)}}} stöds inte); skriv värdet som text, eller som en variabel i "
-                    "_variables.yml och {{< var namn >}}")
+                    _("assemble.inline_cell", cell=match.group(0), language="{" + match.group(1) + "}"))
             for line in lines if not line.code for match in INLINE_CELL.finditer(line.text)]

@@ -17,6 +17,7 @@ from underlag.engine.confine import check_read, confinement_problems, inside
 from underlag.engine.errors import InputError, Problem
 from underlag.engine.guarded_yaml import expect, parse_yaml, read_text, read_yaml
 from underlag.engine.settings import Settings, resolve, settings_problems
+from underlag.engine.messages import text as _
 
 FORMATS = ("html", "docx", "pdf")
 
@@ -74,7 +75,7 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
         raise InputError(links)
     config, positions = read_yaml(root / "_quarto.yml", root)
     if not isinstance(config, dict):
-        raise InputError([Problem("_quarto.yml", 1, 1, "expected a mapping with 'book:' and 'format:'")])
+        raise InputError([Problem("_quarto.yml", 1, 1, _("book.not_mapping"))])
     if shape := _shape_problems(config, positions, "_quarto.yml"):
         raise InputError(shape)
     names = tuple(n.strip() for n in (profiles or os.environ.get("QUARTO_PROFILE", "")
@@ -83,8 +84,7 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     for name in names:
         path = root / f"_quarto-{name}.yml"
         if not path.is_file():
-            raise InputError([Problem(f"_quarto-{name}.yml", None, None,
-                                      f"profile '{name}' has no file _quarto-{name}.yml; create it or fix the name")])
+            raise InputError([Problem(f"_quarto-{name}.yml", None, None, _("book.profile_missing", name=name))])
         overlay, overlay_positions = read_yaml(path, root)
         if shape := (expect(overlay, dict, path.name, overlay_positions)
                      or _shape_problems(overlay, overlay_positions, path.name)):
@@ -106,11 +106,9 @@ def read_book(root: Path, profiles: str | None = None) -> Book:
     csl = root / str(metadata["csl"]) if metadata.get("csl") and not _remote(metadata["csl"]) else None
     for path in [*bibliography, *([csl] if csl else [])]:
         if not path.resolve().is_relative_to(root.resolve()):
-            problems.append(Problem("_quarto.yml", None, None, f"'{path}' (bibliography or csl) is outside the "
-                                                               "project; copy it into the project folder"))
+            problems.append(Problem("_quarto.yml", None, None, _("book.bibliography_outside", path=path)))
         elif not path.is_file():
-            problems.append(Problem("_quarto.yml", None, None, f"'{path}' (bibliography or csl) "
-                                                               "does not exist; check the path"))
+            problems.append(Problem("_quarto.yml", None, None, _("book.bibliography_missing", path=path)))
     if problems:
         raise InputError(problems)
     return Book(
@@ -149,8 +147,7 @@ def _language_file_problem(root: Path, name: str, where: tuple) -> list[Problem]
     try:
         path = check_read(root, root / name, where)
         if not path.is_file():
-            return [Problem(*where, f"language: filen '{name}' finns inte; skapa den (nycklar som "
-                                    "crossref-fig-title: Bild) eller skriv nycklarna direkt under language:")]
+            return [Problem(*where, _("book.language_file_missing", name=name))]
         values, value_positions = read_yaml(path, root)
     except InputError as exc:
         return exc.problems
@@ -299,20 +296,17 @@ def _chapters(root: Path, book_section: dict, positions, problems: list[Problem]
             part = _part(root, entry, line, column, source, problems) if isinstance(entry, dict) else None
             entries = (entry.get("chapters") or []) if isinstance(entry, dict) else [entry]
             if part and not entries:
-                problems.append(Problem(source, line, column, f"part '{entry.get('part')}' has no chapters; list them "
-                                                              "under chapters: in the part, or remove the part"))
+                problems.append(Problem(source, line, column, _("book.part_without_chapters", part=entry.get("part"))))
             for number, name in enumerate(entries):
                 path = root / str(name)
                 if not path.resolve().is_relative_to(root.resolve()):
-                    problems.append(Problem(source, line, column, f"chapter '{name}' is outside the project; "
-                                                                  "keep chapters inside the project folder"))
+                    problems.append(Problem(source, line, column, _("book.chapter_outside", name=name)))
                     continue
                 if not path.is_file():
-                    problems.append(Problem(source, line, column,
-                                            f"chapter '{name}' does not exist; create it or remove it from the list"))
+                    problems.append(Problem(source, line, column, _("book.chapter_missing", name=name)))
                 chapters.append(Chapter(path, appendix, part if number == 0 else None))
     if not chapters and not problems:
-        problems.append(Problem(source, 1, 1, "no chapters listed; add them under book: chapters:"))
+        problems.append(Problem(source, 1, 1, _("book.no_chapters")))
     return chapters
 
 
@@ -326,8 +320,7 @@ def _part(root: Path, entry: dict, line, column, source: str, problems: list[Pro
         return Part(name, None, line)
     path = root / name
     if not path.resolve().is_relative_to(root.resolve()) or not path.is_file():
-        problems.append(Problem(source, line, column, f"part '{name}' does not exist in the project; create the "
-                                                      "file or write the part's title instead"))
+        problems.append(Problem(source, line, column, _("book.part_missing", name=name)))
         return None
     return Part(None, path, line)
 

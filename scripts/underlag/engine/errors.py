@@ -24,7 +24,9 @@ class Problem:
             place += f":{self.line}"
             if self.column is not None:
                 place += f":{self.column}"
-        kind = "warning: " if self.severity == "warning" else ""
+        from underlag.engine.messages import text
+
+        kind = text("problem.warning") if self.severity == "warning" else ""
         return f"{place}: {kind}{self.message}"
 
 
@@ -49,9 +51,11 @@ class PartialBuildError(InputError):
 
     @property
     def summary(self) -> str:
-        names = lambda formats: " och ".join(f.upper() for f in formats)  # noqa: E731
-        made = f"{names(self.built)} byggdes; " if self.built else ""
-        return f"{made}{names(self.refused)} byggdes inte ({len(self.problems)} problem ovan)."
+        from underlag.engine.messages import text
+
+        names = lambda formats: text("build.partial_and").join(f.upper() for f in formats)  # noqa: E731
+        made = text("build.partial_built", formats=names(self.built)) if self.built else ""
+        return made + text("build.partial_refused", formats=names(self.refused), n=len(self.problems))
 
 
 class UsageError(UnderlagError):

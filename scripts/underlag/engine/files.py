@@ -43,11 +43,11 @@ def project_lock(root: Path, wait: float = 0.0, waiting: Callable[[str], None] |
         raise
     with os.fdopen(descriptor, "w") as handle:
         _acquire(handle, path, wait, waiting)
+        _HELD.add(descriptor)
         handle.truncate()
         handle.write(f"{os.getpid()} {purpose}\n")
         handle.flush()
         _remove_stale_temporaries(root)
-        _HELD.add(descriptor)
         try:
             yield
         finally:

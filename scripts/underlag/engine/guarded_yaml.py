@@ -26,6 +26,7 @@ import yaml
 
 from underlag.engine.confine import check_read
 from underlag.engine.errors import InputError, Problem, relative
+from underlag.engine.messages import text as _
 
 Position = tuple[int, int]  # 1-based line and column
 Loc = tuple[str | int, ...]
@@ -59,22 +60,22 @@ def read_text(path: Path, root: Path, allow_empty: bool = False) -> str:
     shown = relative(path, root)
     check_read(root, path)
     if not path.is_file():
-        raise InputError([Problem(shown, None, None, "file is missing; create it or restore it from git")])
+        raise InputError([Problem(shown, None, None, _("yaml.missing"))])
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError([Problem(shown, 1, None, f"file is {size / 1e6:.1f} MB; data files are small hand-written "
-                                                     f"text (under {MAX_FILE_BYTES // 1_000_000} MB): is it the right file?")])
+        raise InputError([Problem(shown, 1, None, _("yaml.too_big", size=f"{size / 1e6:.1f}",
+                                                    limit=MAX_FILE_BYTES // 1_000_000))])
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8").removeprefix(BOM)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(shown, line, None, "file is not UTF-8 text; save it as UTF-8")]) from None
+        raise InputError([Problem(shown, line, None, _("yaml.not_utf8"))]) from None
     if problems := forbidden_characters(text, shown):
         raise InputError(problems)
     if not allow_empty and (not text.strip() or all(not l.strip() or l.lstrip().startswith("#")
                                                     for l in text.splitlines())):
-        raise InputError([Problem(shown, 1, 1, "file is empty; fill in the fields it needs")])
+        raise InputError([Problem(shown, 1, 1, _("yaml.empty"))])
     return text
 
 
@@ -130,7 +131,7 @@ def read_yaml(path: Path, root: Path, allow_empty: bool = False) -> tuple[Any, d
 
 
 def parse_yaml(text: str, shown: str, first_line: int = 1,
-               syntax: str = "YAML syntax error") -> tuple[Any, dict[Loc, Position]]:
+               syntax: str = "yaml.syntax") -> tuple[Any, dict[Loc, Position]]:
     """Parse YAML text (a file, or a chapter's front matter starting at `first_line`).
 
     A build reads each data file twice (the loader, then the privacy scan), and this pure-Python
@@ -157,24 +158,21 @@ def _parse_once(text: str, shown: str, first_line: int, syntax: str) -> tuple[An
         return _reader_error(shown, text, exc, shift)
     except _TooDeep as exc:
         raise InputError([Problem(shown, exc.mark.line + 1 + shift, exc.mark.column + 1,
-                                  f"the file is nested too deeply (nästlad för djupt, mer än {MAX_DEPTH} nivåer); "
-                                  "data files need only a few levels of indentation")]) from None
+                                  _("yaml.too_deep", limit=MAX_DEPTH))]) from None
     except RecursionError:
-        raise InputError([Problem(shown, first_line, None, "the file is nested too deeply; data files need only a few "
-                                                           "levels of indentation")]) from None
+        raise InputError([Problem(shown, first_line, None, _("yaml.too_deep", limit=MAX_DEPTH))]) from None
     except yaml.MarkedYAMLError as exc:
         mark, what = _explain_yaml_error(exc)
-        raise InputError([Problem(shown, mark.line + 1 + shift, mark.column + 1, f"{syntax}: {what}")]) from None
+        raise InputError([Problem(shown, mark.line + 1 + shift, mark.column + 1, _(syntax, what=what))]) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(shown, first_line, None, f"YAML error: {exc}")]) from None
+        raise InputError([Problem(shown, first_line, None, _("yaml.error", what=exc))]) from None
     finally:
         loader.dispose()
 
 
 def _reader_error(shown: str, text: str, exc: yaml.reader.ReaderError, shift: int = 0):
     line = text[: exc.position].count("\n") + 1 + shift
-    raise InputError([Problem(shown, line, None, f"the file holds a control character (code {exc.character:#x}) "
-                                                 "that YAML does not allow; delete it")]) from None
+    raise InputError([Problem(shown, line, None, _("yaml.control_character", code=f"{exc.character:#x}"))]) from None
 
 
 def _explain_yaml_error(exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark, str]:
@@ -182,11 +180,13 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark, str]:
     mark = exc.problem_mark or exc.context_mark
     what = exc.problem or exc.context or "invalid YAML"
     if "'\\t'" in what:
-        return mark, "a tab is used for indentation; indent with spaces"
+        return mark, _("yaml.tab")
     if "quoted scalar" in (exc.context or "") and exc.context_mark:
-        return exc.context_mark, "the quoted text that starts here is never closed; add the closing quote"
-    if "mapping values are not allowed" in what or "expected <block end>" in what:
-        return mark, f"{what}; check the indentation of this line and the line above"
+        return exc.context_mark, _("yaml.unclosed_quote")
+    if "mapping values are not allowed" in what:
+        return mark, _("yaml.indentation", what=_("yaml.mapping_values", what=what))
+    if "expected <block end>" in what:
+        return mark, _("yaml.indentation", what=_("yaml.block_end", what=what))
     return mark, what
 
 
@@ -207,15 +207,15 @@ class _Converter:
     def value(self, node: yaml.Node, loc: Loc) -> Any:
         self.visited += 1
         if self.visited > MAX_YAML_NODES:
-            self.fail(node, "too many values (are aliases repeating each other?); simplify the file")
+            self.fail(node, _("yaml.too_many_values"))
         if id(node) in self.open:
-            self.fail(node, "an alias refers to itself; remove the recursive '*' alias")
+            self.fail(node, _("yaml.recursive_alias"))
         self.positions[loc] = self.where(node)
         if isinstance(node, yaml.ScalarNode):
             try:
                 return self.loader.construct_object(node)
             except ValueError as exc:  # e.g. a date such as 2025-02-30
-                self.fail(node, f"invalid value '{node.value}' ({exc}); write dates as YYYY-MM-DD")
+                self.fail(node, _("yaml.invalid_value", value=node.value, reason=exc))
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -229,10 +229,10 @@ class _Converter:
         self.loader.flatten_mapping(node)  # `<<: *defaults` merge keys
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.fail(key_node, "a key must be a plain name, not a list or mapping")
+                self.fail(key_node, _("yaml.key_not_plain"))
             key = self.value(key_node, loc + ("<key>",))
             if key in result:
-                self.fail(key_node, f"key '{key}' appears twice here; keep one")
+                self.fail(key_node, _("yaml.key_twice", key=key))
             result[key] = self.value(value_node, loc + (key,))
             # a field's errors point at its key, where the writer looks for it
             self.positions[loc + (key,)] = self.where(key_node)

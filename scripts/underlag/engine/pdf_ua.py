@@ -12,15 +12,9 @@ import re
 from pathlib import Path
 
 from underlag.engine.errors import Problem, relative
+from underlag.engine.messages import text as _
 
-PDF_ONLY = " HTML och DOCX byggs ändå; PDF:en byggs inte förrän detta är rättat."
-MISSING_ALT = ("bilden '{url}' saknar alternativtext, och en tillgänglig PDF (PDF/UA) kräver en för varje bild "
-               "så att en skärmläsare kan beskriva den; skriv texten i hakparenteserna, ![Beskrivning]({url}), "
-               "eller ange fig-alt=\"…\"." + PDF_ONLY)
-SKIPPED_LEVEL = ("rubriken '{text}' är på nivå {level} men följer på nivå {previous}, och en tillgänglig PDF "
-                 "(PDF/UA) kräver att rubriknivåer inte hoppas över, eftersom skärmläsare navigerar efter dem; "
-                 "gör den till nivå {expected} ({marks} {text}) eller lägg en rubrik på nivå {expected} före."
-                 + PDF_ONLY)
+# the messages: pdf_ua.missing_alt and pdf_ua.skipped_level in engine/locale (each ends with pdf_ua.pdf_only)
 
 
 def pdf_ua_problems(document: dict, lines, root: Path) -> list[Problem]:
@@ -47,8 +41,9 @@ def pdf_ua_problems(document: dict, lines, root: Path) -> list[Problem]:
             level, text = content[0], _plain(content[2])
             if level > previous + 1:
                 place = finder.heading(level, text)
-                problems.append(Problem(*place, SKIPPED_LEVEL.format(
-                    text=text, level=level, previous=previous, expected=previous + 1, marks="#" * (previous + 1))))
+                problems.append(Problem(*place, _(
+                    "pdf_ua.skipped_level", text=text, level=level, previous=previous, expected=previous + 1,
+                    marks="#" * (previous + 1)) + _("pdf_ua.pdf_only")))
             previous = level
         if kind == "Figure":  # the filters take a figure's caption as its image's alt text
             figure_caption = _plain(content[1][1])
@@ -59,7 +54,7 @@ def pdf_ua_problems(document: dict, lines, root: Path) -> list[Problem]:
             url = content[2][0]
             given = [_plain(content[1]), attributes.get("fig-alt", ""), attributes.get("alt", ""), figure_caption]
             if not any(text.strip() for text in given):
-                problems.append(Problem(*finder.text(url), MISSING_ALT.format(url=url)))
+                problems.append(Problem(*finder.text(url), _("pdf_ua.missing_alt", url=url) + _("pdf_ua.pdf_only")))
         walk(content, in_callout, figure_caption)
 
     walk(document.get("blocks", []), False)

@@ -35,6 +35,7 @@ from lxml import html as lxml_html
 
 from underlag.engine.confine import inside
 from underlag.engine.errors import Problem, ToolError, relative
+from underlag.engine.messages import text as _
 
 CHAPTER_OPENING = ":" * 12 + " {.chapter"
 IMAGE_EXTENSIONS = (".svg", ".png")  # an image without extension must exist in both
@@ -91,7 +92,7 @@ def parse(text: str, pandoc: str, reader: str) -> dict:
     result = subprocess.run([pandoc, "--from", reader, "--to", "json"], input=text, capture_output=True,
                             text=True)
     if result.returncode != 0:
-        raise ToolError(f"pandoc could not read the assembled chapters: {result.stderr.strip()}")
+        raise ToolError(_("tool.pandoc_read_failed", message=result.stderr.strip()))
     return json.loads(result.stdout)
 
 
@@ -110,13 +111,15 @@ def inspect_cached(lines, root: Path, cache=None) -> Inspection:
     from dataclasses import asdict
 
     from underlag.engine.cache import digest, file_hash
+    from underlag.engine.messages import language
     from underlag.engine.render.pandoc import MARKDOWN, pandoc_path
 
     if cache is None:
         return inspect(lines, root, pandoc_path(), MARKDOWN)
     sources = sorted({line.path for line in lines if line.path.is_file()})
     key = digest("inspect", [line.text for line in lines], [(relative(p, root), file_hash(p)) for p in sources],
-                 Path(__file__).read_bytes(), nh3.__version__ if hasattr(nh3, "__version__") else "", pandoc_path())
+                 Path(__file__).read_bytes(), nh3.__version__ if hasattr(nh3, "__version__") else "", pandoc_path(),
+                 language())  # the stored warnings are text in the language of the run that stored them
     stored = cache.lookup("stage:inspect", key)
     document_file = root / ".underlag-cache" / "document.json"
     if stored is not None:

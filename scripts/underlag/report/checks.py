@@ -6,6 +6,7 @@ build; warnings are reported and stop it only under `--strict`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from underlag.report import model
 from underlag.engine.confine import SHIPPED_TEMPLATES
 from underlag.engine.errors import Problem, relative
+from underlag.report.messages import text as _
 from underlag.report.text import NUMBER_WORDS, number_word
 
 ALTERNATIVE_COUNT = (3, 5)  # a decision basis compares this many alternatives
@@ -41,7 +43,26 @@ def check_report(report: model.Report, root: Path) -> list[Problem]:
         *check_costs(report),
         *check_glossary(report, root),
         *check_prose_counts(report, root),
+        *check_alternative_prose(report, root),
     ]
+
+
+def check_alternative_prose(report: model.Report, root: Path) -> list[Problem]:
+    """A writer's file in chapters/alternativ/ is included only when its name is an alternative's id:
+    any other name would be dropped without a word (fragments.writers_prose)."""
+    from underlag.report.fragments import PROSE_DIR
+
+    ids = [alt.id for alt in report.alternatives]
+    problems = []
+    for path in sorted((root / "chapters" / PROSE_DIR).glob("*.qmd")):
+        if path.stem in ids:
+            continue
+        close = difflib.get_close_matches(path.stem, ids, n=1, cutoff=0.3) or \
+            [i for i in ids if i.split("-")[0] == path.stem.split("-")[0]][:1]
+        message = _("checks.prose_without_alternative_did_you_mean", stem=path.stem, close=close[0]) if close \
+            else _("checks.prose_without_alternative", stem=path.stem, ids=", ".join(ids))
+        problems.append(Problem(relative(path, root), 1, None, message, "warning"))
+    return problems
 
 
 def _problem(record: model.Record, message: str, severity: str = "error") -> Problem:
@@ -58,31 +79,30 @@ def check_alternative_count(report: model.Report, alternatives_dir: str, status:
     if count <= high and (count >= low or (status or report.meta.status) == "utkast"):
         return []
     return [Problem(alternatives_dir, None, None,
-                    f"there are {len(report.alternatives)} alternatives; a decision basis compares {low}–{high}: "
-                    "add or remove files in this folder")]
+                    _("checks.alternative_count", n=len(report.alternatives), low=low, high=high))]
 
 
 def _duplicates(what: str, records: Iterable[model.Record], key) -> list[Problem]:
     records = list(records)
     counts = Counter(key(r) for r in records)
-    return [_problem(r, f"{what} '{key(r)}' is used more than once; make it unique")
+    return [_problem(r, _("checks.duplicate", what=_(f"checks.what.{what}"), value=key(r)))
             for r in records if counts[key(r)] > 1]
 
 
 def check_unique_ids(report: model.Report) -> list[Problem]:
     by_id = lambda r: r.id  # noqa: E731
     return [
-        *_duplicates("alternative id", report.alternatives, by_id),
-        *_duplicates("alternative order", report.alternatives, lambda a: a.order),
-        *_duplicates("rollout variant id", (v for a in report.alternatives for v in a.rollout_variants), by_id),
-        *_duplicates("milestone id", report.milestones.milestones, by_id),
-        *_duplicates("timeline event id", report.timeline.events, by_id),
-        *_duplicates("source id", report.sources, by_id),
-        *_duplicates("stakeholder id", report.stakeholders, by_id),
-        *_duplicates("perspective id", report.criteria.perspectives, by_id),
-        *_duplicates("criterion id", report.criteria.all, by_id),
-        *_duplicates("risk id", report.risks, by_id),
-        *_duplicates("assessment of alternative and criterion", report.assessments,
+        *_duplicates("alternative_id", report.alternatives, by_id),
+        *_duplicates("alternative_order", report.alternatives, lambda a: a.order),
+        *_duplicates("rollout_variant_id", (v for a in report.alternatives for v in a.rollout_variants), by_id),
+        *_duplicates("milestone_id", report.milestones.milestones, by_id),
+        *_duplicates("timeline_event_id", report.timeline.events, by_id),
+        *_duplicates("source_id", report.sources, by_id),
+        *_duplicates("stakeholder_id", report.stakeholders, by_id),
+        *_duplicates("perspective_id", report.criteria.perspectives, by_id),
+        *_duplicates("criterion_id", report.criteria.all, by_id),
+        *_duplicates("risk_id", report.risks, by_id),
+        *_duplicates("assessment", report.assessments,
                      lambda a: f"{a.alternative}/{a.criterion}"),
     ]
 
@@ -93,8 +113,7 @@ def check_sources(report: model.Report) -> list[Problem]:
     known = {s.id for s in report.sources}
     problems = []
     if report.meta.based_on not in known:
-        problems.append(_problem(report.meta, f"based_on '{report.meta.based_on}' is not in data/kallor.yaml; "
-                                              "add the source there or fix the id"))
+        problems.append(_problem(report.meta, _("checks.based_on_unknown", id=report.meta.based_on)))
     planned = {s.id for s in report.sources if s.status == "planerad"}
     for record in iter_records(report):
         if isinstance(record, model.SourceEntry):
@@ -102,14 +121,10 @@ def check_sources(report: model.Report) -> list[Problem]:
         cited = getattr(record, "sources", None) or [getattr(record, "source", None)]
         for source in cited:
             if isinstance(source, str) and source not in known:
-                problems.append(_problem(record, f"source '{source}' is not in data/kallor.yaml; "
-                                                 "add it there or fix the id"))
+                problems.append(_problem(record, _("checks.source_unknown", source=source)))
             elif source in planned:
                 # a source that does not exist yet cannot back a fact
-                problems.append(_problem(record, f"källan '{source}' är planerad och finns inte än, så den kan "
-                                                 "inte anges som källa; ta bort 'source' och sätt 'status: "
-                                                 "preliminär', eller ändra källans status i data/kallor.yaml när "
-                                                 "den finns"))
+                problems.append(_problem(record, _("checks.source_planned", source=source)))
     return problems
 
 
@@ -117,13 +132,11 @@ def check_weights(criteria: model.Criteria) -> list[Problem]:
     problems = []
     total = sum(p.weight for p in criteria.perspectives)
     if abs(total - 1) > WEIGHT_TOLERANCE:
-        problems.append(_problem(criteria, f"the perspectives' weights sum to {_num(total)}, not 1; "
-                                           "weights are shares of the whole: adjust them"))
+        problems.append(_problem(criteria, _("checks.perspective_weights", total=_num(total))))
     for perspective in criteria.perspectives:
         total = sum(c.weight for c in perspective.criteria)
         if abs(total - 1) > WEIGHT_TOLERANCE:
-            problems.append(_problem(perspective, f"the criteria of '{perspective.id}' have weights summing to "
-                                                  f"{_num(total)}, not 1; adjust them"))
+            problems.append(_problem(perspective, _("checks.criteria_weights", id=perspective.id, total=_num(total))))
     return problems
 
 
@@ -137,17 +150,16 @@ def check_assessments(report: model.Report) -> list[Problem]:
     problems = []
     for assessment in report.assessments:
         if assessment.alternative not in alternatives:
-            problems.append(_problem(assessment, f"alternative '{assessment.alternative}' does not exist; "
-                                                 f"use one of {', '.join(sorted(alternatives))}"))
+            problems.append(_problem(assessment, _("checks.alternative_unknown", id=assessment.alternative,
+                                                   ids=", ".join(sorted(alternatives)))))
         if assessment.criterion not in criteria:
-            problems.append(_problem(assessment, f"criterion '{assessment.criterion}' is not in data/kriterier.yaml; "
-                                                 "fix the id or add the criterion"))
+            problems.append(_problem(assessment, _("checks.criterion_unknown", id=assessment.criterion)))
     return problems
 
 
 def check_risks(report: model.Report) -> list[Problem]:
     alternatives = {a.id for a in report.alternatives}
-    return [_problem(risk, f"risk '{risk.id}' names alternative '{alt}', which does not exist")
+    return [_problem(risk, _("checks.risk_alternative_unknown", risk=risk.id, alternative=alt))
             for risk in report.risks for alt in risk.alternatives if alt not in alternatives]
 
 
@@ -159,13 +171,12 @@ def check_milestones(report: model.Report) -> list[Problem]:
         if m.predecessor is not None:
             before = by_id.get(m.predecessor)
             if before is None:
-                problems.append(_problem(m, f"predecessor '{m.predecessor}' of {m.id} does not exist"))
+                problems.append(_problem(m, _("checks.predecessor_unknown", predecessor=m.predecessor, id=m.id)))
             elif before.planned and m.planned and before.planned > m.planned:
-                problems.append(_problem(m, f"{m.id} is planned {m.planned} but its predecessor {before.id} only "
-                                            f"{before.planned}; move one of the dates"))
+                problems.append(_problem(m, _("checks.predecessor_later", id=m.id, planned=m.planned,
+                                              predecessor=before.id, before=before.planned)))
         if m.actual and m.actual > report_date:
-            problems.append(_problem(m, f"{m.id} is marked done on {m.actual}, after the report's date "
-                                        f"{report_date}; an actual date cannot be in the future"))
+            problems.append(_problem(m, _("checks.actual_in_future", id=m.id, actual=m.actual, date=report_date)))
         problems += _colour_warnings(m)
     return problems
 
@@ -173,20 +184,16 @@ def check_milestones(report: model.Report) -> list[Problem]:
 def _colour_warnings(m: model.Milestone) -> list[Problem]:
     """The status colour should agree with the dates (legend in data/milstolpar.yaml)."""
     if m.colour == "blå" and not m.actual:
-        return [_problem(m, f"{m.id} is blue (approved) but has no actual date; add it or change the colour",
-                         "warning")]
+        return [_problem(m, _("checks.blue_without_actual", id=m.id), "warning")]
     if m.colour == "grön" and m.forecast and m.planned and m.forecast > m.planned:
-        return [_problem(m, f"{m.id} is green (on plan) but its forecast {m.forecast} is after the planned "
-                            f"{m.planned}; use yellow or red, or update the forecast", "warning")]
+        return [_problem(m, _("checks.green_but_late", id=m.id, forecast=m.forecast, planned=m.planned), "warning")]
     if m.colour in ("röd", "gul") and m.actual:
-        return [_problem(m, f"{m.id} is done ({m.actual}) but still {m.colour}; use blue once it is approved",
-                         "warning")]
+        return [_problem(m, _("checks.done_but_colour", id=m.id, actual=m.actual, colour=m.colour), "warning")]
     return []
 
 
 def check_rollout(report: model.Report) -> list[Problem]:
-    return [_problem(wave, f"wave '{wave.name}' ends (month {wave.end_month}) before it starts "
-                           f"(month {wave.start_month}); swap or fix the months")
+    return [_problem(wave, _("checks.wave_order", name=wave.name, end=wave.end_month, start=wave.start_month))
             for alt in report.alternatives for variant in alt.rollout_variants for wave in variant.waves
             if wave.end_month <= wave.start_month]
 
@@ -204,16 +211,12 @@ def check_promised_sections(report: model.Report) -> list[Problem]:
         assessed = {a.criterion for a in report.assessments if a.alternative == alt.id}
         unassessed = [c for c in criteria if c not in assessed]
         if unassessed and "assessments" not in alt.saknas:
-            problems.append(_problem(alt, f"alternative '{alt.id}' has no assessment for "
-                                          f"{', '.join(unassessed)} in data/bedomningar.csv; add the rows or "
-                                          "write 'saknas: [assessments]'"))
+            problems.append(_problem(alt, _("checks.unassessed", id=alt.id, criteria=", ".join(unassessed))))
         for section, has_content in filled.items():
             if not has_content and section not in alt.saknas:
-                problems.append(_problem(alt, f"alternative '{alt.id}' has no {section}; add them or write "
-                                              f"'saknas: [{section}]' so the report says they are missing"))
+                problems.append(_problem(alt, _("checks.section_empty", id=alt.id, section=section)))
             if has_content and section in alt.saknas and section != "assessments":
-                problems.append(_problem(alt, f"alternative '{alt.id}' lists {section} under saknas but has "
-                                              "some; remove it from saknas", "warning"))
+                problems.append(_problem(alt, _("checks.saknas_but_filled", id=alt.id, section=section), "warning"))
     return problems
 
 
@@ -221,20 +224,19 @@ def check_order(report: model.Report) -> list[Problem]:
     orders = sorted(a.order for a in report.alternatives)
     if orders == list(range(1, len(orders) + 1)) or len(set(orders)) != len(orders):
         return []
-    return [_problem(report.alternatives[-1], f"the alternatives are numbered {', '.join(map(str, orders))}; "
-                                              f"number them 1–{len(orders)} without gaps", "warning")]
+    return [_problem(report.alternatives[-1], _("checks.order_gaps", orders=", ".join(map(str, orders)),
+                                                n=len(orders)), "warning")]
 
 
 def check_timeline(report: model.Report) -> list[Problem]:
     problems = []
     for event in report.timeline.events:
         if event.date and event.date.strftime("%Y-%m") != event.month:
-            problems.append(_problem(event, f"event '{event.id}' has date {event.date} outside its month "
-                                            f"{event.month}; fix one of them"))
+            problems.append(_problem(event, _("checks.event_outside_month", id=event.id, date=event.date,
+                                              month=event.month)))
     months = [e.month for e in report.timeline.events]
     if months != sorted(months):
-        problems.append(_problem(report.timeline, "the events are not in time order; sort them by month",
-                                 "warning"))
+        problems.append(_problem(report.timeline, _("checks.events_unsorted"), "warning"))
     return problems
 
 
@@ -245,20 +247,18 @@ def check_task_times(report: model.Report) -> list[Problem]:
     covered: dict[str, set[tuple[str, str]]] = {}
     for row in report.task_times:
         if row.alternative not in alternatives:
-            problems.append(_problem(row, f"alternative '{row.alternative}' does not exist; "
-                                          f"use one of {', '.join(sorted(alternatives))}"))
+            problems.append(_problem(row, _("checks.alternative_unknown", id=row.alternative,
+                                            ids=", ".join(sorted(alternatives)))))
         key = (row.task, row.role)
         covered.setdefault(row.alternative, set()).add(key)
         first = first_seen.setdefault(key, row)
         if (first.per_year, first.minutes_now) != (row.per_year, row.minutes_now):
-            problems.append(_problem(row, f"'{row.task}' ({row.role}) has other per_year or minutes_now than on "
-                                          f"line {first.origin[1] if first.origin else '?'}; they describe today "
-                                          "and must be the same on every row of the task"))
+            problems.append(_problem(row, _("checks.task_today_differs", task=row.task, role=row.role,
+                                            line=first.origin[1] if first.origin else "?")))
     for alt in report.alternatives:
         missing = [f"{task} ({role})" for task, role in first_seen if (task, role) not in covered.get(alt.id, set())]
         if missing:
-            problems.append(_problem(alt, f"alternative '{alt.id}' has no rows in data/tidsatgang.csv for "
-                                          f"{', '.join(missing)}; add them so the alternatives compare", "warning"))
+            problems.append(_problem(alt, _("checks.task_rows_missing", id=alt.id, tasks=", ".join(missing)), "warning"))
     return problems
 
 
@@ -273,20 +273,16 @@ def check_decision(report: model.Report) -> list[Problem]:
     for point in d.interim_points + d.final_points:
         for name in PLACEHOLDER.findall(point):
             if name not in PLACEHOLDERS:
-                problems.append(_problem(d, f"okänd platshållare '{{{name}}}' i en beslutspunkt; använd "
-                                            f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}"))
+                problems.append(_problem(d, _("checks.placeholder_unknown", name="{" + name + "}",
+                                              known=", ".join("{" + p + "}" for p in PLACEHOLDERS))))
     alternatives = {a.id for a in report.alternatives}
     if d.stage == "slutligt" and d.proposed_alternative not in alternatives:
-        problems.append(_problem(d, "stage är slutligt men proposed_alternative "
-                                    f"('{d.proposed_alternative or ''}') är inget alternativ; ange ett av "
-                                    f"{', '.join(sorted(alternatives))}"))
+        problems.append(_problem(d, _("checks.proposed_unknown", proposed=d.proposed_alternative or "",
+                                      ids=", ".join(sorted(alternatives)))))
     elif d.stage == "slutligt" and analysis_inputs_are_examples(report):
-        problems.append(_problem(d, "förslaget väljer ett alternativ, men poäng, vikter eller kostnader är "
-                                    "exempel; byt ut exemplen mot bedömningar innan förslaget går till styrelsen",
-                                 "warning"))
+        problems.append(_problem(d, _("checks.proposal_on_examples"), "warning"))
     if d.final_report_milestone not in {m.id for m in report.milestones.milestones}:
-        problems.append(_problem(d, f"final_report_milestone '{d.final_report_milestone}' finns inte i "
-                                    "data/milstolpar.yaml; ange milstolpen då beslutsunderlaget är klart"))
+        problems.append(_problem(d, _("checks.final_milestone_unknown", id=d.final_report_milestone)))
     return problems
 
 
@@ -301,14 +297,11 @@ def analysis_inputs_are_examples(report: model.Report) -> bool:
 def check_case(report: model.Report) -> list[Problem]:
     case = report.case
     ids = [i.id for i in case.impacts]
-    problems = [_problem(case, f"konsekvensbeskrivningen '{required}' saknas; lägg till den under impacts "
-                               "(utan punkter, med en mening i 'missing', om den inte är gjord)")
+    problems = [_problem(case, _("checks.impact_missing", id=required))
                 for required in model.REQUIRED_IMPACTS if required not in ids]
-    problems += [_problem(i, f"konsekvensbeskrivningen '{i.id}' har varken punkter eller 'missing'; skriv en "
-                             "mening om att den inte är gjord än") for i in case.impacts if not i.points and not i.missing]
+    problems += [_problem(i, _("checks.impact_empty", id=i.id)) for i in case.impacts if not i.points and not i.missing]
     if not case.preparation and not case.preparation_missing:
-        problems.append(_problem(case, "beredningen är tom; lägg till vem som har tillfrågats eller skriv en "
-                                       "mening i preparation_missing"))
+        problems.append(_problem(case, _("checks.preparation_empty")))
     return problems
 
 
@@ -318,17 +311,15 @@ def check_costs(report: model.Report) -> list[Problem]:
     problems = []
     for line in report.costs:
         if line.alternative not in known:
-            problems.append(_problem(line, f"alternative '{line.alternative}' does not exist; use one of "
-                                           f"{', '.join(sorted(known))}"))
+            problems.append(_problem(line, _("checks.alternative_unknown", id=line.alternative,
+                                             ids=", ".join(sorted(known)))))
         if line.last_year > horizon:
-            problems.append(_problem(line, f"last_year {line.last_year} ligger efter kalkylens horisont "
-                                           f"({horizon} år i data/kalkyl.yaml); korta perioden eller ändra horisonten"))
+            problems.append(_problem(line, _("checks.cost_beyond_horizon", year=line.last_year, horizon=horizon)))
     costed = {line.alternative for line in report.costs}
     if report.costs:
         for alt in [report.zero_alternative, *report.alternatives]:
             if alt.id not in costed:
-                problems.append(_problem(alt, f"'{alt.id}' har inga rader i data/kostnader.csv; lägg till dem "
-                                              "så att kostnaderna går att jämföra", "warning"))
+                problems.append(_problem(alt, _("checks.costs_missing", id=alt.id), "warning"))
     return problems
 
 
@@ -404,8 +395,7 @@ def check_glossary(report: model.Report, root: Path) -> list[Problem]:
             # 'LM-anmälan' is explained as a whole or by 'LM'; 'IT-stöd' by 'IT'
             if bare not in explained and compound not in explained:
                 first_use.setdefault(compound if match.group(2) else bare, (path, line))
-    return [Problem(path, line, None, f"förkortningen {abbreviation} förklaras inte; lägg till den i "
-                                      "data/ordlista.yaml", "warning")
+    return [Problem(path, line, None, _("checks.abbreviation_unexplained", abbreviation=abbreviation), "warning")
             for abbreviation, (path, line) in sorted(first_use.items())]
 
 
@@ -439,8 +429,9 @@ def check_prose_counts(report: model.Report, root: Path) -> list[Problem]:
                 actual = counts[COUNTED[noun]]
                 if stated != actual:
                     problems.append(Problem(relative(path, root), number, match.start() + 1,
-                                            f"texten säger {match.group(0)} men data har {NUMBER_WORDS[actual] if actual < len(NUMBER_WORDS) else actual}; "
-                                            "låt ett genererat avsnitt skriva antalet eller rätta texten", "warning"))
+                                            _("checks.count_differs", stated=match.group(0),
+                                              actual=NUMBER_WORDS[actual] if actual < len(NUMBER_WORDS) else actual),
+                                            "warning"))
     return problems
 
 

@@ -25,6 +25,7 @@ from underlag.report.analysis import CONCENTRATION, DRAWS, SEED, risk_order
 from underlag.report.checks import PLACEHOLDER, analysis_inputs_are_examples
 from underlag.report.costs import ITEM_NAMES
 from underlag.report.text import iso_date, kronor_text, mnkr, month_name, number, number_word, percent, swedish_date
+from underlag.report.messages import text as _
 
 TEMPLATE_DIR = "templates/fragments"
 OUTPUT_DIR = "chapters/_generated"
@@ -99,7 +100,7 @@ def write_fragments(report: model.Report, figures: list[FigureSpec], root: Path,
             text = env.get_template(name).render(context)
         except jinja2.TemplateError as exc:
             line = getattr(exc, "lineno", None)
-            problems.append(Problem(_template_shown(root, name), line, None, f"template error: {exc.message}"))
+            problems.append(Problem(_template_shown(root, name), line, None, _("fragments.template_error", message=exc.message)))
             continue
         target = out_dir / name.removesuffix(".j2")
         if write_if_changed(target, text.encode("utf-8"), root):

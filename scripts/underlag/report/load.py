@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from underlag.report import model
 from underlag.engine.errors import InputError, Problem, relative
 from underlag.engine.guarded_yaml import Loc, Position, read_text, read_yaml  # noqa: F401 (read_yaml: the loaders' API)
+from underlag.report.messages import text as _
 
 CSV_DELIMITER = ";"  # what Swedish spreadsheets write
 
@@ -138,8 +139,7 @@ def load_csv(path: Path, row_model: type[model.Record], root: Path, problems: li
     try:
         return _read_rows(reader, row_model, shown, problems)
     except csv.Error as exc:
-        problems.append(Problem(shown, reader.line_num, None, f"the file cannot be read as CSV ({exc}); "
-                                                             "save it again from the spreadsheet as CSV"))
+        problems.append(Problem(shown, reader.line_num, None, _("load.csv_unreadable", reason=exc)))
         return []
 
 
@@ -155,8 +155,8 @@ def _read_rows(reader, row_model: type[model.Record], shown: str, problems: list
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
-            problems.append(Problem(shown, line, None, f"row has {len(cells)} cells but the header has "
-                                                        f"{len(header)}; separate cells with '{CSV_DELIMITER}'"))
+            problems.append(Problem(shown, line, None, _("load.csv_cell_count", cells=len(cells), header=len(header),
+                                                          delimiter=CSV_DELIMITER)))
             continue
         row, positions, failed = {}, {(): (line, 1)}, []
         for column, (name, cell) in enumerate(zip(header, cells), 1):
@@ -173,25 +173,26 @@ def _read_rows(reader, row_model: type[model.Record], shown: str, problems: list
             records.append(record)
         # a cell that could not be read is reported once, not again as "missing"
         unread = {p.column for p in failed}
-        problems += failed + [p for p in row_problems if not (p.column in unread and "is missing" in p.message)]
+        missing = {_("load.required_missing", prefix=f"{name}: ", name=name) for name in header}
+        problems += failed + [p for p in row_problems if not (p.column in unread and p.message in missing)]
     return records
 
 
 def _check_header(shown: str, header: list[str], row_model: type[model.Record]) -> list[Problem]:
     fields = list(row_model.model_fields)
     if len(header) == 1 and "," in header[0]:
-        return [Problem(shown, 1, 1, f"the header has no '{CSV_DELIMITER}'; separate columns with semicolons "
-                                     "(Excel: save as 'CSV (semikolonavgränsad)')")]
+        return [Problem(shown, 1, 1, _("load.csv_no_delimiter", delimiter=CSV_DELIMITER))]
     problems = []
     for column, name in enumerate(header, 1):
         if name not in fields:
-            close = difflib.get_close_matches(name, fields, n=1)
-            fix = f"did you mean '{close[0]}'?" if close else f"the columns are: {CSV_DELIMITER.join(fields)}"
-            problems.append(Problem(shown, 1, column, f"unknown column '{name}'; {fix}"))
+            close = closest_field(name, [f for f in fields if f not in header], fields)
+            problems.append(Problem(shown, 1, column, _("load.csv_unknown_column_did_you_mean", name=name, close=close[0])
+                                    if close else _("load.csv_unknown_column", name=name,
+                                                    columns=CSV_DELIMITER.join(fields))))
     for name in fields:
         if name not in header and row_model.model_fields[name].is_required():
-            problems.append(Problem(shown, 1, None, f"column '{name}' is missing; the header must be: "
-                                                    f"{CSV_DELIMITER.join(fields)}"))
+            problems.append(Problem(shown, 1, None, _("load.csv_missing_column", name=name,
+                                                      columns=CSV_DELIMITER.join(fields))))
     return problems
 
 
@@ -207,8 +208,8 @@ def _csv_value(annotation: Any, cell: str) -> Any:
         if SWEDISH_NUMBER.match(cell):
             return float(cell.replace("−", "-").replace(",", "."))
         if re.fullmatch(r"[−-]?\d+\.\d+", cell):
-            raise ValueError(f"'{cell}' uses a decimal point; write decimals with a comma, e.g. 3,5")
-        raise ValueError(f"'{cell}' is not a number; write e.g. 3 or 3,5")
+            raise ValueError(_("load.decimal_point", cell=cell))
+        raise ValueError(_("load.not_a_number", cell=cell))
     if annotation == list[str]:
         return [part.strip() for part in cell.split(",") if part.strip()]
     return cell
@@ -223,28 +224,17 @@ def _position(loc: Loc, positions: dict[Loc, Position]) -> Position:
     return positions.get(loc, (1, 1))
 
 
-# How to fix, by field name and by pydantic error type (the field's hint wins).
-FIELD_HINTS = {
-    "id": "use lower-case letters, digits and hyphens, e.g. 'alt-5'",
-    "version": "write a version such as 1.2.0",
-    "diarienummer": "write it as e.g. 'RS 2025-00123'",
-    "weight": "weights are shares between 0 and 1",
-    "score": "scores run from 1 to 5",
-    "low": "scores run from 1 to 5",
-    "high": "scores run from 1 to 5",
-    "month": "write the month as YYYY-MM, e.g. 2025-03",
-}
-TYPE_HINTS = {
-    "literal_error": "write one of these",
-    "int_parsing": "write a whole number, e.g. 3",
-    "int_type": "write a whole number, e.g. 3",
-    "string_type": "write plain text (put it in quotes if it starts with [ or {)",
-    "string_too_long": "shorten it, or split it into several points",
-    "list_type": "write a list: one '- ' item per line",
-    "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
-    "date_type": "write dates as YYYY-MM-DD",
-    "float_parsing": "write a number such as 0.25",
-}
+# How to fix, by field name and by pydantic error type (the field's hint wins): catalogue keys.
+FIELD_HINTS = {name: f"hint.field.{name}" for name in ("id", "version", "diarienummer", "weight", "score", "low",
+                                                        "high", "month")}
+TYPE_HINTS = {kind: f"hint.type.{kind}" for kind in ("literal_error", "int_parsing", "string_type", "string_too_long",
+                                                      "list_type", "date_from_datetime_parsing", "date_type",
+                                                      "float_parsing")}
+# pydantic's own sentences, by error type, in the writer's language (the rest keep pydantic's English)
+PYDANTIC_MESSAGES = ("literal_error", "less_than_equal", "less_than", "greater_than", "greater_than_equal",
+                     "string_pattern_mismatch", "int_parsing", "int_from_float", "float_parsing", "string_type",
+                     "string_too_short", "string_too_long", "too_short", "list_type", "date_from_datetime_parsing",
+                     "date_type", "bool_parsing", "model_type", "dict_type")
 
 
 def _problems_from_errors(shown: str, errors: list[dict], positions: dict[Loc, Position]) -> list[Problem]:
@@ -256,10 +246,11 @@ def _problems_from_errors(shown: str, errors: list[dict], positions: dict[Loc, P
         loc = tuple(error["loc"])
         line, column = _position(loc, positions)
         if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
-            fix = f"did you mean '{close[0]}'?" if close else "remove it or check the spelling"
+            missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]]
+            close = closest_field(str(loc[-1]), missing)
             suggested.update((loc[:-1], name) for name in close)
-            problems.append(Problem(shown, line, column, f"unknown field '{loc[-1]}'; {fix}"))
+            problems.append(Problem(shown, line, column, _("load.unknown_field_did_you_mean", name=loc[-1], close=close[0])
+                                    if close else _("load.unknown_field", name=loc[-1])))
     for error in errors:
         loc = tuple(error["loc"])
         line, column = _position(loc, positions)
@@ -269,15 +260,71 @@ def _problems_from_errors(shown: str, errors: list[dict], positions: dict[Loc, P
         if kind == "extra_forbidden" or (kind == "missing" and (loc[:-1], loc[-1]) in suggested):
             continue
         if kind == "missing":
-            problems.append(Problem(shown, line, column, f"{prefix}required field is missing; add '{loc[-1]}: …'"))
+            problems.append(Problem(shown, line, column, _("load.required_missing", prefix=prefix, name=loc[-1])))
             continue
-        message = error["msg"].removeprefix("Value error, ")
+        message = _pydantic_message(error)
         if kind == "model_type" and not loc:
-            message = "the file must hold named fields (key: value), not a list or a single value"
+            message = _("load.not_a_mapping")
         hint = FIELD_HINTS.get(str(loc[-1]) if loc else "") if kind != "value_error" else None
         hint = hint or TYPE_HINTS.get(kind)
-        problems.append(Problem(shown, line, column, f"{prefix}{message}" + (f"; {hint}" if hint else "")))
+        problems.append(Problem(shown, line, column, f"{prefix}{message}" + (f"; {_(hint)}" if hint else "")))
     return problems
+
+
+def _number(value: float) -> str:
+    """5.0 as 5 and 0.25 as 0,25: how the writer writes numbers in the data's Swedish columns."""
+    return str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+
+
+def _pydantic_message(error: dict) -> str:
+    """pydantic's sentence in the writer's language, from the error's type and context; our own
+    validators (value_error) already speak it."""
+    if error["type"] not in PYDANTIC_MESSAGES:
+        return error["msg"].removeprefix("Value error, ")
+    context = {key: _number(value) if isinstance(value, float) else str(value)
+               for key, value in (error.get("ctx") or {}).items()}
+    if "expected" in context:  # pydantic joins the choices with " or "
+        context["expected"] = context["expected"].replace(" or ", _("pydantic.or"))
+    try:
+        return _(f"pydantic.{error['type']}", **context)
+    except KeyError:  # a context this pydantic version does not give: its own words are better than none
+        return error["msg"]
+
+
+# What a Swedish writer calls a field, by meaning -> the field's name in the schema (report/model.py).
+# Spelling mistakes are left to difflib; this table catches the words difflib cannot relate
+# ("prognos" is nothing like "forecast").
+FIELD_SYNONYMS = {
+    "titel": "title", "rubrik": "title", "namn": "name", "benämning": "name", "kortnamn": "short_title",
+    "kort_titel": "short_title", "korttitel": "short_title", "undertitel": "subtitle", "text": "text",
+    "beskrivning": "description", "prognos": "forecast", "planerad": "planned", "planerat": "planned",
+    "faktisk": "actual", "utfall": "actual", "datum": "date", "kommentar": "comment", "anteckning": "note",
+    "färg": "colour", "farg": "colour", "color": "colour", "föregångare": "predecessor", "källa": "source",
+    "kalla": "source", "källor": "sources", "kallor": "sources", "vikt": "weight", "vikter": "weight",
+    "poäng": "score", "betyg": "score", "motivering": "rationale", "kriterium": "criterion",
+    "alternativ": "alternative", "risk": "risks", "risker": "risks", "sannolikhet": "probability",
+    "konsekvens": "consequence", "konsekvenser": "consequences", "åtgärd": "mitigation", "ägare": "owner",
+    "agare": "owner", "ansvarig": "owner", "punkter": "points", "punkt": "points", "styrkor": "strengths",
+    "svagheter": "weaknesses", "möjligheter": "opportunities", "hot": "threats", "ordning": "order",
+    "mål": "goals", "mal": "goals", "händelser": "events", "månad": "month", "manad": "month",
+    "faser": "phases", "fas": "phases", "spår": "tracks", "omfattning": "scope", "vågor": "waves",
+    "förutsättningar": "prerequisites", "roll": "role", "uppgift": "task", "kostnad": "costs",
+    "kostnader": "costs", "belopp": "expected", "förväntat": "expected", "lägst": "low", "högst": "high",
+    "låg": "low", "hög": "high", "organisation": "organisation", "diarienr": "diarienummer",
+    "språk": "lang", "sprak": "lang", "kontakt": "contact", "epost": "email", "e-post": "email",
+    "syfte": "purpose", "aktiviteter": "activities", "arbetspaket": "work_packages", "period": "period",
+    "start": "start", "slut": "end", "förklaring": "explanation", "term": "term", "termer": "terms",
+}
+
+
+def closest_field(name: str, missing: list[str], fields: list[str] | None = None) -> list[str]:
+    """The field a writer most likely meant: by meaning (the synonym table), then a required field
+    that is missing right there, then the closest spelling among all fields ([] when none is close)."""
+    fields = fields if fields is not None else _all_field_names()
+    meant = FIELD_SYNONYMS.get(name.lower())
+    if meant and meant in fields and meant != name:
+        return [meant]
+    return difflib.get_close_matches(name, missing, n=1, cutoff=0.5) or difflib.get_close_matches(name, fields, n=1)
 
 
 def _all_field_names() -> list[str]:

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from underlag.report.messages import text as _
+
 # How settled a piece of content is. Anything but `fastställd` is shown as such in the report.
 # `exempel`: a number that only shows the method (a placeholder, not an assessment);
 # `preliminär`: real but unsettled; `förslag`: proposed, not decided.
@@ -52,10 +54,7 @@ class Point(Record):
     @model_validator(mode="after")
     def _sourced_or_marked(self):
         if self.source is None and self.status is None:
-            raise ValueError(
-                "a point needs a 'source' (an id in data/kallor.yaml) "
-                "or a 'status' such as 'preliminär'"
-            )
+            raise ValueError(_("model.point_needs_source"))
         return self
 
 
@@ -260,8 +259,8 @@ class Assessment(Record):
     @model_validator(mode="after")
     def _range_holds_score(self):
         if not self.low <= self.score <= self.high:
-            raise ValueError(f"score {_num(self.score)} must lie between low {_num(self.low)} and "
-                             f"high {_num(self.high)}; widen the range or fix the score")
+            raise ValueError(_("model.score_outside_range", score=_num(self.score), low=_num(self.low),
+                               high=_num(self.high)))
         return self
 
 
@@ -436,10 +435,10 @@ class CostLine(Record):
     @model_validator(mode="after")
     def _ordered(self):
         if not self.low <= self.expected <= self.high:
-            raise ValueError(f"expected {_num(self.expected)} must lie between low {_num(self.low)} and high "
-                             f"{_num(self.high)}")
+            raise ValueError(_("model.expected_outside_range", expected=_num(self.expected), low=_num(self.low),
+                               high=_num(self.high)))
         if self.last_year < self.first_year:
-            raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
+            raise ValueError(_("model.last_before_first", last=self.last_year, first=self.first_year))
         return self
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from underlag.engine.book import Book
 from underlag.engine.errors import ToolError
+from underlag.engine.messages import text as _
 from underlag.engine.confine import PACKAGE, SHIPPED_TEMPLATES
 
 FILTER_DIR = PACKAGE / "engine" / "filters"
@@ -144,7 +145,7 @@ def run_pandoc(book: Book, source: Path, to: str, output: Path | None, *extra: s
         if failed := FILTER_FAILURE.search(result.stderr):  # never a Lua stack trace to the writer
             raise FilterError(failed.group(1), failed.group(2).strip(), [a for a in args if a != str(source)],
                               book.root)
-        raise ToolError(f"pandoc ({to}) failed: {result.stderr.strip()}")
+        raise ToolError(_("tool.pandoc_failed", to=to, message=result.stderr.strip()))
     return result.stdout
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from underlag.engine.book import Book
 from underlag.engine.errors import InputError, Problem, ToolError
+from underlag.engine.messages import text as _
 from underlag.engine.render.pandoc import DocumentInfo, run_pandoc, template
 
 TEMPLATE = "typst/report.typ"
@@ -60,10 +61,9 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
         if located := _typst_problem(exc, main, book):  # the chapter (and line) it came from
             raise InputError([located]) from None
         hints = "; ".join(getattr(exc, "hints", []) or [])
-        raise ToolError(f"Typst could not build the PDF: {exc.message}{'; ' + hints if hints else ''}") from None
+        raise ToolError(_("tool.typst_failed", message=exc.message, hints="; " + hints if hints else "")) from None
     except OSError as exc:  # Typst's own write failed, e.g. "No space left on device (os error 28)"
-        raise ToolError(f"Typst kunde inte skriva PDF-filen {output.name}: {exc}; kontrollera att disken har "
-                        "ledigt utrymme och att mappen går att skriva i, och bygg igen") from None
+        raise ToolError(_("tool.typst_write_failed", name=output.name, reason=exc)) from None
 
 
 def font_paths() -> list[str]:
@@ -71,8 +71,7 @@ def font_paths() -> list[str]:
     try:
         return [str(resources.files(module) / folder) for module, folder in FONT_PACKAGES.values()]
     except ModuleNotFoundError as exc:
-        raise ToolError(f"typsnittspaketet {exc.name} saknas; installera om verktyget med "
-                        "pip install underlag, som hämtar typsnitten") from None
+        raise ToolError(_("tool.font_package_missing", name=exc.name)) from None
 
 
 def font_versions() -> list[tuple[str, str]]:
@@ -117,9 +116,8 @@ def _typst_problem(error, main: Path, book: Book) -> Problem | None:
     failing = generated[number - 1] if number <= len(generated) else ""
     message = re.sub(r"\s*\(searched at [^)]*\)", "", error.message)  # not the build's temporary folder
     line, column = _line_in_chapter(book.root / chapter, failing)
-    return Problem(chapter, line, column, f"Typst kunde inte bygga PDF:en: {message} (i ”{failing.strip()[:80]}”); "
-                                          "rätta det här i kapitlet, ofta rå Typst-kod ({=typst}) eller en bild som "
-                                          "inte går att läsa")
+    return Problem(chapter, line, column, _("tool.typst_failed_in_chapter", message=message,
+                                            failing=failing.strip()[:80]))
 
 
 def _line_in_chapter(path: Path, failing: str) -> tuple[int | None, int | None]:
