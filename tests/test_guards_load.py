@@ -342,3 +342,16 @@ def test_a_position_is_the_nearest_known_ancestor_or_the_top_of_the_file():
     assert _position(("a", 0, "c"), positions) == (3, 1)  # ("a", 0) is unknown: one more step up
     assert _position(("x", 1), positions) == (2, 1)
     assert _position(("x",), {}) == (1, 1)
+
+
+@pytest.mark.parametrize("lines_before", [0, 2])
+def test_a_character_only_yaml_refuses_is_placed_on_its_line(tmp_path, lines_before):
+    # U+FFFF is no control character (the text reader lets it through) but YAML's reader refuses it:
+    # its error is turned into a problem at the line, in the writer's language
+    path = tmp_path / "data.yaml"
+    path.write_text("a: 1\n" * lines_before + 'c: "x\uffffy"\n', "utf-8")
+    with pytest.raises(InputError) as caught:
+        read_yaml(path, tmp_path)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line, problem.column) == ("data.yaml", lines_before + 1, None)
+    assert "0xffff" in problem.message

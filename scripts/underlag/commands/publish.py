@@ -163,9 +163,9 @@ def status_problems(root: Path, status: str) -> list[Problem]:
     except InputError as exc:  # the data's own errors say what to fix first
         return list(exc.problems)
     problems = [_unsettled(record, "publish.unsettled_item", status, label=_label(record), value=value)
-                for record, _field, value in non_final_items(report) if SETTLED.get(value, 0) < required]
+                for record, _field, value in non_final_items(report) if SETTLED[value] < required]
     for alt in report.alternatives:  # a missing part ranks with exempel: below every status that requires one
-        for part in alt.saknas if SETTLED["saknas"] < required else []:
+        for part in alt.saknas:
             problems.append(_unsettled(alt, "publish.unsettled_missing", status, id=alt.id, part=part))
     # a draft may hold fewer than three alternatives; a version beyond utkast may not
     return problems + check_alternative_count(report, "data/alternativ", status)
