@@ -355,3 +355,13 @@ def test_a_character_only_yaml_refuses_is_placed_on_its_line(tmp_path, lines_bef
     (problem,) = caught.value.problems
     assert (problem.path, problem.line, problem.column) == ("data.yaml", lines_before + 1, None)
     assert "0xffff" in problem.message
+
+
+def test_a_character_yaml_refuses_in_a_chapters_front_matter_is_placed_on_the_files_line():
+    # front matter starts on the chapter's second line (after ---): the place counts from there
+    from underlag.engine.guarded_yaml import parse_yaml
+
+    with pytest.raises(InputError) as caught:
+        parse_yaml('title: T\nc: "x\uffffy"\n', "chapters/01.qmd", first_line=2)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line) == ("chapters/01.qmd", 3)
