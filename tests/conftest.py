@@ -199,3 +199,28 @@ def report(tmp_path_factory) -> dict[str, Path]:
     """The real report, built once in all three formats from a copy of the project."""
     project = copy_project(tmp_path_factory.mktemp("report"))
     return build_project(project)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium (Debian's) per test module, for the tests that read the HTML as a browser does."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def swedish_messages():
+    """For a module whose asserts quote the Swedish texts a writer reads (the default language):
+    this file pins English for the older tests, so such a module chooses Swedish for itself."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LC_MESSAGES", "sv_SE.UTF-8")
+    yield
+    patch.undo()

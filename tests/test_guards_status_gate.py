@@ -16,14 +16,8 @@ from conftest import copy_project
 from underlag.commands.publish import REQUIRED, SETTLED, document_status, status_problems
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _swedish_messages():
-    """This module's asserts quote the Swedish refusals a writer reads (the default language);
-    conftest pins English for the older tests, so this module chooses Swedish for itself."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("LC_MESSAGES", "sv_SE.UTF-8")
-    yield
-    patch.undo()
+# the asserts quote the Swedish refusals a writer reads
+pytestmark = pytest.mark.usefixtures("swedish_messages")
 
 
 UNSETTLED_FIELD = re.compile(r"^(\s*(?:- )?(?:status|colour_status|weights_status): )(preliminär|förslag|exempel)\s*$",

@@ -6,12 +6,10 @@ One Chromium for the module; each test opens the page once at the width it needs
 from __future__ import annotations
 
 import io
-import shutil
 import statistics
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WIDTHS = [390, 768, 1280]
 PHONE = 390
 
@@ -22,16 +20,6 @@ SCROLL_REGIONS = """[...document.querySelectorAll('main *')]
               label: e.getAttribute('aria-label')}))"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

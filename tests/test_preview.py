@@ -8,7 +8,6 @@ One preview (one build) serves the whole module; each test puts back what it cha
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,6 @@ import pytest
 from conftest import copy_project, underlag
 
 WAIT = 90  # seconds: generous, a rebuild takes a few on a busy machine (a limit, not a benchmark)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHAPTER = "chapters/03-bakgrund.qmd"
 FIGURE_LINE = '![Karta över regionen](../figures/static/karta.png){#fig-karta fig-alt="En karta över regionen."}'
 
@@ -91,16 +89,6 @@ def preview(tmp_path_factory):
     assert server.stop() == 0
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

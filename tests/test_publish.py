@@ -22,14 +22,8 @@ from test_alternatives import FIFTH
 from underlag.engine.messages import text
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _swedish_messages():
-    """This module's asserts quote the Swedish refusals a writer reads (the default language);
-    conftest pins English for the older tests, so this module chooses Swedish for itself."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("LC_MESSAGES", "sv_SE.UTF-8")
-    yield
-    patch.undo()
+# the asserts quote the Swedish refusals a writer reads
+pytestmark = pytest.mark.usefixtures("swedish_messages")
 
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1738022400"}  # 2025-01-28

@@ -10,6 +10,8 @@ import yaml
 from underlag.commands.cli import main
 from underlag.engine.messages import text
 
+CALLOUTS = "callout-note, callout-tip, callout-important, callout-warning, callout-caution"
+
 
 def book(tmp_path, chapter: str):
     (tmp_path / "chapters").mkdir(exist_ok=True)
@@ -51,17 +53,17 @@ CASES = {
         "# Ett\n\n::: {.callout-varning}\nAkta.\n:::\n",
         "chapters/ett.qmd:3:7: ",
         lambda: text("structure.callout_did_you_mean", found="callout-varning", close="callout-warning",
-                     known="callout-note, callout-tip, callout-important, callout-warning, callout-caution"), 2),
+                     known=CALLOUTS), 2),
     "callout-obs": (
         "# Ett\n\n::: {.callout-obs}\nObservera.\n:::\n",
         "chapters/ett.qmd:3:7: ",
         lambda: text("structure.callout_did_you_mean", found="callout-obs", close="callout-note",
-                     known="callout-note, callout-tip, callout-important, callout-warning, callout-caution"), 2),
+                     known=CALLOUTS), 2),
     "callout-tips": (
         "# Ett\n\n::: {.callout-tips title=\"Så här\"}\nGör så.\n:::\n",
         "chapters/ett.qmd:3:7: ",
         lambda: text("structure.callout_did_you_mean", found="callout-tips", close="callout-tip",
-                     known="callout-note, callout-tip, callout-important, callout-warning, callout-caution"), 2),
+                     known=CALLOUTS), 2),
     "figure without alt text": (
         "# Ett\n\n![](../bild.png)\n",
         "chapters/ett.qmd:3:5: ", lambda: text("problem.warning") + no_alt("../bild.png"), 0),  # at the address
