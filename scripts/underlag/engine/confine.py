@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from underlag.engine.errors import InputError, Problem
+from underlag.engine.messages import text as _
 
 # The tool's own outputs, relative to the project root.
 OUTPUT_AREAS = ("report", "figures", "chapters/_generated", ".underlag-cache", ".underlag.lock")
@@ -57,8 +58,7 @@ def check_read(root: Path, path: Path, where: tuple[str, int | None, int | None]
     if inside(path, root) or inside(path, PACKAGE) or inside(path, SHIPPED_TEMPLATES):
         return path
     place = where or (_shown(path, root), None, None)
-    raise InputError([Problem(*place, f"'{_shown(path, root)}' ligger utanför projektet (eller är en länk dit); "
-                                      "verktyget läser bara filer i projektmappen: kopiera in filen")])
+    raise InputError([Problem(*place, _("confine.outside", path=_shown(path, root)))])
 
 
 def link_leaving(root: Path, path: Path) -> Path | None:
@@ -80,8 +80,7 @@ def output_path(root: Path, path: Path) -> Path:
     area = next((a for a in OUTPUT_AREAS if normal.is_relative_to(root / a)), None)
     if area is None:
         raise InputError([Problem(_shown(normal, root), None, None,
-                                  "verktyget skriver bara i sina egna mappar (report/, figures/, "
-                                  "chapters/_generated/, .underlag-cache/); ändra sökvägen så att den ligger där")])
+                                  _("confine.not_output_area"))])
     link = link_leaving(root, normal)
     if link is not None or not inside(normal, root / area):
         raise InputError([_link_problem(root, link or normal, area)])
@@ -90,9 +89,7 @@ def output_path(root: Path, path: Path) -> Path:
 
 def _link_problem(root: Path, link: Path, area: str) -> Problem:
     return Problem(_shown(link, root), None, None,
-                   f"är en länk (till {os.path.realpath(link)}); {area} skapas av verktyget och får varken vara "
-                   f"eller innehålla länkar: ta bort länken (git rm {_shown(link, root)}), så skapar verktyget "
-                   "en vanlig mapp eller fil")
+                   _("confine.link_in_output", target=os.path.realpath(link), area=area, link=_shown(link, root)))
 
 
 def prepare_area(root: Path, area: str) -> Path:
@@ -123,12 +120,10 @@ def outside_links(root: Path, extra: list[Path] = ()) -> list[Problem]:
             if path in problems or not path.is_symlink() or inside(path, root):
                 continue
             if resolved(path) is None:
-                problems[path] = Problem(_shown(path, root), None, None, "är en länk som leder runt i en slinga "
-                                                                         "(till sig själv); ta bort länken")
+                problems[path] = Problem(_shown(path, root), None, None, _("confine.link_loop"))
                 continue
             problems[path] = Problem(_shown(path, root), None, None,
-                                     f"är en länk ut ur projektet (till {os.path.realpath(path)}); verktyget "
-                                     "läser bara filer i projektmappen: ersätt länken med en kopia av filen")
+                                     _("confine.link_outside", target=os.path.realpath(path)))
     return sorted(problems.values(), key=lambda p: p.path)
 
 
@@ -145,8 +140,7 @@ def committed_outputs(root: Path) -> list[Problem]:
     if result.returncode != 0:  # not a repository
         return []
     tracked = [name for name in result.stdout.decode("utf-8", "replace").split("\0") if name]
-    return [Problem(name, None, None, "är incheckad i Git, men skapas av verktyget (genererade filer checkas aldrig "
-                                      f"in); ta bort den ur Git: git rm --cached {name}")
+    return [Problem(name, None, None, _("confine.committed_output", name=name))
             for name in tracked if not name.startswith(STATIC_FIGURES)]
 
 

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from underlag.engine.confine import output_path, prepare_area
 from underlag.engine.errors import InputError, Problem, UnderlagError
+from underlag.engine.messages import text as _
 
 LOCK_FILE = ".underlag.lock"  # beside report/, not in it: a failed build leaves report/ exactly as it was
 
 
 # who holds the lock, as the waiting command names it (the holder writes its purpose into the file)
-HOLDERS = {"preview": "förhandsvisningen", "publish": "publiceringen", "build": "en annan byggnation"}
+HOLDERS = ("preview", "publish", "build")  # who may hold the lock: lock.holder.<purpose> names them
 LOCK_POLL = 0.1  # seconds between two tries while waiting
 
 
@@ -33,8 +34,7 @@ def project_lock(root: Path, wait: float = 0.0, waiting: Callable[[str], None] |
     following a link: a committed `.underlag.lock` link must not truncate the file it points to.
     """
     if not root.is_dir():
-        raise InputError([Problem(str(root), None, None, "projektmappen finns inte; ange en befintlig mapp "
-                                                         "med --project")])
+        raise InputError([Problem(str(root), None, None, _("files.no_project"))])
     path = output_path(root, root / LOCK_FILE)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
@@ -86,12 +86,10 @@ def _acquire(handle, path: Path, wait: float, waiting: Callable[[str], None] | N
         except BlockingIOError:
             holder = _holder(path)
             if time.monotonic() >= deadline:
-                limit = f" efter {wait:g} s" if wait else ""
-                raise UnderlagError(f"{holder} arbetar i projektet och håller låset ({LOCK_FILE}){limit}; vänta "
-                                    "tills den är klar och kör kommandot igen, eller ge den mer tid med "
-                                    "--lock-timeout SEKUNDER") from None
+                limit = _("lock.after", seconds=f"{wait:g}") if wait else ""
+                raise UnderlagError(_("lock.held", holder=holder, lock=LOCK_FILE, limit=limit)) from None
             if waiting is not None and not told:
-                waiting(f"väntar på att {holder} ska bli klar …")
+                waiting(_("lock.waiting", holder=holder))
                 told = True
             time.sleep(LOCK_POLL)
 
@@ -102,7 +100,7 @@ def _holder(path: Path) -> str:
         purpose = path.read_text("utf-8").split()[1]
     except (OSError, IndexError, UnicodeDecodeError):  # written by an older version, or just being written
         purpose = "build"
-    return HOLDERS.get(purpose, HOLDERS["build"])
+    return _(f"lock.holder.{purpose if purpose in HOLDERS else 'build'}")
 
 
 def write_if_changed(path: Path, content: bytes, root: Path | None = None) -> bool:

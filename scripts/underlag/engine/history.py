@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from underlag.engine.errors import Problem, UnderlagError, UsageError
+from underlag.engine.messages import text as _
 
 BRANCH = "versioner"
 LOCAL = f"refs/heads/{BRANCH}"
@@ -41,7 +42,8 @@ def git(root: Path, *args: str, data: bytes | None = None, env: dict[str, str] |
     result = subprocess.run(["git", *args], cwd=root, input=data, capture_output=True,
                             env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
-        raise GitError(f"git {args[0]} misslyckades: {result.stderr.decode('utf-8', 'replace').strip()}")
+        raise GitError(_("history.git_failed", command=args[0],
+                         reason=result.stderr.decode("utf-8", "replace").strip()))
     return result.stdout
 
 
@@ -55,9 +57,7 @@ def is_repository(root: Path) -> bool:
 
 def require_repository(root: Path) -> None:
     if not is_repository(root):
-        raise UsageError(f"projektmappen {root} är inte ett Git-förråd; publicerade versioner sparas på grenen "
-                         f"'{BRANCH}' i projektets Git-förråd: skapa det (git init, git add -A, git commit) "
-                         "eller klona projektet och publicera därifrån")
+        raise UsageError(_("history.not_repository", root=root, branch=BRANCH))
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,7 @@ def read_history(root: Path) -> History:
             return History(local, LOCAL, local)
         if _ok(root, "merge-base", "--is-ancestor", local, remote):
             return History(remote, REMOTE, local)  # the local branch is behind: continue from origin's
-        raise UsageError(f"grenen '{BRANCH}' och 'origin/{BRANCH}' har gått isär (båda har versioner som den "
-                         f"andra saknar); för ihop dem (git checkout {BRANCH} && git merge origin/{BRANCH}) "
-                         "och publicera igen")
+        raise UsageError(_("history.diverged", branch=BRANCH))
     if local:
         return History(local, LOCAL, local)
     return History(remote, REMOTE if remote else None, None)
@@ -159,7 +157,7 @@ def _write_blobs(root: Path, entries: list[Entry], destination: Path) -> None:
         offset = header_end + 1 + size + 1
         target = destination / entry.path
         if ".." in Path(entry.path).parts:  # Git never stores such a path; refuse rather than trust it
-            raise GitError(f"sökvägen '{entry.path}' i Git går utanför mappen")
+            raise GitError(_("history.path_escapes", path=entry.path))
         target.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL|O_NOFOLLOW: a fresh folder is written, never through something already there
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
@@ -179,16 +177,11 @@ def special_files(root: Path, entries: list[Entry]) -> list[Problem]:
     for entry in entries:
         if entry.mode == "120000":
             target = git(root, "cat-file", "blob", entry.sha).decode("utf-8", "replace")
-            problems.append(Problem(entry.path, None, None, f"är en symbolisk länk i Git (till '{_short(target)}'); "
-                                    "en publicerad version kopierar bara vanliga filer: ersätt länken med "
-                                    "filen själv eller ta bort den (git rm)"))
+            problems.append(Problem(entry.path, None, None, _("history.symlink", target=_short(target))))
         elif entry.mode == "160000":
-            problems.append(Problem(entry.path, None, None, "är en undermodul (submodule); en publicerad version "
-                                    "kopierar bara vanliga filer: lägg in filerna i projektet eller ta bort "
-                                    "undermodulen"))
+            problems.append(Problem(entry.path, None, None, _("history.submodule")))
         elif entry.mode not in REGULAR:
-            problems.append(Problem(entry.path, None, None, f"har filtypen {entry.mode} i Git; en publicerad "
-                                    "version kopierar bara vanliga filer: ta bort den (git rm)"))
+            problems.append(Problem(entry.path, None, None, _("history.file_mode", mode=entry.mode)))
     return problems
 
 
@@ -210,9 +203,7 @@ def uncommitted(root: Path, pathspecs: list[str]) -> list[Problem]:
             continue
         code, path = record[:2], record[3:]
         skip = "R" in code or "C" in code  # a rename is followed by its old name
-        what = "är ny och inte incheckad" if code == "??" else "har ändringar som inte är incheckade"
-        problems.append(Problem(path, None, None, f"{what}; en version byggs av det som är incheckat: checka in "
-                                "den (git add, git commit) eller återställ den (git restore) och publicera igen"))
+        problems.append(Problem(path, None, None, _("history.untracked" if code == "??" else "history.modified")))
     return problems
 
 
@@ -254,6 +245,5 @@ def commit_version(root: Path, history: History, version: str, folder: Path, inp
     moved = subprocess.run(["git", "update-ref", "-m", f"underlag publish {version}", LOCAL, commit,
                             history.local or NO_COMMIT], cwd=root, capture_output=True)
     if moved.returncode != 0:  # someone else moved the branch since we read it: their version stays
-        raise UsageError(f"grenen '{BRANCH}' ändrades medan version {version} byggdes (en annan publicering hann "
-                         f"före); hämta den (git fetch origin {BRANCH}) och publicera igen")
+        raise UsageError(_("history.branch_moved", branch=BRANCH, version=version))
     return commit

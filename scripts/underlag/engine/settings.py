@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from underlag.engine.errors import Problem
+from underlag.engine.messages import text as _
 
 # Quarto's format names for each of our outputs: the PDF is made by Typst.
 FORMAT_KEYS = {"html": ("html",), "docx": ("docx",), "pdf": ("pdf", "typst")}
@@ -170,8 +171,7 @@ def settings_problems(config: dict, positions, shown: str) -> list[Problem]:
     crossref = config.get("crossref")
     if crossref is not None and not isinstance(crossref, dict):
         line, column = positions.get(("crossref",), (None, None))
-        problems.append(Problem(shown, line, column, "crossref ska vara en grupp av inställningar, t.ex. "
-                                                     "crossref: {fig-prefix: Fig.}; ändra strukturen"))
+        problems.append(Problem(shown, line, column, _("settings.crossref_not_mapping")))
     places = [((key,), config.get(key)) for key in ("toc-depth", "number-depth")]
     formats = config.get("format") if isinstance(config.get("format"), dict) else {}
     places += [((name, key), section.get(key)) for name, section in formats.items() if isinstance(section, dict)
@@ -179,17 +179,15 @@ def settings_problems(config: dict, positions, shown: str) -> list[Problem]:
     for loc, value in places:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             line, column = positions.get(("format", *loc) if len(loc) == 2 else loc, (None, None))
-            problems.append(Problem(shown, line, column, f"{loc[-1]}: '{value}' ska vara ett heltal, 1 eller mer "
-                                                         "(rubriknivåer; över 6 betyder alla); skriv t.ex. 2"))
+            problems.append(Problem(shown, line, column, _("settings.depth_not_number", key=loc[-1], value=value)))
     for key in ("labels", "fig-labels", "tbl-labels"):
         style = crossref.get(key) if isinstance(crossref, dict) else None
         if style is not None and str(style) not in LABEL_STYLES:
             line, column = positions.get(("crossref", key), (None, None))
-            problems.append(Problem(shown, line, column, f"crossref {key}: '{style}' stöds inte av den inbyggda "
-                                                         f"motorn; välj {', '.join(LABEL_STYLES)}"))
+            problems.append(Problem(shown, line, column, _("settings.label_style", key=key, style=style,
+                                                           choices=", ".join(LABEL_STYLES))))
     language = config.get("language")
     if language is not None and not isinstance(language, (dict, str)):
         line, column = positions.get(("language",), (None, None))
-        problems.append(Problem(shown, line, column, "language ska vara nycklar med texter (t.ex. "
-                                                     "crossref-fig-title: Bild) eller namnet på en YAML-fil"))
+        problems.append(Problem(shown, line, column, _("settings.language_shape")))
     return problems

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from underlag.engine.guarded_yaml import read_yaml
+from underlag.engine.messages import text as _
 from underlag.engine.render.pandoc import DocumentInfo, pandoc_path, template
 from underlag.engine.settings import Settings
 
@@ -75,13 +76,12 @@ def _style_definition(root: Path) -> dict:
         for key, kind in (("styles", dict), ("page", dict), ("colours", dict), ("header", str), ("footer", str)):
             problems += expect(definition.get(key), kind, shown, positions, (key,))
             if definition.get(key) is None and key != "colours":
-                problems.append(Problem(shown, 1, 1, f"'{key}:' saknas; utgå från mallen som följer med verktyget"))
+                problems.append(Problem(shown, 1, 1, _("reference_docx.missing_key", key=key)))
         for name, spec in (definition.get("styles") or {}).items() if not problems else ():
             problems += expect(spec, dict, shown, positions, ("styles", name))
         page = definition.get("page") or {}
         if not problems and not isinstance(page.get("margin_cm"), (int, float)):
-            problems.append(Problem(shown, *positions.get(("page",), (1, 1)), "page: margin_cm ska vara ett tal, "
-                                                                              "t.ex. 2.4"))
+            problems.append(Problem(shown, *positions.get(("page",), (1, 1)), _("reference_docx.margin_not_number")))
     if problems:
         raise InputError(problems)
     return definition
