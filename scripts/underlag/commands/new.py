@@ -12,6 +12,7 @@ from pathlib import Path
 
 from underlag.engine.confine import PACKAGE
 from underlag.engine.errors import UsageError
+from underlag.engine.messages import text as _
 
 STARTERS = PACKAGE / "starters"
 HIDDEN_PREFIX = "dot-"
@@ -25,10 +26,9 @@ def create_project(folder: Path, starter: str, git: bool = False) -> list[Path]:
     """Copy the starter into `folder` (absent or empty); return the files written."""
     source = STARTERS / starter
     if not source.is_dir():
-        raise UsageError(f"mallen '{starter}' finns inte; välj en av {', '.join(starter_names())}")
+        raise UsageError(_("new.no_starter", starter=starter, choices=", ".join(starter_names())))
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UsageError(f"mappen {folder} finns redan och är inte tom; ange en ny eller tom mapp, "
-                         "så skriver verktyget aldrig över något")
+        raise UsageError(_("new.folder_not_empty", folder=folder))
     folder.mkdir(parents=True, exist_ok=True)
     for entry in sorted(source.iterdir()):
         name = "." + entry.name.removeprefix(HIDDEN_PREFIX) if entry.name.startswith(HIDDEN_PREFIX) else entry.name
@@ -62,14 +62,9 @@ def _git_init(folder: Path, starter: str) -> None:
             if result.returncode != 0:
                 break
     except FileNotFoundError:
-        raise UsageError(f"Git finns inte på datorn, så {folder} blev ingen Git-mapp; installera Git "
-                         "eller skapa projektet utan --git") from None
+        raise UsageError(_("new.no_git", folder=folder)) from None
     if result.returncode == 0:
         return
     if step[0] == "commit":
-        raise UsageError(f"projektet finns i {folder} och Git är igång, men den första incheckningen kräver ditt "
-                         'namn och din e-post i Git; kör git config --global user.name "Ditt namn" och '
-                         "git config --global user.email din@adress, och sedan git add -A och "
-                         'git commit -m "Nytt projekt" i mappen')
-    raise UsageError(f"git {step[0]} misslyckades i {folder}: {result.stderr.strip()}; skapa projektet utan "
-                     "--git och kör git init själv")
+        raise UsageError(_("new.no_identity", folder=folder))
+    raise UsageError(_("new.git_failed", command=step[0], folder=folder, reason=result.stderr.strip()))

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from underlag.engine.errors import InputError, Problem, relative
+from underlag.engine.messages import text as _
 
 ALLOW_FILE = "data/tillatna-uppgifter.yaml"
 MARKER = "pii-ok"
@@ -148,8 +149,8 @@ def find(line: str) -> list[tuple[int, str, str, str]]:
 
 def describe(kind: str, text: str) -> str:
     if kind == "identity":  # the number itself is not repeated into logs
-        return "det som ser ut som ett personnummer eller samordningsnummer"
-    return f"en e-postadress ({text})" if kind == "email" else f"ett telefonnummer ({text})"
+        return _("privacy.identity")
+    return _("privacy.email" if kind == "email" else "privacy.phone", text=text)
 
 
 def scan_text(text: str, allowed=frozenset()) -> list[tuple[int, int, str]]:
@@ -190,8 +191,7 @@ def _scan(root: Path) -> tuple[list[Problem], list[Path]]:
             if canonical not in seen and (text, canonical) not in allowed and not _marked(source):
                 seen.add(canonical)
                 problems.append(_problem(relative(source.path, root), source.line, None,
-                                         describe(kind, text) + " (när {{< var >}}, {{< meta >}} och "
-                                                                "{{< include >}} är ersatta)"))
+                                         _("privacy.after_expansion", what=describe(kind, text))))
     return problems, files
 
 
@@ -265,9 +265,8 @@ def _folded_values(path: Path, root: Path):
 
 
 def _problem(path: str, line: int, column: int | None, what: str) -> Problem:
-    return Problem(path, line, column, f"{what}: personuppgifter får inte finnas i rapporten; ta bort uppgiften, "
-                                       f"eller, om den inte är en personuppgift, för in den med skäl i {ALLOW_FILE} "
-                                       f"(value: och reason:) eller avsluta raden med '{MARKER}'", "warning")
+    return Problem(path, line, column, _("privacy.found", what=what, allow_file=ALLOW_FILE, marker=MARKER),
+                   "warning")
 
 
 def _source_files(root: Path, expanded: list) -> list[Path]:
@@ -335,21 +334,18 @@ def _allowed(root: Path, problems: list[Problem]) -> Allowed:
         return Allowed()
     entries = data.get("allowed") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        problems.append(Problem(ALLOW_FILE, 1, 1, "filen ska ha en lista under 'allowed:' (value: och reason: "
-                                                  "för varje tillåten uppgift)"))
+        problems.append(Problem(ALLOW_FILE, 1, 1, _("privacy.allow_not_list")))
         return Allowed()
     values = []
     for index, entry in enumerate(entries):
         line, column = positions.get(("allowed", index), (None, None))
         if isinstance(entry, dict):
             if not str(entry.get("value") or "").strip() or not str(entry.get("reason") or "").strip():
-                problems.append(Problem(ALLOW_FILE, line, column, "en tillåten uppgift behöver både 'value:' "
-                                                                  "(exakt uppgift) och 'reason:' (varför den får "
-                                                                  "stå i rapporten)"))
+                problems.append(Problem(ALLOW_FILE, line, column, _("privacy.allow_incomplete")))
                 continue
             values.append(entry["value"])
         elif isinstance(entry, (str, int)):
             values.append(entry)
         else:
-            problems.append(Problem(ALLOW_FILE, line, column, "en tillåten uppgift är en text eller value:/reason:"))
+            problems.append(Problem(ALLOW_FILE, line, column, _("privacy.allow_shape")))
     return Allowed.of(values)
