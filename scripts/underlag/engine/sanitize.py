@@ -150,19 +150,16 @@ def check_templates(root: Path, stylesheet: Path, typst_template: Path) -> list[
         shown = relative(path, root)
         for number, text in enumerate(path.read_text("utf-8").splitlines(), 1):
             if path == typst_template:
-                problems += [Problem(shown, number, m.start() + 1, f"mallen hämtar paketet '{m.group(0)}' från "
-                                     "nätverket, och ett bygge hämtar aldrig något; ta bort importen")
+                problems += [Problem(shown, number, m.start() + 1, _("sanitize.template_package", package=m.group(0)))
                              for m in TYPST_PACKAGE.finditer(text)]
                 continue
             for match in CSS_REFERENCE.finditer(text):
                 address = (match.group(2) or match.group(4) or "").strip()
                 if _remote(address):
-                    problems.append(Problem(shown, number, match.start() + 1, f"mallen hämtar '{address}' från "
-                                            "nätverket, och ett bygge hämtar aldrig något; lägg filen i projektet"))
+                    problems.append(Problem(shown, number, match.start() + 1, _("sanitize.template_fetches", address=address)))
                 elif address and not SCHEME.match(address) and not address.startswith("#") \
                         and not (path.parent / address).resolve().is_relative_to(root):
-                    problems.append(Problem(shown, number, match.start() + 1, f"mallen läser '{address}' utanför "
-                                            "projektet; kopiera filen in i projektet"))
+                    problems.append(Problem(shown, number, match.start() + 1, _("sanitize.template_outside", address=address)))
     return problems
 
 
@@ -222,7 +219,7 @@ class _Inspector:
             self.chapter_dir = (self.root / source).parent
         if kind in ("RawBlock", "RawInline"):
             return self.raw(element)
-        if kind == "Link" and self.active_target(content[2][0], "länken"):
+        if kind == "Link" and self.active_target(content[2][0], _("sanitize.what.link")):
             return self.walk(content[1])  # the link's text stays, its target goes
         if kind == "Image":
             self.image(content[2][0])
@@ -234,8 +231,7 @@ class _Inspector:
     def active_target(self, url: str, what: str) -> bool:
         scheme = SCHEME.match(url)
         if scheme and scheme.group(1).lower() in ACTIVE_SCHEMES:
-            self.warn(f"{what} går till en {scheme.group(1).lower()}:-adress, som kan köra kod eller läsa filer; "
-                      "adressen togs bort. Länka till en webbsida (https://) i stället", url)
+            self.warn(_("sanitize.active_address", what=what, scheme=scheme.group(1).lower()), url)
             return True
         return False
 
@@ -246,15 +242,14 @@ class _Inspector:
         for key, value in pairs:
             name = key.lower()
             if name.startswith("on"):
-                self.warn(f"attributet '{key}' kör kod i webbläsaren och togs bort; ta bort det", value, key)
+                self.warn(_("sanitize.attribute_runs_code", name=key), value, key)
             elif name in RESOURCE_ATTRIBUTES:
-                self.resource(value, f"attributet '{key}'", image=False)
-                self.warn(f"attributet '{key}' hämtar en resurs och togs bort; använd en bild i projektet, "
-                          "![text](fil.png)", value, key)
+                self.resource(value, _("sanitize.what.attribute", name=key), image=False)
+                self.warn(_("sanitize.attribute_fetches", name=key), value, key)
             elif name == "style" and CSS_REFERENCE.search(value):
                 for match in CSS_REFERENCE.finditer(value):
-                    self.resource(match.group(2) or match.group(4), "CSS-hänvisningen", image=False)
-                self.warn("attributet 'style' hämtar en resurs (url() eller @import) och togs bort", value, key)
+                    self.resource(match.group(2) or match.group(4), _("sanitize.what.css"), image=False)
+                self.warn(_("sanitize.style_fetches"), value, key)
             else:
                 kept.append([key, value])
         return [identifier, classes, kept]
@@ -262,10 +257,9 @@ class _Inspector:
     # -- resources ------------------------------------------------------------------------------
     def image(self, url: str) -> None:
         if url.strip().lower().startswith("data:"):
-            self.error(url[:40], "bilden är inbäddad som data:-adress; spara bilden som fil i projektet och "
-                                 "hänvisa till filen")
+            self.error(url[:40], _("sanitize.image_data_url"))
             return
-        self.resource(url, f"bilden '{url}'", image=True)
+        self.resource(url, _("sanitize.what.image", url=url), image=True)
 
     def resource(self, url: str, what: str, image: bool) -> Path | None:
         """Refuse a network or outside address (an error); return the local file it names."""
@@ -274,11 +268,10 @@ class _Inspector:
             return None
         scheme = SCHEME.match(url)
         if _remote(url):
-            self.error(url, f"{what} hämtas från nätverket ({url}), och ett bygge hämtar aldrig något; spara "
-                            "filen i projektet och hänvisa till den")
+            self.error(url, _("sanitize.network", what=what, url=url))
             return None
         if scheme and scheme.group(1).lower() == "file":
-            self.error(url, f"{what} pekar på en fil utanför projektet ({url}); kopiera filen in i projektet")
+            self.error(url, _("sanitize.file_url", what=what, url=url))
             return None
         if scheme:
             return None  # javascript:, data: …: active content, removed by the sanitizer
@@ -286,20 +279,18 @@ class _Inspector:
         target = self.root / path.lstrip("/") if path.startswith("/") else self.chapter_dir / path
         candidates = [target] if target.suffix or not image else [target.with_suffix(e) for e in IMAGE_EXTENSIONS]
         if not all(inside(c, self.root) for c in candidates):  # a link loop is not inside either
-            self.error(url, f"{what} ligger utanför projektet; kopiera filen in i projektmappen")
+            self.error(url, _("sanitize.outside", what=what))
             return None
         missing = [c for c in candidates if not c.is_file()]
         if missing:
-            start = "projektmappen (en sökväg som börjar med / räknas därifrån)" if url.startswith("/") \
-                else "kapitlets mapp"
-            self.error(url, f"{what} finns inte ({relative(missing[0], self.root)}); kontrollera sökvägen, "
-                            f"räknad från {start}")
+            start = _("sanitize.from_root" if url.startswith("/") else "sanitize.from_chapter")
+            self.error(url, _("sanitize.missing", what=what, path=relative(missing[0], self.root), start=start))
             return None
         if image:
             from underlag.engine.assemble import image_defect
 
             for broken in filter(None, map(image_defect, candidates)):
-                self.error(url, f"{what} går inte att läsa ({broken}); spara om den som PNG eller SVG och försök igen")
+                self.error(url, _("sanitize.unreadable_image", what=what, reason=broken))
             self.images.update(c.resolve() for c in candidates)
         return candidates[0].resolve()
 
@@ -312,12 +303,10 @@ class _Inspector:
             return [{**element, "c": [fmt, cleaned]}] if cleaned.strip() else []
         if fmt == "typst":
             for match in TYPST_LOADS.finditer(text):
-                self.error(match.group(0), f"rå Typst-kod laddar filer eller paket ('{match.group(0)}'); ett "
-                                           "bygge läser bara projektets egna källor: ta bort det")
+                self.error(match.group(0), _("sanitize.typst_loads", code=match.group(0)))
             return [element]
         if fmt == "openxml" and WORD_ACTIVE.search(text):
-            self.warn(f"rå Word-XML med '{WORD_ACTIVE.search(text).group(0)}' (fält, länkade eller inbäddade "
-                      "objekt hämtar filer när dokumentet öppnas) togs bort; skriv innehållet i Markdown", text)
+            self.warn(_("sanitize.word_xml", element=WORD_ACTIVE.search(text).group(0)), text)
             return []
         return [element]  # other raw formats (latex …) are dropped by our writers
 
@@ -334,14 +323,13 @@ class _Inspector:
                             self.images.add(local)
                 if name.lower() == "style":
                     for match in CSS_REFERENCE.finditer(value):
-                        self.resource(match.group(2) or match.group(4), "CSS-hänvisningen", image=False)
+                        self.resource(match.group(2) or match.group(4), _("sanitize.what.css"), image=False)
             if element.tag == "style":
                 for match in CSS_REFERENCE.finditer(element.text or ""):
-                    self.resource(match.group(2) or match.group(4), "CSS-hänvisningen i <style>", image=False)
+                    self.resource(match.group(2) or match.group(4), _("sanitize.what.css_in_style"), image=False)
         cleaned = _sanitize(text, self.root_relative)
         for what in _removed(text, cleaned):
-            self.warn(f"{what} är inte tillåtet i HTML-kod i källorna och togs bort (skript, händelseattribut, "
-                      "inbäddade sidor, formulär och resurser utifrån tas bort); ta bort det ur källan", text)
+            self.warn(_("sanitize.html_removed", what=what), text)
         return cleaned
 
     def root_relative(self, tag: str, attribute: str, value: str) -> str | None:
@@ -375,8 +363,7 @@ class _Inspector:
                     key_is_resource = bool(FRONT_MATTER_RESOURCES.match(line))
                 if key_is_resource and NETWORK.search(line):
                     self.errors.append(Problem(relative(path, self.root), number, NETWORK.search(line).start() + 1,
-                                               "framsidans (front matter) resurs ligger på nätverket, och ett "
-                                               "bygge hämtar aldrig något; spara filen i projektet"))
+                                               _("sanitize.front_matter_network")))
 
 
 def _remote(url: str) -> bool:
@@ -423,7 +410,7 @@ def _sanitize(text: str, rewrite) -> str:
 
 
 def _removed(original: str, cleaned: str) -> list[str]:
-    """What the sanitizer took away, as Swedish phrases: elements, attributes, changed values."""
+    """What the sanitizer took away, as phrases in the writer's language: elements, attributes, changed values."""
     def inventory(text: str) -> tuple[Counter, Counter]:
         # tags as written (a parser may drop a <body> or <html> silently), attributes as parsed
         tags = Counter(name.lower() for name in re.findall(r"<([a-zA-Z][\w:-]*)", text))
@@ -437,8 +424,8 @@ def _removed(original: str, cleaned: str) -> list[str]:
 
     before_tags, before_attributes = inventory(original)
     after_tags, after_attributes = inventory(cleaned)
-    found = [f"elementet <{tag}>" for tag in (before_tags - after_tags)]
-    found += [f"attributet '{name}' på <{tag}>" for tag, name, _ in (before_attributes - after_attributes)
+    found = [_("sanitize.what.element", tag=tag) for tag in (before_tags - after_tags)]
+    found += [_("sanitize.what.attribute_on", name=name, tag=tag) for tag, name, _value in (before_attributes - after_attributes)
               if tag not in (before_tags - after_tags)]
     return found
 
