@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from underlag.engine.errors import Problem, UsageError
+from underlag.engine.messages import text as _
 from underlag.engine.render.html import CONTENT_SECURITY_POLICY
 from underlag.report.fragments import OUTPUT_DIR as GENERATED_DIR
 
@@ -95,8 +96,7 @@ def editor_url(pattern: str | None) -> str:
     except ValueError:
         fields = set()
     if not fields or not fields <= {"path", "line"} or "path" not in fields:
-        raise UsageError(f"redigerarlänken '{pattern}' går inte att använda; skriv den med {{path}} och {{line}}, "
-                         f"t.ex. {EDITOR_URL}")
+        raise UsageError(_("preview.editor_link", pattern=pattern, example=EDITOR_URL))
     return pattern
 
 

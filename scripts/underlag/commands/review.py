@@ -16,6 +16,7 @@ from pathlib import Path
 
 from underlag.engine.cache import file_hash
 from underlag.engine.errors import UsageError
+from underlag.engine.messages import text as _
 from underlag.engine.render.anchors import LIST_ITEM
 from underlag.engine.review_docx import Change, Comment, Paragraph, Returned, read_returned
 
@@ -78,15 +79,13 @@ def _check_same_document(root: Path, returned: Returned) -> None:
     files = {entry["file"] for entry in returned.anchors.get("anchors", {}).values()}
     ours = read_book(root).title
     if title != ours and not any((root / file).is_file() for file in files if GENERATED not in file):
-        raise UsageError(f"{returned.path.name}: DOCX:en byggdes från ett annat dokument (”{title}”), inte ”{ours}”; "
-                         "kör underlag review i det projekt som byggde den")
+        raise UsageError(_("review.other_document", docx=returned.path.name, title=title, ours=ours))
 
 
 def _foreign(returned: Returned) -> list[Finding]:
     """A DOCX without our anchors: its comments and changes, said plainly to be unplaceable."""
     place = Place(returned.path.name, None)
-    findings = [Finding(place, "underlag", "DOCX:en saknar källankare (den är inte byggd av underlag eller har "
-                                           "sparats om utan dem); kommentarerna kan inte placeras i källfilerna")]
+    findings = [Finding(place, "underlag", _("review.foreign"))]
     for paragraph in returned.paragraphs:
         for event in paragraph.events:
             findings += _describe(event, place, returned)
@@ -97,15 +96,17 @@ def _foreign(returned: Returned) -> list[Finding]:
 
 def _describe(event: Comment | Change, place: Place, returned: Returned) -> list[Finding]:
     if isinstance(event, Change):
-        verb = "infogat" if event.kind == "ins" else "strukit"
-        return [Finding(place, event.author, f"{verb}{_when(event.date)}: ”{event.text}”")]
+        key = "review.inserted" if event.kind == "ins" else "review.deleted"
+        return [Finding(place, event.author, _(key, when=_when(event.date), text=event.text))]
     if event.parent:  # replies are listed under the comment they answer
         return []
-    on = f" om ”{_short(event.focus)}”" if event.focus.strip() else ""
-    done = " (markerad som klar)" if event.done else ""
-    findings = [Finding(place, event.author, f"kommentar{_when(event.date)}{on}{done}: {event.text}")]
+    on = _("review.on", focus=_short(event.focus)) if event.focus.strip() else ""
+    done = _("review.done") if event.done else ""
+    findings = [Finding(place, event.author, _("review.comment", when=_when(event.date), on=on, done=done,
+                                               text=event.text))]
     for reply in returned.replies.get(event.id, []):
-        findings.append(Finding(place, reply.author, f"svar till {event.author}{_when(reply.date)}: {reply.text}"))
+        findings.append(Finding(place, reply.author, _("review.reply", author=event.author, when=_when(reply.date),
+                                                            text=reply.text)))
     return findings
 
 
@@ -141,7 +142,7 @@ class _Reviewer:
             if paragraph.anchor and paragraph.anchor in self.anchors:
                 findings += self._untracked(paragraph) + removed.pop(paragraph.anchor, [])
         findings += [f for c in self.returned.comments.values() if c.id not in self.returned.placed and not c.parent
-                     for f in _describe(c, Place(self.returned.path.name, None, "kommentaren saknar plats i texten"),
+                     for f in _describe(c, Place(self.returned.path.name, None, _("review.comment_unplaced")),
                                         self.returned)]
         for name, paragraphs in _by_anchor(groups).items():
             if any(isinstance(e, Change) for p in paragraphs for e in p.events):
@@ -176,8 +177,8 @@ class _Reviewer:
         if name is None:  # the title page: only data can say where it came from
             value = self.data.find(paragraph.before, focus)
             if value:
-                return Place(value.file, value.line, f"fältet {value.field}")
-            return Place(self.returned.path.name, None, "texten saknar källankare och kan inte placeras")
+                return Place(value.file, value.line, _("review.field", field=value.field))
+            return Place(self.returned.path.name, None, _("review.no_anchor"))
         entry = self.anchors[name]
         if GENERATED in "/" + entry["file"]:
             return self._generated(entry, paragraph, focus)
@@ -187,14 +188,14 @@ class _Reviewer:
 
     def _generated(self, entry: dict, paragraph: Paragraph, focus: str) -> Place:
         via = entry.get("via")
-        where = f"genererad text i {via[0]}:{via[1]}" if via else f"genererad text ({entry['file']})"
+        where = _("review.generated_via", file=via[0], line=via[1]) if via else _("review.generated", file=entry["file"])
         row = self._row(paragraph)
         value = self.data.find(paragraph.before or entry["text"], focus, row)
         if value is None:
             chapter = Place(via[0], via[1]) if via else Place(entry["file"], entry["line"])
-            return Place(chapter.file, chapter.line, f"{where} ({entry['file']}:{entry['line']}); texten finns inte "
-                                                     "i data/ (ändrad eller borttagen sedan DOCX:en byggdes?)")
-        return Place(value.file, value.line, f"fältet {value.field}; {where}")
+            return Place(chapter.file, chapter.line, _("review.generated_not_in_data", where=where,
+                                                       file=entry["file"], line=entry["line"]))
+        return Place(value.file, value.line, _("review.field_generated", field=value.field, where=where))
 
     def _row(self, paragraph: Paragraph) -> tuple[str, ...]:
         if paragraph.cell is None:
@@ -216,14 +217,14 @@ class _Reviewer:
         file, line, source = entry["file"], entry["line"], entry["src"]
         lines = self._file_lines(file)
         if lines is None:
-            return line, "filen finns inte längre"
+            return line, _("review.file_gone")
         if 0 < line <= len(lines) and lines[line - 1] == source:
             return line, ""
         same = [n for n, text in enumerate(lines, 1) if text == source and source.strip()]
         if same:
             moved = min(same, key=lambda n: abs(n - line))
-            return moved, f"flyttad från rad {line} sedan DOCX:en byggdes"
-        return line, "den ankrade texten finns inte längre i källan (ändrad sedan DOCX:en byggdes)"
+            return moved, _("review.moved", line=line)
+        return line, _("review.anchor_gone")
 
     def _variables_in(self, source: str, focus: str) -> list[str]:
         notes = []
@@ -231,7 +232,7 @@ class _Reviewer:
             value, place = self.variables.get(key, (None, None))
             if value is not None and (not focus or value.casefold() in focus.casefold()
                                       or focus.casefold() in value.casefold()):
-                notes.append(f"texten ”{value}” kommer från variabeln {key} i {place}")
+                notes.append(_("review.from_variable", value=value, key=key, place=place))
         return notes
 
     # --- changes nobody tracked -------------------------------------------------------
@@ -241,8 +242,8 @@ class _Reviewer:
         if paragraph.before == built:
             return []
         place = self._place(paragraph.anchor, paragraph, "")
-        author = self.returned.saved_by or "okänd"
-        return [Finding(place, author, f"ändrat utan spårade ändringar: {_difference(built, paragraph.before)}")]
+        author = self.returned.saved_by or _("review.unknown_author")
+        return [Finding(place, author, _("review.untracked", difference=_difference(built, paragraph.before)))]
 
     def _removed(self, present: set[str]) -> dict[str | None, list[Finding]]:
         """Paragraphs deleted without tracking, keyed by the anchor still there before them."""
@@ -254,8 +255,8 @@ class _Reviewer:
             elif entry["text"]:
                 line, note = self._locate(entry) if GENERATED not in "/" + entry["file"] else (entry["line"], "")
                 findings.setdefault(before, []).append(Finding(
-                    Place(entry["file"], line, note), self.returned.saved_by or "okänd",
-                    f"stycket är borttaget utan spårade ändringar: ”{_short(entry['text'])}”"))
+                    Place(entry["file"], line, note), self.returned.saved_by or _("review.unknown_author"),
+                    _("review.removed_untracked", text=_short(entry["text"]))))
         return findings
 
     # --- tracked changes as edits of the chapter ---------------------------------------
@@ -267,18 +268,16 @@ class _Reviewer:
         after = "\n\n".join(p.after for p in paragraphs if p.after)
         place = self._place(name, paragraphs[0], "")
         if GENERATED in "/" + entry["file"]:
-            return [], [Finding(place, author, f"ändring i genererad text; för in den i data: {_difference(before, after)}")]
+            return [], [Finding(place, author, _("review.change_in_generated", difference=_difference(before, after)))]
         lines = self._file_lines(entry["file"], ends=True)
         if lines is None:
-            return [], [Finding(place, author, "filen finns inte längre; för in ändringen för hand")]
+            return [], [Finding(place, author, _("review.file_gone_apply"))]
         start, end = entry["line"], _block_end(lines, entry["line"], entry["kind"])
         offset = sum(len(text) for text in lines[: start - 1])
         source = "".join(lines[start - 1: end]).rstrip("\r\n")
         mapped = _align(source, before, after)
         if mapped is None:
-            return [], [Finding(place, author, "ändringen rör text som inte står ordagrant i källan (en variabel, "
-                                               f"korsreferens eller formatering); för in den för hand: "
-                                               f"{_difference(before, after)}")]
+            return [], [Finding(place, author, _("review.not_verbatim", difference=_difference(before, after)))]
         return [Edit(entry["file"], start, offset + s, offset + e, text) for s, e, text in mapped], []
 
 
@@ -333,7 +332,7 @@ def _difference(old: str, new: str) -> str:
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     codes = [c for c in matcher.get_opcodes() if c[0] != "equal"]
     if not codes:
-        return "(bara blanktecken)"
+        return _("review.whitespace_only")
     i1, i2, j1, j2 = codes[0][1], codes[-1][2], codes[0][3], codes[-1][4]
     context = 15
     a, b = max(0, i1 - context), max(0, j1 - context)
@@ -402,7 +401,7 @@ def unified_diff(file: str, old: str, new: str) -> str:
 
 
 def notes_markdown(docx: Path, findings: list[Finding]) -> str:
-    lines = [f"# Granskning av {docx.name}", "", "Kommentarer och ändringar från granskarna, i dokumentets ordning.", ""]
+    lines = [_("review.notes_title", docx=docx.name), "", _("review.notes_intro"), ""]
     for finding in findings:
         note = f" *({finding.place.note})*" if finding.place.note else ""
         lines.append(f"- `{finding.place}` **{finding.author}**: {finding.what}{note}")
@@ -418,8 +417,7 @@ def run_review(root: Path, docx: Path, apply: bool, notes: str | None, echo) -> 
     """List (and with `apply` write) what the reviewers left; UsageError when --apply must refuse."""
     result = review(root, docx)
     if apply and not result.ours:
-        raise UsageError(f"{docx.name}: DOCX:en saknar källankare, så inga ändringar kan föras in; "
-                         "be granskarna arbeta i en DOCX som underlag har byggt")
+        raise UsageError(_("review.apply_foreign", docx=docx.name))
     for finding in result.findings:
         echo(str(finding))
     if apply:
@@ -428,16 +426,15 @@ def run_review(root: Path, docx: Path, apply: bool, notes: str | None, echo) -> 
         target = Path(notes) if notes else root / NOTES_DIR / f"{docx.stem}.md"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(notes_markdown(docx, result.findings), "utf-8")
-        echo(f"granskningsanteckningar: {target}")
+        echo(_("review.notes_written", path=target))
     placed = sum(1 for f in result.findings if f.place.line)
-    echo(f"{len(result.findings)} kommentarer och ändringar, {placed} placerade i källfilerna.")
+    echo(_("review.summary", n=len(result.findings), placed=placed))
 
 
 def _apply(root: Path, result: Review, echo) -> None:
     changed = check_unchanged(root, result.sources or {}, result.edits)
     if changed:
-        raise UsageError(f"{', '.join(changed)}: har ändrats sedan DOCX:en byggdes, så ändringarna förs inte in "
-                         "(inget har skrivits); bygg en ny DOCX till granskarna eller för in ändringarna för hand")
+        raise UsageError(_("review.changed_since", files=", ".join(changed)))
     files, skipped = apply_edits(root, result.edits)
     for file, (old, new) in files.items():
         echo(unified_diff(file, old, new).rstrip("\n"))
@@ -447,9 +444,8 @@ def _apply(root: Path, result: Review, echo) -> None:
         temporary.write_bytes(new.encode("utf-8"))
         temporary.replace(path)
     for finding in result.not_applied:
-        echo(f"inte infört: {finding}")
+        echo(_("review.not_applied", finding=finding))
     for edit in skipped:
-        echo(f"inte infört: {edit.file}:{edit.line}: ändringen överlappar en annan ändring; för in den för hand")
+        echo(_("review.overlaps", file=edit.file, line=edit.line))
     places = {(e.file, e.line) for e in result.edits} - {(e.file, e.line) for e in skipped}
-    echo(f"spårade ändringar införda i {len(places)} stycken i {len(files)} filer; "
-         f"{len(result.not_applied) + len(skipped)} lämnade till skribenten.")
+    echo(_("review.applied", paragraphs=len(places), files=len(files), left=len(result.not_applied) + len(skipped)))

@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from underlag.engine.errors import ToolError
+from underlag.engine.messages import text as _
 
 WIDTHS = (390, 768, 1280)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -26,8 +27,7 @@ def check_html(path: Path, widths: tuple[int, ...] = WIDTHS) -> dict:
         from axe_playwright_python.sync_playwright import Axe
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise ToolError("webbversionen kan inte granskas: playwright och axe-playwright-python saknas; "
-                        "installera dem med pip install 'underlag[test]'") from None
+        raise ToolError(_("accessibility.no_axe")) from None
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     found: dict[str, dict] = {}
     rules: set[str] = set()
@@ -60,8 +60,7 @@ def check_pdf(path: Path) -> dict:
     try:
         import pdfua
     except ImportError:
-        raise ToolError("PDF-versionen kan inte granskas: pdfua saknas; installera det med "
-                        "pip install 'underlag[test]'") from None
+        raise ToolError(_("accessibility.no_pdfua")) from None
     result = pdfua.validate(str(path))
     ran = [outcome for outcome in result.outcomes if outcome.skipped_reason is None]
     return {"verktyg": f"pdfua {_version('pdfua')}", "kontroller": len(ran),

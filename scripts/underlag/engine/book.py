@@ -167,8 +167,7 @@ def _network_addresses(metadata: dict, positions) -> list[Problem]:
             if _remote(value):
                 line, column = positions.get((key, index) if isinstance(values, list) else (key,), (None, None))
                 problems.append(Problem("_quarto.yml", line, column,
-                                        f"{key} '{value}' är en nätverksadress, och ett bygge hämtar aldrig något; "
-                                        "spara filen i projektet och ange sökvägen dit"))
+                                        _("book.network_address", key=key, value=value)))
     return problems
 
 
@@ -187,8 +186,8 @@ def _shape_problems(config: dict, positions, shown: str) -> list[Problem]:
         for index, fmt in enumerate(formats if isinstance(formats, list) else []):
             if fmt not in FORMATS:
                 line, column = positions.get(("editions", name, index), (None, None))
-                problems.append(Problem(shown, line, column, f"okänt format '{fmt}' i editions.{name}; välj bland "
-                                                             f"{', '.join(FORMATS)}"))
+                problems.append(Problem(shown, line, column, _("book.unknown_format", format=fmt, edition=name,
+                                                               choices=", ".join(FORMATS))))
     return problems
 
 
@@ -204,8 +203,7 @@ def _flag_problems(config: dict, positions, shown: str) -> list[Problem]:
         if value is not None and not isinstance(value, bool):
             meant = "true" if str(value).strip().lower() in SAYS_YES else "false"
             line, column = positions.get((key,), (None, None))
-            problems.append(Problem(shown, line, column, f"{key}: '{value}' läses som text; skriv {key}: {meant} "
-                                                         "(bara true och false är ja och nej i YAML 1.2)"))
+            problems.append(Problem(shown, line, column, _("book.flag_is_text", key=key, value=value, meant=meant)))
     return problems
 
 
@@ -218,8 +216,7 @@ def _language_problems(metadata: dict, positions) -> list[Problem]:
     if lang is None or (isinstance(lang, str) and LANGUAGE_TAG.match(lang)):
         return []
     line, column = positions.get(("lang",), (None, None))
-    return [Problem("_quarto.yml", line, column, f"lang: '{lang}' är ingen språkkod; skriv en BCP 47-kod som "
-                                                 "sv-SE (svenska) eller en-GB")]
+    return [Problem("_quarto.yml", line, column, _("book.language_tag", lang=lang))]
 
 
 def _output_dir_problems(root: Path, config: dict, positions) -> list[Problem]:
@@ -230,8 +227,7 @@ def _output_dir_problems(root: Path, config: dict, positions) -> list[Problem]:
                           and inside(root / folder, root) and root.resolve() != (root / folder).resolve()):
         return []
     line, column = positions.get(("project", "output-dir"), (None, None))
-    return [Problem("_quarto.yml", line, column, f"output-dir: '{folder}' ligger utanför projektet; skriv en mapp "
-                                                 "i projektet, t.ex. report")]
+    return [Problem("_quarto.yml", line, column, _("book.output_dir_outside", folder=folder))]
 
 
 def _output_name(book_section: dict, positions, problems: list[Problem]) -> str:
@@ -242,8 +238,7 @@ def _output_name(book_section: dict, positions, problems: list[Problem]) -> str:
             and not name.startswith("."):
         return name
     line, column = positions.get(("book", "output-file"), (None, None))
-    problems.append(Problem("_quarto.yml", line, column, f"output-file: '{name}' ska vara ett filnamn utan mapp "
-                                                         "(t.ex. beslutsunderlag); utdata hamnar alltid i report/"))
+    problems.append(Problem("_quarto.yml", line, column, _("book.output_file_path", name=name)))
     return "rapport"
 
 
@@ -278,13 +273,12 @@ def _csl_ids(path: Path, text: str, root: Path) -> list[str]:
             data = json.loads(text)
         except ValueError as exc:
             raise InputError([Problem(shown, getattr(exc, "lineno", None), getattr(exc, "colno", None),
-                                      f"filen är inte giltig JSON ({exc}); rätta den eller exportera den igen")]) from None
+                                      _("book.bibliography_json", reason=exc))]) from None
     else:
         data = parse_yaml(text, shown)[0] or []
     entries = data.get("references", []) if isinstance(data, dict) else data
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise InputError([Problem(shown, 1, 1, "en CSL-bibliografi ska vara en lista av poster med id; exportera "
-                                               "den igen från referenshanteraren")])
+        raise InputError([Problem(shown, 1, 1, _("book.bibliography_shape"))])
     return [str(entry.get("id")) for entry in entries]
 
 

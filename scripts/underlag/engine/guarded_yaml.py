@@ -47,10 +47,9 @@ def forbidden_characters(text: str, shown: str, first_line: int = 1) -> list[Pro
         match = FORBIDDEN.search(line)
         if match:
             char = match.group(0)
-            name = unicodedata.name(char, "styrtecken")
+            name = unicodedata.name(char, "") or _("yaml.control_character_name")
             problems.append(Problem(shown, first_line + offset, match.start() + 1,
-                                    f"otillåtet tecken U+{ord(char):04X} ({name}); ta bort det (styrtecken och "
-                                    "tecken som vänder textriktningen hör inte hemma i texten)"))
+                                    _("yaml.forbidden_character", code=f"{ord(char):04X}", name=name)))
     return problems
 
 
@@ -241,7 +240,7 @@ class _Converter:
 
 # --- structure ---------------------------------------------------------------------------------
 
-KINDS = {dict: "en mappning (nyckel: värde)", list: "en lista (rader som börjar med '- ')", str: "text"}
+KINDS = {dict: "yaml.kind.mapping", list: "yaml.kind.list", str: "yaml.kind.text"}  # message keys
 
 
 def expect(value: Any, kind: type, shown: str, positions: dict[Loc, Position], loc: Loc = (),
@@ -250,7 +249,6 @@ def expect(value: Any, kind: type, shown: str, positions: dict[Loc, Position], l
     if value is None or isinstance(value, kind):
         return []
     line, column = positions.get(loc, (1, 1))
-    label = what or (".".join(str(part) for part in loc) if loc else "filen")
-    found = KINDS.get(type(value), f"värdet {value!r}")
-    return [Problem(shown, line, column, f"{label} ska vara {KINDS[kind]}, men här står {found}; "
-                                         "ändra strukturen")]
+    label = what or (".".join(str(part) for part in loc) if loc else _("yaml.the_file"))
+    found = _(KINDS[type(value)]) if type(value) in KINDS else _("yaml.kind.value", value=repr(value))
+    return [Problem(shown, line, column, _("yaml.wrong_kind", label=label, kind=_(KINDS[kind]), found=found))]

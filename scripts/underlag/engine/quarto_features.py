@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from underlag.engine.errors import Problem, relative
+from underlag.engine.messages import text as _
 
 CONDITIONS = ("content-visible", "content-hidden")
 BOOK_CONDITIONS = ("when-meta", "unless-meta", "when-profile", "unless-profile")
@@ -357,5 +358,5 @@ def _pandoc(args: list[str], text: str, pandoc: str) -> str:
 
     result = subprocess.run([pandoc, *args], input=text, capture_output=True, text=True)
     if result.returncode != 0:
-        raise ToolError(f"pandoc could not convert the raw HTML tables: {result.stderr.strip()}")
+        raise ToolError(_("quarto_features.raw_tables_failed", reason=result.stderr.strip()))
     return result.stdout

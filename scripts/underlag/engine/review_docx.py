@@ -16,6 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from underlag.engine.errors import UsageError
+from underlag.engine.messages import text as _
 from underlag.engine.render.anchors import NAME, W, in_change, paragraph_text, read_map
 
 W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
@@ -79,25 +80,22 @@ class Returned:
 
 
 def read_returned(path: Path) -> Returned:
-    """Everything a reviewer left in the DOCX; UsageError (one Swedish line) when it cannot be read."""
+    """Everything a reviewer left in the DOCX; UsageError (one line) when it cannot be read."""
     name = path.name
     if not path.is_file():
-        raise UsageError(f"{name}: filen finns inte; ange sökvägen till den granskade DOCX-filen")
+        raise UsageError(_("review_docx.missing", name=name))
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head == OLE_SIGNATURE and ENCRYPTED in path.read_bytes()[:MAX_PART_BYTES]:
-        raise UsageError(f"{name}: filen är lösenordsskyddad (krypterad); spara en kopia utan lösenord i Word "
-                         "(Arkiv > Info > Skydda dokument) och kör igen")
+        raise UsageError(_("review_docx.encrypted", name=name))
     if head == OLE_SIGNATURE:
-        raise UsageError(f"{name}: filen är ett äldre Word-dokument (.doc), inte en DOCX; be granskaren spara den "
-                         "som Word-dokument (.docx)")
+        raise UsageError(_("review_docx.old_word", name=name))
     try:
         with zipfile.ZipFile(path) as archive:
             return _read(path, archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, ValueError, etree.XMLSyntaxError,
             UnicodeDecodeError, RuntimeError):
-        raise UsageError(f"{name}: filen är inte en läsbar DOCX (skadad eller av annat format); "
-                         "be granskaren spara den igen som Word-dokument (.docx)") from None
+        raise UsageError(_("review_docx.unreadable", name=name)) from None
 
 
 def _part(archive: zipfile.ZipFile, name: str):

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from underlag.engine.errors import Problem
 from underlag.engine.render.pandoc import DocumentInfo
+from underlag.report.messages import text as _
 
 BOARD_PAPER = "board-paper"
 CHROMES = (BOARD_PAPER,)
@@ -34,8 +35,7 @@ def chrome_problems(metadata: dict) -> list[Problem]:
     name = metadata.get("chrome")
     if name is None or name in CHROMES:
         return []
-    return [Problem("_quarto.yml", None, None, f"chrome: '{name}' finns inte; skriv chrome: {BOARD_PAPER} för "
-                                               "ett beslutsunderlag, eller ta bort raden för en vanlig bok")]
+    return [Problem("_quarto.yml", None, None, _("chrome.unknown", name=name, board_paper=BOARD_PAPER))]
 
 
 def apply_chrome(info: DocumentInfo, metadata: dict) -> DocumentInfo:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from underlag.engine.errors import ToolError, UsageError
+from underlag.engine.messages import text as _
 
 QUARTO_FORMATS = {"html": "html", "docx": "docx", "pdf": "typst"}
 
@@ -19,8 +20,7 @@ QUARTO_FORMATS = {"html": "html", "docx": "docx", "pdf": "typst"}
 def quarto_binary() -> str:
     found = shutil.which("quarto")
     if found is None:
-        raise UsageError("--engine quarto needs the quarto command on PATH, and it is not there; install Quarto "
-                         "(quarto.org) or leave out --engine to use the embedded engine")
+        raise UsageError(_("quarto.missing"))
     return found
 
 
@@ -33,6 +33,6 @@ def render_with_quarto(root: Path, formats: tuple[str, ...], profile: str | None
         args = [binary, "render", "--to", QUARTO_FORMATS[fmt]] + (["--profile", profile] if profile else [])
         result = subprocess.run(args, cwd=root, capture_output=True, text=True)
         if result.returncode != 0:
-            raise ToolError(f"quarto render --to {QUARTO_FORMATS[fmt]} failed: {result.stderr.strip()[-2000:]}")
+            raise ToolError(_("quarto.render_failed", format=QUARTO_FORMATS[fmt], reason=result.stderr.strip()[-2000:]))
         rendered.append(fmt)
     return rendered
