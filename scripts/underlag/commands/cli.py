@@ -190,10 +190,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "accessibility":
         from underlag.commands.accessibility import RECORD, check_and_record
 
-        with console.status("granskar…") as status:
+        with console.status(text("cli.accessibility_checking")) as status:
             record = check_and_record(project, progress=lambda text: status.update(text + "…"))
         found = len(record["webb"]["brister"]) + len(record["pdf"]["brister"])
-        console.print(f"{found} brister hittade; skrev {RECORD} och byggde rapporten igen.")
+        console.print(text("cli.accessibility_found", n=found, record=RECORD))
         return 0
     if args.verb == "lint":
         from underlag.commands.lint import lint

@@ -24,6 +24,7 @@ from pathlib import Path
 from underlag.commands.preview_page import (PANEL_PATH, VERSION_PATH, Place, decorate, editor_url,
                                             problems_panel, served_page)
 from underlag.engine.errors import InputError, Problem, UnderlagError
+from underlag.engine.messages import count, text as _
 
 WATCHED = ("chapters", "data", "templates", "figures")
 LOCK_WAIT = 600.0  # seconds the preview waits for a build or publish that holds the project
@@ -80,14 +81,13 @@ def rebuild(root: Path, state: State, profile: str | None, say: Callable[[str], 
                                 state.data.current() if state.data else None)
         problems, inputs = result.warnings, result.inputs
         rebuilt = [n.split(":", 1)[1] for n, how in result.stages.items() if how == "rebuilt"]
-        say(f"byggd: {', '.join(rebuilt) or 'inget ändrat'}")
+        say(_("preview.built", stages=", ".join(rebuilt) or _("preview.nothing_changed")))
     except InputError as exc:
         problems = exc.problems
     except UnderlagError as exc:
         problems = [Problem("", None, None, str(exc))]
     except Exception as exc:  # noqa: BLE001 (any bad input: the preview shows it and keeps watching)
-        problems = [Problem("", None, None, f"oväntat fel ({type(exc).__name__}): {exc}; rätta det senast "
-                                            "ändrade och spara igen")]
+        problems = [Problem("", None, None, _("preview.unexpected", kind=type(exc).__name__, reason=exc))]
     _tell(problems, page is None, say)
     with state.lock:
         if page is not None:
@@ -133,9 +133,9 @@ def _tell(problems: list[Problem], failed: bool, say: Callable[[str], None]) -> 
     """Every problem in full in the terminal too, as the panel shows it."""
     errors = sum(p.severity == "error" for p in problems) or len(problems)
     if failed:
-        say(f"{errors} fel; visar senaste fungerande version")
+        say(_("preview.failed", n=errors))
     elif problems:
-        say(f"{len(problems)} varning{'ar' if len(problems) != 1 else ''}")
+        say(count("preview.warnings", len(problems)))
     for problem in problems:
         say(f"  {problem if problem.path else problem.message}")
 
@@ -191,11 +191,11 @@ def serve(root: Path, port: int, profile: str | None, say: Callable[[str], None]
                     rebuild(root, state, profile, say, pattern)
                     seen = current
             except Exception as exc:  # noqa: BLE001 (the watcher must never die: later edits must appear)
-                say(f"förhandsvisningen kunde inte läsa projektet ({type(exc).__name__}: {exc}); försöker igen")
+                say(_("preview.cannot_read", kind=type(exc).__name__, reason=exc))
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    say(f"förhandsvisning på http://127.0.0.1:{server.server_port}/ (Ctrl-C stoppar)")
+    say(_("preview.serving", port=server.server_port))
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 from underlag.report import model
 from underlag.engine.confine import SHIPPED_TEMPLATES
 from underlag.engine.errors import Problem, relative
+from underlag.engine.messages import language
 from underlag.report.messages import text as _
 from underlag.report.text import NUMBER_WORDS, number_word
 
@@ -440,16 +441,14 @@ def review_listing(report: model.Report) -> list[str]:
     lines = []
     for note in report.notes.notes:
         path, line = note.origin or ("data/anteckningar.yaml", None)
-        lines.append(f"{path}:{line}: anteckning om {note.about}: {note.text}")
+        lines.append(_("checks.listing.note", path=path, line=line, about=note.about, text=note.text))
     low = ALTERNATIVE_COUNT[0]
+    # Swedish says small counts in words ("två alternativ"); English gets digits
+    in_words = (lambda n: number_word(n, True)) if language() == "sv" else str
     if len(report.alternatives) < low:
-        lines.append(f"data/alternativ: utkastet har {number_word(len(report.alternatives), True)} "
-                     f"alternativ; ett beslutsunderlag jämför minst {number_word(low, True)}, så lägg till fler "
-                     "innan rapporten blir ett förslag")
-    counts = Counter(status for _, _, status in non_final_items(report))
+        lines.append(_("checks.listing.few_alternatives", count=in_words(len(report.alternatives)), low=in_words(low)))
+    counts = Counter(status for _item, _where, status in non_final_items(report))
     if counts:
-        parts = [f"{counts[s]} {name}" for s, name in (("exempel", "exempel"), ("preliminär", "preliminära"),
-                                                         ("förslag", "förslag")) if counts[s]]
-        lines.append(f"{sum(counts.values())} uppgifter är inte fastställda: {', '.join(parts)}. Exempel måste "
-                     "bytas mot bedömningar innan rapporten publiceras som förslag eller fastställd.")
+        parts = [_(f"checks.listing.status.{s}", n=counts[s]) for s in ("exempel", "preliminär", "förslag") if counts[s]]
+        lines.append(_("checks.listing.not_final", total=sum(counts.values()), parts=", ".join(parts)))
     return lines
