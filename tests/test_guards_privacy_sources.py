@@ -13,12 +13,30 @@ from pathlib import Path
 
 import pytest
 
+from underlag.engine.messages import text
 from underlag.engine.privacy import ALLOW_FILE, MARKER, _digits, _national, normalise, scan_project, scan_text
 
-IDENTITY = "det som ser ut som ett personnummer eller samordningsnummer"
-ADVICE = (f": personuppgifter får inte finnas i rapporten; ta bort uppgiften, eller, om den inte är en "
-          f"personuppgift, för in den med skäl i {ALLOW_FILE} (value: och reason:) eller avsluta raden med '{MARKER}'")
-EXPANDED = " (när {{< var >}}, {{< meta >}} och {{< include >}} är ersatta)"
+
+
+def advised(place: str, what: str) -> str:
+    """The guard's line for a found value, from the catalogue (the language the tests run in)."""
+    return f"{place}: {text('problem.warning')}{text('privacy.found', what=what, allow_file=ALLOW_FILE, marker=MARKER)}"
+
+
+def expanded(what: str) -> str:
+    return text("privacy.after_expansion", what=what)
+
+
+def identity() -> str:
+    return text("privacy.identity")
+
+
+def phone(number: str) -> str:
+    return text("privacy.phone", text=number)
+
+
+def email(address: str) -> str:
+    return text("privacy.email", text=address)
 
 
 def book(root: Path, files: dict[str, str]) -> Path:
@@ -45,13 +63,13 @@ PROFILE = "book:\n  chapters:\n    - index.qmd\n    - kort.qmd\n"
 
 def test_a_number_only_a_profile_chapter_puts_together_is_reported_at_its_line(tmp_path):
     book(tmp_path, {**PUT_TOGETHER, "_quarto-kort.yml": PROFILE})
-    assert found(tmp_path) == [f"kort.qmd:3: warning: {IDENTITY}{EXPANDED}{ADVICE}"]
+    assert found(tmp_path) == [advised("kort.qmd:3", expanded(identity()))]
 
 
 def test_a_broken_profile_does_not_hide_the_next_one(tmp_path):
     # profiles are read in name order: the broken one comes first and must not end the scan
     book(tmp_path, {**PUT_TOGETHER, "_quarto-a-trasig.yml": "book: [\n", "_quarto-kort.yml": PROFILE})
-    assert found(tmp_path) == [f"kort.qmd:3: warning: {IDENTITY}{EXPANDED}{ADVICE}"]
+    assert found(tmp_path) == [advised("kort.qmd:3", expanded(identity()))]
 
 
 @pytest.mark.parametrize("marked_line", [2, 4])
@@ -59,7 +77,7 @@ def test_a_marker_on_a_neighbouring_line_does_not_hide_an_expanded_number(tmp_pa
     lines = ["# Kort", "", "Nummer {{< var a >}}-{{< var b >}} här.", ""]
     lines[marked_line - 1] += f"<!-- {MARKER} -->"
     book(tmp_path, {**PUT_TOGETHER, "kort.qmd": "\n".join(lines) + "\n", "_quarto-kort.yml": PROFILE})
-    assert found(tmp_path) == [f"kort.qmd:3: warning: {IDENTITY}{EXPANDED}{ADVICE}"]
+    assert found(tmp_path) == [advised("kort.qmd:3", expanded(identity()))]
 
 
 def test_a_marker_on_the_line_hides_an_expanded_number(tmp_path):
@@ -72,7 +90,7 @@ def test_a_marker_on_the_line_hides_an_expanded_number(tmp_path):
 
 def test_a_number_in_a_chapter_is_reported_once_not_again_by_the_expansion(tmp_path):
     book(tmp_path, {"index.qmd": "# Inledning\n\nPatient 19121212-1212.\n"})
-    assert found(tmp_path) == [f"index.qmd:3:9: warning: {IDENTITY}{ADVICE}"]
+    assert found(tmp_path) == [advised("index.qmd:3:9", identity())]
 
 
 FOLDED = 'kontakt: >-\n  Ring\n  031-123 45 67\n'
@@ -81,7 +99,7 @@ FOLDED = 'kontakt: >-\n  Ring\n  031-123 45 67\n'
 def test_a_folded_variable_is_reported_once_at_its_value_not_again_in_the_chapter(tmp_path):
     # the phone number stands on its own line (the line scan finds it) and the chapter prints it
     book(tmp_path, {"_variables.yml": FOLDED, "index.qmd": "# Inledning\n\n{{< var kontakt >}}\n"})
-    assert found(tmp_path) == [f"_variables.yml:3:3: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+    assert found(tmp_path) == [advised("_variables.yml:3:3", phone("031-123 45 67"))]
 
 
 @pytest.mark.parametrize("name", ["_variables.yml", "data/kontakt.yaml", "_quarto-kort.yml"])
@@ -91,12 +109,12 @@ def test_a_value_folded_over_lines_is_reported_at_the_value(tmp_path, name):
         "book:\n  chapters:\n    - index.qmd\nkontakt: >-\n  Patient 19121212-\n  1212\n"
     book(tmp_path, {name: folded})
     line = 1 if name != "_quarto-kort.yml" else 4
-    assert found(tmp_path) == [f"{name}:{line}:1: warning: {IDENTITY}{ADVICE}"]  # at the key
+    assert found(tmp_path) == [advised(f"{name}:{line}:1", identity())]  # at the key
 
 
 def test_a_folded_phone_number_is_named_in_the_warning(tmp_path):
     book(tmp_path, {"data/kontakt.yaml": "kontakt: >-\n  Ring 031-123\n  45 67\n"})
-    assert found(tmp_path) == [f"data/kontakt.yaml:1:1: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+    assert found(tmp_path) == [advised("data/kontakt.yaml:1:1", phone("031-123 45 67"))]
 
 
 def test_a_folded_value_marked_on_its_first_line_is_not_reported(tmp_path):
@@ -120,8 +138,8 @@ def test_an_include_outside_chapters_is_scanned_and_a_generated_file_only_by_the
     # the included file is scanned line by line at its own place; the generated one is the build's
     # (its source is in data/), so only the last net names it, without a column
     assert sorted(found(tmp_path)) == [
-        f"_generated/tabell.md:1: warning: en e-postadress (anna@example.se){EXPANDED}{ADVICE}",
-        f"delar/kontakt.md:1:6: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+        advised("_generated/tabell.md:1", expanded(email("anna@example.se"))),
+        advised("delar/kontakt.md:1:6", phone("031-123 45 67"))]
 
 
 def test_a_folder_named_like_a_data_file_is_skipped(tmp_path):
@@ -132,27 +150,25 @@ def test_a_folder_named_like_a_data_file_is_skipped(tmp_path):
 
 def test_a_book_file_that_is_not_a_mapping_does_not_stop_the_scan(tmp_path):
     book(tmp_path, {"_quarto.yml": "- en lista\n- inte en bok\n", "data/a.yaml": "tel: 031-123 45 67\n"})
-    assert found(tmp_path) == [f"data/a.yaml:1:6: warning: ett telefonnummer (031-123 45 67){ADVICE}"]
+    assert found(tmp_path) == [advised("data/a.yaml:1:6", phone("031-123 45 67"))]
 
 
 # --- the allow-list's own mistakes, located, and the entries after a mistake still read ---
 
 def test_an_allow_file_without_a_list_is_named_at_its_start(tmp_path):
     book(tmp_path, {ALLOW_FILE: "andra: [x]\n"})
-    assert found(tmp_path) == [f"{ALLOW_FILE}:1:1: filen ska ha en lista under 'allowed:' (value: och reason: "
-                               "för varje tillåten uppgift)"]
+    assert found(tmp_path) == [f"{ALLOW_FILE}:1:1: {text('privacy.allow_not_list')}"]
 
 
 def test_an_entry_without_a_reason_is_named_at_its_place_and_later_entries_still_count(tmp_path):
     book(tmp_path, {ALLOW_FILE: "allowed:\n  - value: 010-441 00 00\n  - value: 031-123 45 67\n    reason: växeln\n",
                     "data/a.yaml": "tel: 031-123 45 67\n"})
-    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: en tillåten uppgift behöver både 'value:' (exakt uppgift) och "
-                               "'reason:' (varför den får stå i rapporten)"]
+    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {text('privacy.allow_incomplete')}"]
 
 
 def test_an_entry_of_the_wrong_kind_is_named_at_its_place(tmp_path):
     book(tmp_path, {ALLOW_FILE: "allowed:\n  - [031-123 45 67]\n"})
-    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: en tillåten uppgift är en text eller value:/reason:"]
+    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {text('privacy.allow_shape')}"]
 
 
 # --- canonical forms: an allowed value matches however it is written ---
@@ -202,4 +218,4 @@ def test_a_number_only_a_folded_variable_holds_is_reported_once_not_again_in_the
     # give a second warning from the expansion
     book(tmp_path, {"_variables.yml": "kontakt: >-\n  Patient 19121212-\n  1212\n",
                     "index.qmd": "# Inledning\n\n{{< var kontakt >}}\n"})
-    assert found(tmp_path) == [f"_variables.yml:1:1: warning: {IDENTITY}{ADVICE}"]
+    assert found(tmp_path) == [advised("_variables.yml:1:1", identity())]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from underlag.engine.messages import text as message
 from underlag.engine.privacy import scan_text
 
 
@@ -10,4 +11,4 @@ def test_an_undashed_identity_number_is_found():
     for text in ("Patienten 191212121212 ringde.", "Patienten 1212121212 ringde."):
         hits = scan_text(text, set())
         assert [(line, column) for line, column, _ in hits] == [(1, 11)], text
-        assert "personnummer eller samordningsnummer" in hits[0][2]
+        assert hits[0][2] == message("privacy.identity")
