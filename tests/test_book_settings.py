@@ -12,7 +12,8 @@ import yaml
 
 from underlag.engine.book import read_book
 from underlag.engine.errors import InputError
-from underlag.engine.settings import translations
+from underlag.engine.messages import text
+from underlag.engine.settings import LABEL_STYLES, translations
 
 
 def book_with(folder: Path, **config) -> Path:
@@ -53,11 +54,12 @@ def test_the_books_language_and_crossref_options_win_and_a_format_overrides_the_
 
 
 @pytest.mark.parametrize("config, where, message", [
-    ({"number-depth": "djup"}, "number-depth", "ska vara ett heltal, 1 eller mer"),
-    ({"format": {"html": {"toc-depth": 0}}}, "toc-depth", "ska vara ett heltal, 1 eller mer"),
-    ({"crossref": {"labels": "grekiska"}}, "labels", "stöds inte av den inbyggda motorn"),
-    ({"crossref": "Fig."}, "crossref", "crossref ska vara en grupp av inställningar"),
-    ({"language": "finns-inte.yml"}, "language", "finns-inte.yml"),
+    ({"number-depth": "djup"}, "number-depth", lambda: text("settings.depth_not_number", key="number-depth", value="djup")),
+    ({"format": {"html": {"toc-depth": 0}}}, "toc-depth", lambda: text("settings.depth_not_number", key="toc-depth", value=0)),
+    ({"crossref": {"labels": "grekiska"}}, "labels",
+     lambda: text("settings.label_style", key="labels", style="grekiska", choices=", ".join(LABEL_STYLES))),
+    ({"crossref": "Fig."}, "crossref", lambda: text("settings.crossref_not_mapping")),
+    ({"language": "finns-inte.yml"}, "language", lambda: "finns-inte.yml"),
 ])
 def test_a_setting_of_the_wrong_shape_is_named_with_its_line(tmp_path, config, where, message):
     book_with(tmp_path, **config)
@@ -65,7 +67,7 @@ def test_a_setting_of_the_wrong_shape_is_named_with_its_line(tmp_path, config, w
         read_book(tmp_path)
     lines = (tmp_path / "_quarto.yml").read_text("utf-8").splitlines()
     line = next(number for number, text in enumerate(lines, 1) if text.strip().startswith(f"{where}:"))
-    problem = next(p for p in raised.value.problems if message in p.message)
+    problem = next(p for p in raised.value.problems if message() in p.message)
     assert (problem.path, problem.line) == ("_quarto.yml", line), problem
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from underlag.engine.cache import CACHE_DIR, FORMAT_VERSION, INDEX, Cache, digest, file_hash
 from underlag.engine.errors import InputError, UnderlagError
 from underlag.engine.files import LOCK_FILE, project_lock, write_if_changed
+from underlag.engine.messages import text
 
 # --- digest and file_hash ---------------------------------------------------------------------
 
@@ -112,7 +114,7 @@ def test_an_entry_holds_while_its_inputs_keep_their_content(tmp_path):
 def test_store_refuses_an_output_outside_the_tools_folders(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "mal.yaml").write_bytes(b"x: 1")
-    with pytest.raises(InputError, match="data/mal.yaml: verktyget skriver bara i sina egna mappar"):
+    with pytest.raises(InputError, match=re.escape(f"data/mal.yaml: {text('confine.not_output_area')}")):
         Cache(tmp_path).store("figure:x", "k", [tmp_path / "data" / "mal.yaml"])
 
 
@@ -216,7 +218,7 @@ def test_write_if_changed_reports_and_writes_only_changes(tmp_path):
 def test_the_lock_refuses_a_second_holder_until_released(tmp_path):
     with project_lock(tmp_path):
         assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()} build\n"
-        with pytest.raises(UnderlagError, match=f"en annan byggnation arbetar i projektet och håller låset.*{LOCK_FILE}"):
+        with pytest.raises(UnderlagError, match=re.escape(text("lock.held", holder=text("lock.holder.build"), lock=LOCK_FILE, limit=""))):
             with project_lock(tmp_path):
                 pass
     with project_lock(tmp_path):  # released: the next one gets it
@@ -250,7 +252,7 @@ def test_a_stale_entry_that_cannot_be_removed_does_not_stop_the_lock(tmp_path):
 
 def test_the_lock_refuses_a_project_folder_that_is_not_there(tmp_path):
     # a mistyped --project must not create a folder and build into it
-    with pytest.raises(InputError, match="projektmappen finns inte"):
+    with pytest.raises(InputError, match=re.escape(text("files.no_project"))):
         with project_lock(tmp_path / "new"):
             pass
     assert not (tmp_path / "new").exists()

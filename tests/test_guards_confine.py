@@ -16,8 +16,8 @@ import pytest
 from underlag.engine.confine import (SHIPPED_TEMPLATES, check_read, committed_outputs, confinement_problems, output_path,
                               outside_links, prepare_area)
 from underlag.engine.errors import InputError
+from underlag.engine.messages import text
 
-LEAVING = "verktyget läser bara filer i projektmappen: ersätt länken med en kopia av filen"
 
 
 def write(path: Path, text: str = "x\n") -> Path:
@@ -40,8 +40,7 @@ def shown(problems) -> list[str]:
 
 
 def link_message(name: str, target: Path, area: str) -> str:
-    return (f"{name}: är en länk (till {os.path.realpath(target)}); {area} skapas av verktyget och får varken vara "
-            f"eller innehålla länkar: ta bort länken (git rm {name}), så skapar verktyget en vanlig mapp eller fil")
+    return f"{name}: {text('confine.link_in_output', target=os.path.realpath(target), area=area, link=name)}"
 
 
 def test_a_clean_project_has_no_problems(layout):
@@ -55,7 +54,7 @@ def test_a_source_link_out_of_the_project_is_refused_with_its_target(layout):
     (project / "data" / "kopia.yaml").symlink_to(outside / "secret.txt")
     (project / "data" / "inne.yaml").symlink_to(project / "data" / "mal.yaml")  # inside: fine
     assert shown(outside_links(project)) == [
-        f"data/kopia.yaml: är en länk ut ur projektet (till {outside / 'secret.txt'}); {LEAVING}"]
+        f"data/kopia.yaml: {text('confine.link_outside', target=outside / 'secret.txt')}"]
 
 
 @pytest.mark.parametrize("where", ["chapters/a.qmd", "templates/t.css", "figures/static/f.png", "_quarto.yml",
@@ -105,7 +104,7 @@ def test_a_link_loop_is_named_as_a_loop(layout):
     loop = project / "data" / "slinga.yaml"
     loop.symlink_to(loop)
     assert shown(outside_links(project)) == [
-        "data/slinga.yaml: är en länk som leder runt i en slinga (till sig själv); ta bort länken"]
+        f"data/slinga.yaml: {text('confine.link_loop')}"]
 
 
 def test_an_output_area_that_is_a_link_is_refused_even_to_inside(layout):
@@ -164,9 +163,7 @@ def test_output_path_refuses_a_path_through_a_link_inside_an_area(layout):
     assert output_path(project, project / "report" / "w" / ".." / "x.html") == project.resolve() / "report" / "x.html"
     with pytest.raises(InputError) as refused:
         output_path(project, project / "data" / "mal.yaml")
-    assert shown(refused.value.problems) == [
-        "data/mal.yaml: verktyget skriver bara i sina egna mappar (report/, figures/, chapters/_generated/, "
-        ".underlag-cache/); ändra sökvägen så att den ligger där"]
+    assert shown(refused.value.problems) == [f"data/mal.yaml: {text('confine.not_output_area')}"]
 
 
 def test_check_read_places_the_problem_where_the_path_was_named(layout):
@@ -176,8 +173,7 @@ def test_check_read_places_the_problem_where_the_path_was_named(layout):
         check_read(project, outside / "secret.txt", ("chapters/a.qmd", 3, 7))
     problem = refused.value.problems[0]
     assert (problem.path, problem.line, problem.column) == ("chapters/a.qmd", 3, 7)
-    assert problem.message == (f"'{outside / 'secret.txt'}' ligger utanför projektet (eller är en länk dit); "
-                               "verktyget läser bara filer i projektmappen: kopiera in filen")
+    assert problem.message == text("confine.outside", path=outside / "secret.txt")
     shipped = next(p for p in SHIPPED_TEMPLATES.rglob("*") if p.is_file())
     assert check_read(project, shipped) == shipped  # the templates this package ships are read from where they lie
 
@@ -198,8 +194,7 @@ def test_generated_files_tracked_by_git_are_refused_hand_made_figures_are_not(la
     git(project, "add", "-f", ".")
     git(project, "commit", "-qm", "allt")
     assert shown(committed_outputs(project)) == [
-        f"{name}: är incheckad i Git, men skapas av verktyget (genererade filer checkas aldrig in); ta bort den "
-        f"ur Git: git rm --cached {name}"
+        f"{name}: {text('confine.committed_output', name=name)}"
         for name in (".underlag-cache/index.json", "chapters/_generated/b.md", "figures/a.svg", "report/x.html",
                      "report/\ufffd.html")]
     (project / "data" / "ut.yaml").symlink_to(project.parent / "outside" / "secret.txt")
