@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_project, underlag
+from underlag.engine.messages import text
 
 WAIT = 90  # seconds: generous, a rebuild takes a few on a busy machine (a limit, not a benchmark)
 CHAPTER = "chapters/03-bakgrund.qmd"
@@ -260,7 +261,7 @@ def test_build_waits_for_the_lock_another_process_holds(preview):
         holder.kill()
         holder.wait()
     assert result.returncode == 0, result.stderr
-    assert "väntar på att förhandsvisningen ska bli klar" in result.stderr
+    assert text("lock.waiting", holder=text("lock.holder.preview")) in result.stderr
     # the working build's page never has the preview's origins; the preview's page is elsewhere
     page = (preview.project / "report/beslutsunderlag.html").read_text("utf-8")
     assert "data-source" not in page and "underlag-source" not in page and "underlag_" not in page
@@ -275,5 +276,6 @@ def test_build_gives_up_after_its_limit(preview):
         holder.kill()
         holder.wait()
     assert result.returncode == 1
-    assert "väntar på att förhandsvisningen ska bli klar" in result.stderr
-    assert "förhandsvisningen arbetar i projektet och håller låset (.underlag.lock) efter 1 s" in result.stderr
+    holder = text("lock.holder.preview")
+    assert text("lock.waiting", holder=holder) in result.stderr
+    assert text("lock.held", holder=holder, lock=".underlag.lock", limit=text("lock.after", seconds="1")) in result.stderr

@@ -429,7 +429,9 @@ def test_a_plain_build_waits_for_a_publish_only_up_to_its_limit(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "locked"
         result = underlag("build", "--format", "html", "--lock-timeout", "0.5", cwd=project)
-        assert result.returncode == 1 and LOCKED in result.stderr and "efter 0.5 s" in result.stderr
+        assert result.returncode == 1
+        assert text("lock.held", holder=text("lock.holder.build"), lock=".underlag.lock",
+                    limit=text("lock.after", seconds="0.5")) in result.stderr
     finally:
         holder.kill()
 
