@@ -14,10 +14,11 @@ import pytest
 from underlag.report import model
 from underlag.engine.errors import InputError
 from underlag.engine.guarded_yaml import MAX_FILE_BYTES, read_text, read_yaml
+from underlag.engine.messages import text
 from underlag.report.load import _csv_value, _load_yaml_file, load_csv
 
-CONTROL_CHARACTER = ("otillåtet tecken U+0007 (styrtecken); ta bort det (styrtecken och tecken som vänder "
-                     "textriktningen hör inte hemma i texten)")
+# U+0007 has no Unicode name: the message names it a control character (in the tests' language, read at import)
+CONTROL_CHARACTER = text("yaml.forbidden_character", code="0007", name=text("yaml.control_character_name"))
 HEADER = "alternative;criterion;score;low;high;rationale;sources;status"
 
 
