@@ -33,6 +33,7 @@ def test_both_languages_have_the_same_keys_and_placeholders(catalogue):
     assert set(swedish) == set(english)
     for key in swedish:
         assert placeholders(swedish[key]) == placeholders(english[key]), key
+        assert "lang" not in placeholders(swedish[key]), key  # text(key, lang=…) chooses the language
 
 
 def test_every_key_the_code_names_is_in_its_catalogue():

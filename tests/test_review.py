@@ -18,6 +18,10 @@ import pytest
 from conftest import build_project, copy_project, docx_text, pdf_text, underlag
 from lxml import etree
 
+# The review's listing is quoted as a Swedish writer reads it (the default language; the keys are
+# review.* in the engine's catalogue, and tests/test_messages.py holds both languages).
+pytestmark = pytest.mark.usefixtures("swedish_messages")
+
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W = f"{{{W_NS}}}"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"

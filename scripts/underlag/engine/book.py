@@ -216,7 +216,7 @@ def _language_problems(metadata: dict, positions) -> list[Problem]:
     if lang is None or (isinstance(lang, str) and LANGUAGE_TAG.match(lang)):
         return []
     line, column = positions.get(("lang",), (None, None))
-    return [Problem("_quarto.yml", line, column, _("book.language_tag", lang=lang))]
+    return [Problem("_quarto.yml", line, column, _("book.language_tag", tag=lang))]
 
 
 def _output_dir_problems(root: Path, config: dict, positions) -> list[Problem]:
