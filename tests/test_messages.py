@@ -143,7 +143,7 @@ def test_no_errors_and_warning_prefix(tmp_path, capsys, monkeypatch):
 # an error's first argument, a printed line, the sanitizer's and the review's helpers.
 MESSAGE_ARGUMENT = {"Problem": 3, "InputError": 0, "UsageError": 0, "UnderlagError": 0, "ToolError": 0, "GitError": 0,
                     "PartialBuildError": 0, "print": 0, "say": 0, "echo": 0, "status": 0,
-                    "warn": 0, "error": 1, "resource": 1, "active_target": 1, "Finding": 2, "Place": 2}
+                    "warn": 0, "error": 1, "resource": 1, "active_target": 1, "Finding": 2, "Place": 2, "problem": 2}
 # Files whose literals are not for writers, each with its reason.
 NOT_FOR_WRITERS = {
     "commands/bench.py": "the benchmark is a developer's measuring tool: its English tables are read by engineers",

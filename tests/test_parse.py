@@ -14,6 +14,7 @@ from conftest import docx_text, html_tree
 from underlag.engine.assemble import assemble
 from underlag.engine.book import read_book
 from underlag.engine.errors import InputError
+from underlag.engine.messages import text
 
 
 def book(folder: Path, chapter: str, variables: str = "x: VÄRDE\n", **files: str) -> Path:
@@ -144,8 +145,8 @@ def test_a_stopping_filter_is_a_located_problem(tmp_path, capsys, monkeypatch):
     assert main(["build", "--project", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "stack traceback" not in err and "Error running filter" not in err, err
-    assert err.startswith("index.qmd:7:4: den inbäddade motorn kunde inte bearbeta det här (stopping.lua: "
-                          "element @sec-stopp cannot be handled)"), err
+    advice = text("filter_errors.advice", filter="stopping.lua", message="element @sec-stopp cannot be handled")
+    assert err.startswith(f"index.qmd:7:4: {advice}"), err
 
 
 def test_failing_chapter_is_named_when_the_message_names_nothing(tmp_path):

@@ -15,17 +15,16 @@ import re
 import subprocess
 
 from underlag.engine.errors import Problem, relative
+from underlag.engine.messages import text
 from underlag.engine.render.pandoc import FilterError
 
 # What a filter's message may name: a reference or label (@fig-x, fig-x, #tbl-y)
 NAMED = re.compile(r"[@#]?([A-Za-z][\w]*-[\w:.-]*\w)")
-ADVICE = ("den inbäddade motorn kunde inte bearbeta det här ({filter}: {message}); skriv om eller ta bort det. "
-          "Är texten giltig Quarto är felet motorns: rapportera det gärna")
 
 
 def filter_problems(error: FilterError, lines, document: dict | None) -> list[Problem]:
     """Where the filter stopped: the line naming the element, else the chapter, else the book."""
-    message = ADVICE.format(filter=error.filter_name, message=error.message)
+    message = text("filter_errors.advice", filter=error.filter_name, message=error.message)
     for name in NAMED.findall(error.message):
         for needle in (f"@{name}", f"#{name}", name):
             for line in lines:

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from underlag.engine.errors import Problem, relative
-from underlag.engine.messages import text as _
+from underlag.engine.messages import text
 
 CONDITIONS = ("content-visible", "content-hidden")
 BOOK_CONDITIONS = ("when-meta", "unless-meta", "when-profile", "unless-profile")
@@ -201,12 +201,10 @@ def _chapter_links(document: dict, locator: _Locator) -> list[Problem]:
             path = str(PurePosixPath(_normalise(str(PurePosixPath(source).parent / unquote(match.group(1))))))
             anchor = (match.group(2) or "")[1:]
             if path not in identifiers:
-                problems.append(locator.problem(index, target, f"länken går till '{match.group(1)}', som inte är ett "
-                                                "kapitel i boken; lägg till filen under book: chapters: i "
-                                                "_quarto.yml eller länka till något annat", occurrence))
+                problems.append(locator.problem(index, target, text("quarto_features.link_not_chapter", target=match.group(1)),
+                                                occurrence))
             elif anchor and anchor not in identifiers[path]:
-                problems.append(locator.problem(index, target, f"länken går till '#{anchor}' i {path}, men där finns "
-                                                "inget sådant id; rätta id:t eller ge målet {#" + anchor + "}",
+                problems.append(locator.problem(index, target, text("quarto_features.link_no_id", anchor=anchor, path=path),
                                                 occurrence))
             elif anchor or path in first_heading:
                 element["c"][2][0] = "#" + (anchor or first_heading[path])
@@ -240,9 +238,7 @@ def _table_divs(document: dict, locator: _Locator) -> list[Problem]:
                 blocks = blocks[:-1]  # the caption
             if [b["t"] for b in blocks] != ["Table"]:
                 label = element["c"][0][0]
-                problems.append(locator.problem(index, "#" + label, f"tabelldiven #{label} ska innehålla en enda tabell "
-                                                "och sist dess rubrik; flera tabeller (deltabeller) eller annat "
-                                                "innehåll stöds inte här: dela upp den i en tabelldiv per tabell"))
+                problems.append(locator.problem(index, "#" + label, text("quarto_features.table_div", label=label)))
 
         _walk(div["c"][1], check)
     return problems
@@ -271,9 +267,7 @@ def _html_tables(document: dict, locator: _Locator) -> list[Problem]:
                 if _raw_html(block) and TABLE_START.match(block["c"][1]):
                     end = _table_end(blocks, position)
                     if end is None:
-                        problems.append(locator.problem(index, "<table", "HTML-tabellen avslutas aldrig med </table> "
-                                                        "i samma stycke; stäng tabellen eller skriv den i Markdown",
-                                                        count[0]))
+                        problems.append(locator.problem(index, "<table", text("quarto_features.table_unclosed"), count[0]))
                         return
                     runs.append((index, blocks, position, end, count[0]))
                     count[0] += 1
@@ -290,9 +284,7 @@ def _html_tables(document: dict, locator: _Locator) -> list[Problem]:
     # replace from the last run backwards, so earlier positions in a shared list stay valid
     for (index, blocks, start, end, occurrence), table in reversed(list(zip(runs, tables))):
         if table is None:
-            problems.append(locator.problem(index, "<table", "HTML-tabellen gick inte att läsa som en tabell (pandocs "
-                                            "HTML-läsare fick ut något annat); skriv den som en tabell i Markdown",
-                                            occurrence))
+            problems.append(locator.problem(index, "<table", text("quarto_features.table_unreadable"), occurrence))
         else:
             blocks[start:end] = [table]
     return problems
@@ -358,5 +350,5 @@ def _pandoc(args: list[str], text: str, pandoc: str) -> str:
 
     result = subprocess.run([pandoc, *args], input=text, capture_output=True, text=True)
     if result.returncode != 0:
-        raise ToolError(_("quarto_features.raw_tables_failed", reason=result.stderr.strip()))
+        raise ToolError(text("quarto_features.raw_tables_failed", reason=result.stderr.strip()))
     return result.stdout
