@@ -608,11 +608,11 @@ def test_preview_survives_a_wrong_allow_list(tmp_path):
             url = match.group(0) if match else None
         allow = project / "data/tillatna-uppgifter.yaml"
         allow.write_text("- 0701234567\n", "utf-8")
-        page = wait_for(url, lambda p: "Byggfel" in p)
+        page = wait_for(url, lambda p: text("preview.panel.failed_title") in p)
         assert "data/tillatna-uppgifter.yaml:1:1:" in page
         allow.write_text("allowed: []\n", "utf-8")
         append(project / "chapters/10-fortsatt-arbete.qmd", "Efter felet ses ändringen.")
-        wait_for(url, lambda p: "Byggfel" not in p and "Efter felet ses ändringen." in p)
+        wait_for(url, lambda p: text("preview.panel.failed_title") not in p and "Efter felet ses ändringen." in p)
     finally:
         process.send_signal(2)
         output, _ = process.communicate(timeout=30)

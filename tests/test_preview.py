@@ -103,26 +103,27 @@ def page(browser, preview):
 def test_preview_follows_edits_warnings_and_errors(preview):
     url, chapter = preview.url, preview.project / "chapters/10-fortsatt-arbete.qmd"
     shown = "chapters/10-fortsatt-arbete.qmd"
+    failed, warned = text("preview.panel.failed_title"), text("preview.panel.warnings_title")  # the panel's headings
     page = fetch(url)
-    assert "Sammanfattning" in page and "/__underlag/version" in page and "Varningar" not in page
+    assert "Sammanfattning" in page and "/__underlag/version" in page and warned not in page
 
     original = chapter.read_text("utf-8")
     line = len(original.splitlines()) + 2
     edited = original + '\nEn mening med <span onclick="alert(1)">tryckknappen</span>.\n'
     try:
         chapter.write_text(edited, "utf-8")  # builds, with a warning: in the panel and the terminal
-        page = wait_for(url, lambda p: "tryckknappen" in p and "Varningar" in p, "the edit and its warning")
+        page = wait_for(url, lambda p: "tryckknappen" in p and warned in p, "the edit and its warning")
         panel = page[page.index('<div id="underlag-problems"'):]
         assert 'role="alert"' in panel[:100] and f"{shown}:{line}:" in panel and "onclick" in panel
         assert any(f"{shown}:{line}:" in text and "onclick" in text for text in preview.output)
 
         chapter.write_text(edited + "\nSe @sec-finns-inte.\n", "utf-8")
-        page = wait_for(url, lambda p: "Byggfel" in p, "the build error")
+        page = wait_for(url, lambda p: failed in p, "the build error")
         assert f"{shown}:{line + 2}:" in page and "@sec-finns-inte" in page
         assert "tryckknappen" in page  # the last good version is still served
     finally:
         chapter.write_text(original, "utf-8")
-    page = wait_for(url, lambda p: "Byggfel" not in p and "Varningar" not in p, "the fixed page")
+    page = wait_for(url, lambda p: failed not in p and warned not in p, "the fixed page")
     assert "tryckknappen" not in page
 
 

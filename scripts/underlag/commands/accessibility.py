@@ -18,6 +18,7 @@ from underlag.engine.accessibility import check_html, check_pdf
 from underlag.engine.confine import confinement_problems
 from underlag.engine.errors import InputError
 from underlag.engine.files import write_if_changed
+from underlag.engine.messages import text as _
 
 RECORD = "data/tillganglighet.yaml"
 HEADER = ("# Skrivs av `underlag accessibility` från vad granskningen av webb- och PDF-versionen hittade.\n"
@@ -30,9 +31,9 @@ def check_and_record(root: Path, progress: Callable[[str], None] = lambda _: Non
     if links := confinement_problems(root):
         raise InputError(links)
     outputs = build(root, Options(formats=("html", "pdf")), progress).outputs
-    progress("granskar webbversionen med axe-core")
+    progress(_("progress.axe"))
     record = {"granskad": dt.date.today().isoformat(), "webb": check_html(outputs["html"])}
-    progress("granskar PDF-versionen med pdfua")
+    progress(_("progress.pdfua"))
     record["pdf"] = check_pdf(outputs["pdf"])
     text = HEADER + yaml.safe_dump(record, allow_unicode=True, sort_keys=False)
     write_if_changed(root / RECORD, text.encode("utf-8"))

@@ -24,6 +24,7 @@ from underlag.engine.cache import Cache, digest, file_hash, package_digest
 from underlag.engine.confine import confinement_problems, output_path, prepare_area
 from underlag.engine.errors import InputError, PartialBuildError, Problem, relative
 from underlag.engine.files import project_lock
+from underlag.engine.messages import text as message
 from underlag.engine.render.anchors import write_anchored_source
 from underlag.engine.render.pandoc import DocumentInfo, FilterError
 from underlag.report.chrome import apply_chrome, chrome_problems
@@ -95,7 +96,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     cache = Cache(root)
     with ExitStack() as stack:
         book, warnings = _prepare(root, options, progress, cache, seconds, stack)
-    progress("sammanställer kapitlen")
+    progress(message("progress.assembling"))
     # the privacy scan runs beside the assembly, which mostly waits for pandoc's parse; its
     # problems stop the build before any output is moved into place
     with ThreadPoolExecutor(max_workers=1) as background:
@@ -244,7 +245,7 @@ def _prepare(root: Path, options: Options, progress: Callable[[str], None], cach
         data_key = data_stage_key(root, options) if (root / "data").is_dir() else None
         cached = cache.lookup("stage:data", data_key) if cache and data_key else None
         if data_key and cached is None:
-            progress("läser och kontrollerar data")
+            progress(message("progress.data"))
             from underlag.report.figures import figure_pool
             from underlag.report.load import load_report
 
@@ -262,16 +263,16 @@ def _prepare(root: Path, options: Options, progress: Callable[[str], None], cach
         from underlag.report.figures import draw_figures
         from underlag.report.fragments import write_fragments
 
-        progress("analyserar")
+        progress(message("progress.analysing"))
         with timed_stage(seconds, "analysis"):
             from underlag.report.analysis import analyse
 
             result = analyse(report)
-        progress("ritar figurer")
+        progress(message("progress.figures"))
         with timed_stage(seconds, "figures"):
             specs = draw_figures(report, root / "figures", result, cache, pool)
             stack.close()  # the workers' memory is given back before the formats are rendered
-        progress("skriver genererade avsnitt")
+        progress(message("progress.generated"))
         with timed_stage(seconds, "fragments"):
             write_fragments(report, specs, root, result, changes_since_previous(root, report, options.version))
         if cache:
@@ -312,7 +313,7 @@ def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, format
         seconds[fmt] = time.perf_counter() - started
         return output
 
-    progress("bygger " + ", ".join(f.upper() for f in formats))
+    progress(message("progress.building", formats=", ".join(f.upper() for f in formats)))
     with ThreadPoolExecutor(max_workers=len(formats)) as pool:
         futures = {fmt: pool.submit(run, fmt) for fmt in formats}
         return {fmt: future.result() for fmt, future in futures.items()}

@@ -156,7 +156,7 @@ def make_handler(state: State):
                     body = state.served
                 self._send(200, "text/html; charset=utf-8", body)
             else:
-                self._send(404, "text/plain; charset=utf-8", "Finns inte".encode())
+                self._send(404, "text/plain; charset=utf-8", _("preview.not_found").encode())
 
         def _send(self, status: int, kind: str, body: bytes) -> None:
             self.send_response(status)

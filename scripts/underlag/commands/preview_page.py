@@ -218,15 +218,16 @@ def problems_panel(problems: list[Problem], places: list[Place], failed: bool, p
         editor = ""
         if problem.line is not None and (root / problem.path).is_file():
             href = editor_link(pattern, root, Origin(problem.path, problem.line, False))
-            editor = f' (<a href="{html.escape(href)}">öppna i redigeraren</a>)'
-        kind = "varning: " if problem.severity == "warning" else ""
+            editor = f' (<a href="{html.escape(href)}">{html.escape(_("preview.panel.open_in_editor"))}</a>)'
+        kind = html.escape(_("problem.warning")) if problem.severity == "warning" else ""
         items.append(f"<li>{link}{kind}{html.escape(problem.message)}{editor}</li>")
     errors = sum(p.severity == "error" for p in problems)
     if failed:
-        heading = (f"<strong>Byggfel</strong> – {errors or len(problems)} att rätta; sidan visar den senaste "
-                   "fungerande versionen.")
+        heading = (f"<strong>{html.escape(_('preview.panel.failed_title'))}</strong> – "
+                   f"{html.escape(_('preview.panel.failed', n=errors or len(problems)))}")
     else:
-        heading = f"<strong>Varningar</strong> – {len(problems)} att se över."
+        heading = (f"<strong>{html.escape(_('preview.panel.warnings_title'))}</strong> – "
+                   f"{html.escape(_('preview.panel.warnings', n=len(problems)))}")
     kind = "" if failed else ' class="underlag-warnings"'
     return f'<div id="underlag-problems" role="alert"{kind}>{heading}<ul>{"".join(items)}</ul></div>'
 

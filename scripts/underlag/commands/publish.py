@@ -86,13 +86,13 @@ def publish(root: Path, version: str, status: str | None = None, dry_run: bool =
         temporary = root / OUTPUT_DIR / f".build-publish-{version}-{os.getpid()}"
         try:
             outputs, editions = _build_editions(root, temporary, version, status, profile, progress)
-            progress("sparar underlag, ändringslogg och manifest")
+            progress(_("progress.publish_saving"))
             copy_tracked(root, inputs, temporary / INPUTS_DIR)
             published = publication_epoch()
             _write_changelog(root, temporary, version, history, published)
             manifest = _write_manifest(root, temporary, version, effective, outputs, editions, profile, published)
             index = index_page(root, history, {version: manifest})
-            progress(f"skriver version {version} på grenen {BRANCH}")
+            progress(_("progress.publish_committing", version=version, branch=BRANCH))
             commit = commit_version(root, history, version, temporary, inputs, INPUTS_DIR,
                                     {"index.html": index, ".nojekyll": b""}, published)
         finally:
@@ -126,7 +126,7 @@ def _build_editions(root: Path, folder: Path, version: str, status: str | None, 
     outputs = dict(main)
     editions = {MAIN_EDITION: {p.name: fmt for fmt, p in main.items()}}
     for edition, formats in read_book(root, profile).editions:
-        progress(f"bygger utgåvan {edition}")
+        progress(_("progress.edition", edition=edition))
         edition_options = Options(formats=formats, profile=edition, version=version, status=status)
         built = build_into(root, folder, edition_options, progress).outputs
         outputs.update({f"{edition}-{fmt}": path for fmt, path in built.items()})

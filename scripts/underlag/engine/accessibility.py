@@ -71,4 +71,4 @@ def _version(package: str) -> str:
     try:
         return version(package)
     except PackageNotFoundError:
-        return "(okänd version)"
+        return _("accessibility.unknown_version")
