@@ -349,8 +349,8 @@ def image_defect(path: Path) -> str | None:
         try:
             root = etree.parse(str(path), parser).getroot()
         except etree.XMLSyntaxError as exc:
-            return f"inte giltig SVG: {exc.msg}"
-        return None if etree.QName(root).localname == "svg" else "filen är inte en SVG-bild"
+            return _("assemble.svg_invalid", reason=exc.msg)
+        return None if etree.QName(root).localname == "svg" else _("assemble.svg_not_svg")
     from PIL import Image, UnidentifiedImageError
 
     try:
