@@ -237,8 +237,11 @@ def test_new_with_git_but_no_git_identity_says_how_to_finish(tmp_path, monkeypat
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    with pytest.raises(UsageError, match="första incheckningen kräver ditt namn") as refused:
+    from underlag.engine.messages import text
+
+    with pytest.raises(UsageError) as refused:
         create_project(tmp_path / "rapport", "beslutsunderlag", git=True)
+    assert str(refused.value) == text("new.no_identity", folder=tmp_path / "rapport")
     assert "git config --global user.name" in str(refused.value)
     assert (tmp_path / "rapport/.git").is_dir() and (tmp_path / "rapport/_quarto.yml").is_file()
 

@@ -143,7 +143,7 @@ def test_watched_files_are_the_sources_wherever_they_are_and_never_outputs(tmp_p
 
 
 def test_the_editor_link_is_configurable(tmp_path, monkeypatch):
-    from underlag.commands.preview_page import Origin, editor_link, editor_url
+    from underlag.commands.preview_page import EDITOR_URL, Origin, editor_link, editor_url
     from underlag.engine.errors import UsageError
 
     origin = Origin("chapters/a b.qmd", 12, False)
@@ -154,8 +154,9 @@ def test_the_editor_link_is_configurable(tmp_path, monkeypatch):
     assert editor_link(editor_url(None), tmp_path, origin).startswith("idea://open?file=/")
     assert editor_url("subl://open?url=file://{path}&line={line}").startswith("subl:")  # the option wins
     for wrong in ("vscode://file/{fil}:{line}", "vscode://file/{path", "ingen plats alls"):
-        with pytest.raises(UsageError, match="redigerarlänken"):
+        with pytest.raises(UsageError) as refused:
             editor_url(wrong)
+        assert str(refused.value) == text("preview.editor_link", pattern=wrong, example=EDITOR_URL)
 
 
 def test_a_broken_reference_early_on_is_in_view_at_the_end_of_the_page(preview, page):
