@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import copy_project, underlag
 
+from underlag.engine.messages import text as msg
+
 PREVIOUS = {"beslutsunderlag.pdf": b"%PDF previous", "beslutsunderlag.html": b"<html>previous</html>"}
 
 
@@ -34,7 +36,8 @@ CASES = {
     "missing image": (
         lambda p: replace(p / "chapters/03-bakgrund.qmd", "## Bakgrund\n", "## Bakgrund\n\n![Karta](bilder/karta.png)\n"),
         "chapters/03-bakgrund.qmd:5:10:",
-        "bilden 'bilder/karta.png' finns inte",
+        msg("sanitize.missing", what=msg("sanitize.what.image", url="bilder/karta.png"), path="chapters/bilder/karta.png",
+            start=msg("sanitize.from_chapter")),  # in the session's language, read when the module loads
     ),
     "missing variable": (
         lambda p: replace(p / "chapters/01-sammanfattning.qmd", "var system.nuvarande", "var system.gammalt"),

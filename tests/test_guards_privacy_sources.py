@@ -13,30 +13,30 @@ from pathlib import Path
 
 import pytest
 
-from underlag.engine.messages import text
+from underlag.engine.messages import text as msg
 from underlag.engine.privacy import ALLOW_FILE, MARKER, _digits, _national, normalise, scan_project, scan_text
 
 
 
 def advised(place: str, what: str) -> str:
     """The guard's line for a found value, from the catalogue (the language the tests run in)."""
-    return f"{place}: {text('problem.warning')}{text('privacy.found', what=what, allow_file=ALLOW_FILE, marker=MARKER)}"
+    return f"{place}: {msg('problem.warning')}{msg('privacy.found', what=what, allow_file=ALLOW_FILE, marker=MARKER)}"
 
 
 def expanded(what: str) -> str:
-    return text("privacy.after_expansion", what=what)
+    return msg("privacy.after_expansion", what=what)
 
 
 def identity() -> str:
-    return text("privacy.identity")
+    return msg("privacy.identity")
 
 
 def phone(number: str) -> str:
-    return text("privacy.phone", text=number)
+    return msg("privacy.phone", text=number)
 
 
 def email(address: str) -> str:
-    return text("privacy.email", text=address)
+    return msg("privacy.email", text=address)
 
 
 def book(root: Path, files: dict[str, str]) -> Path:
@@ -157,18 +157,18 @@ def test_a_book_file_that_is_not_a_mapping_does_not_stop_the_scan(tmp_path):
 
 def test_an_allow_file_without_a_list_is_named_at_its_start(tmp_path):
     book(tmp_path, {ALLOW_FILE: "andra: [x]\n"})
-    assert found(tmp_path) == [f"{ALLOW_FILE}:1:1: {text('privacy.allow_not_list')}"]
+    assert found(tmp_path) == [f"{ALLOW_FILE}:1:1: {msg('privacy.allow_not_list')}"]
 
 
 def test_an_entry_without_a_reason_is_named_at_its_place_and_later_entries_still_count(tmp_path):
     book(tmp_path, {ALLOW_FILE: "allowed:\n  - value: 010-441 00 00\n  - value: 031-123 45 67\n    reason: växeln\n",
                     "data/a.yaml": "tel: 031-123 45 67\n"})
-    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {text('privacy.allow_incomplete')}"]
+    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {msg('privacy.allow_incomplete')}"]
 
 
 def test_an_entry_of_the_wrong_kind_is_named_at_its_place(tmp_path):
     book(tmp_path, {ALLOW_FILE: "allowed:\n  - [031-123 45 67]\n"})
-    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {text('privacy.allow_shape')}"]
+    assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {msg('privacy.allow_shape')}"]
 
 
 # --- canonical forms: an allowed value matches however it is written ---

@@ -531,7 +531,7 @@ def test_full_disk_inside_typst_is_explained(tmp_path):
     source.write_text(assembled.text, "utf-8")
     work = tmp_path / "work"
     work.mkdir()
-    from underlag.engine.messages import ENGINE, language, text
+    from underlag.engine.messages import text
 
     explained = re.escape(text("tool.typst_write_failed", name="full", reason="REASON")).replace("REASON", ".*")
     with pytest.raises(ToolError, match=explained) as raised:

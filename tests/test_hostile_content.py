@@ -21,7 +21,8 @@ import pytest
 from conftest import SpyServer
 
 from underlag.commands.cli import main
-from underlag.engine.messages import ENGINE, language, text
+from underlag.engine.messages import ENGINE, language
+from underlag.engine.messages import text as msg
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plain-book"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -99,7 +100,7 @@ REFUSED = [
     ("markdown-image-relative-outside", "![Karta](../../utanfor/hemlig.png)", "hemlig.png", OUTSIDE),
     ("markdown-image-file-url", "![Karta](file://{outside}/hemlig.png)", "file://", part("sanitize.file_url")),
     ("markdown-image-protocol-relative", "![Karta](//127.0.0.1:{port}/pr.png)", "pr.png", NETWORK),
-    ("markdown-image-data-url", "![Karta](data:image/png;base64,iVBORw0KGgo=)", "data:image", text("sanitize.image_data_url")),
+    ("markdown-image-data-url", "![Karta](data:image/png;base64,iVBORw0KGgo=)", "data:image", msg("sanitize.image_data_url")),
     ("html-img-etc-passwd", '<img src="/etc/passwd" alt="x">', "/etc/passwd", MISSING),
     ("html-img-absolute-outside", '<img src="{outside}/hemlig.png" alt="x">', "hemlig.png", MISSING),
     ("html-img-relative-outside", '<img src="../../utanfor/hemlig.png" alt="x">', "hemlig.png", OUTSIDE),
@@ -151,7 +152,7 @@ def test_outside_and_network_references_are_refused_before_any_tool_runs(tmp_pat
 @pytest.mark.parametrize("where, text, needle, message", [
     ("_quarto.yml", "bibliography: {spy}/refs.bib\n", "refs.bib", part("book.network_address")),
     ("_quarto.yml", "csl: {spy}/style.csl\n", "style.csl", part("book.network_address")),
-    (CHAPTER, None, "front.bib", text("sanitize.front_matter_network")),
+    (CHAPTER, None, "front.bib", msg("sanitize.front_matter_network")),
     ("templates/html/style.css", '@import url("{spy}/theme.css");\n', "theme.css", part("sanitize.template_fetches")),
     ("templates/html/style.css", "body {{ background: url(../../../utanfor/hemlig.png) }}\n", "hemlig.png",
      part("sanitize.template_outside")),
@@ -370,40 +371,40 @@ def _scan(project: Path) -> list[str]:
 # (id, {file: text appended}, file and needle of the line the warning must name, what it names)
 PRIVACY = [
     ("variable", {"_variables.yml": f"kontakt: \"{PNR}\"\n", CHAPTER: "Kontakt: {{< var kontakt >}}."},
-     "_variables.yml", "kontakt:", lambda: text("privacy.identity")),
+     "_variables.yml", "kontakt:", lambda: msg("privacy.identity")),
     ("meta", {"_quarto.yml": f"handlaggare: \"{PNR}\"\n", CHAPTER: "Handläggare: {{< meta handlaggare >}}."},
-     "_quarto.yml", "handlaggare:", lambda: text("privacy.identity")),
+     "_quarto.yml", "handlaggare:", lambda: msg("privacy.identity")),
     ("include-outside-chapters", {"underlag/pnr.md": f"Patient {PNR}.\n",
                                   CHAPTER: "{{< include ../underlag/pnr.md >}}"},
-     "underlag/pnr.md", "Patient", lambda: text("privacy.identity")),
+     "underlag/pnr.md", "Patient", lambda: msg("privacy.identity")),
     ("metadata-file", {"meta/extra.yml": f"ansvarig: \"{PNR}\"\n", "_quarto.yml": "metadata-files: [meta/extra.yml]\n",
-                       CHAPTER: "Ansvarig: {{< meta ansvarig >}}."}, "meta/extra.yml", "ansvarig:", lambda: text("privacy.identity")),
+                       CHAPTER: "Ansvarig: {{< meta ansvarig >}}."}, "meta/extra.yml", "ansvarig:", lambda: msg("privacy.identity")),
     ("put-together-by-variable", {"_variables.yml": "slut: \"1212\"\n", CHAPTER: "Nummer 19121212-{{< var slut >}}."},
-     CHAPTER, "Nummer", lambda: text("privacy.identity")),
-    ("en-dash", {CHAPTER: "Patient 19121212\u20131212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("em-dash", {CHAPTER: "Patient 19121212\u20141212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("non-breaking-hyphen", {CHAPTER: "Patient 19121212\u20111212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("minus-sign", {CHAPTER: "Patient 19121212\u22121212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("spaces", {CHAPTER: "Patient 1912 12 12-1212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("no-break-spaces", {CHAPTER: "Patient 1912\u00a012\u202f12-1212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("no-separator", {CHAPTER: "Patient 191212121212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("short-form", {CHAPTER: "Patient 121212-1212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("markdown-escape", {CHAPTER: "Patient 19121212\\-1212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("html-entity", {CHAPTER: "Patient 19121212&ndash;1212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("soft-hyphen-inside", {CHAPTER: "Patient 1912\u00ad1212-1212."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("samordningsnummer", {CHAPTER: "Patient 701063-2391."}, CHAPTER, "Patient", lambda: text("privacy.identity")),
-    ("phone-stockholm", {CHAPTER: "Ring 08-123 456 78."}, CHAPTER, "Ring", lambda: text("privacy.phone", text="08-123 456 78")),
-    ("phone-mobile-plain", {CHAPTER: "Ring 0701234567."}, CHAPTER, "Ring", lambda: text("privacy.phone", text="0701234567")),
-    ("phone-mobile-grouped", {CHAPTER: "Ring 070-123 45 67."}, CHAPTER, "Ring", lambda: text("privacy.phone", text="070-123 45 67")),
+     CHAPTER, "Nummer", lambda: msg("privacy.identity")),
+    ("en-dash", {CHAPTER: "Patient 19121212\u20131212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("em-dash", {CHAPTER: "Patient 19121212\u20141212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("non-breaking-hyphen", {CHAPTER: "Patient 19121212\u20111212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("minus-sign", {CHAPTER: "Patient 19121212\u22121212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("spaces", {CHAPTER: "Patient 1912 12 12-1212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("no-break-spaces", {CHAPTER: "Patient 1912\u00a012\u202f12-1212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("no-separator", {CHAPTER: "Patient 191212121212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("short-form", {CHAPTER: "Patient 121212-1212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("markdown-escape", {CHAPTER: "Patient 19121212\\-1212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("html-entity", {CHAPTER: "Patient 19121212&ndash;1212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("soft-hyphen-inside", {CHAPTER: "Patient 1912\u00ad1212-1212."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("samordningsnummer", {CHAPTER: "Patient 701063-2391."}, CHAPTER, "Patient", lambda: msg("privacy.identity")),
+    ("phone-stockholm", {CHAPTER: "Ring 08-123 456 78."}, CHAPTER, "Ring", lambda: msg("privacy.phone", text="08-123 456 78")),
+    ("phone-mobile-plain", {CHAPTER: "Ring 0701234567."}, CHAPTER, "Ring", lambda: msg("privacy.phone", text="0701234567")),
+    ("phone-mobile-grouped", {CHAPTER: "Ring 070-123 45 67."}, CHAPTER, "Ring", lambda: msg("privacy.phone", text="070-123 45 67")),
     ("phone-international-0", {CHAPTER: "Ring +46 (0)31-123 45 67."}, CHAPTER, "Ring",
-     lambda: text("privacy.phone", text="+46 (0)31-123 45 67")),
-    ("phone-international", {CHAPTER: "Ring +46 70 123 45 67."}, CHAPTER, "Ring", lambda: text("privacy.phone", text="+46 70 123 45 67")),
-    ("phone-short-area", {CHAPTER: "Ring 031-12 34 56."}, CHAPTER, "Ring", lambda: text("privacy.phone", text="031-12 34 56")),
+     lambda: msg("privacy.phone", text="+46 (0)31-123 45 67")),
+    ("phone-international", {CHAPTER: "Ring +46 70 123 45 67."}, CHAPTER, "Ring", lambda: msg("privacy.phone", text="+46 70 123 45 67")),
+    ("phone-short-area", {CHAPTER: "Ring 031-12 34 56."}, CHAPTER, "Ring", lambda: msg("privacy.phone", text="031-12 34 56")),
     ("phone-no-break-hyphen", {CHAPTER: "Ring 031\u2011123\u00a045\u00a067."}, CHAPTER, "Ring", lambda: part("privacy.phone")),
     ("data-yaml-folded", {"data/handelser.yaml": f"handelser:\n  - text: >\n      Patienten med nummer\n"
                                                   f"      19121212-\n      1212 ringde.\n"},
-     "data/handelser.yaml", "text: >", lambda: text("privacy.identity")),
-    ("data-csv-cell", {"data/personer.csv": f"namn;nummer\nAnna;{PNR}\n"}, "data/personer.csv", "Anna", lambda: text("privacy.identity")),
+     "data/handelser.yaml", "text: >", lambda: msg("privacy.identity")),
+    ("data-csv-cell", {"data/personer.csv": f"namn;nummer\nAnna;{PNR}\n"}, "data/personer.csv", "Anna", lambda: msg("privacy.identity")),
     ("email", {CHAPTER: "Skriv till anna.andersson@example.se."}, CHAPTER, "Skriv", lambda: part("privacy.email")),
 ]
 

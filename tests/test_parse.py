@@ -14,7 +14,7 @@ from conftest import docx_text, html_tree
 from underlag.engine.assemble import assemble
 from underlag.engine.book import read_book
 from underlag.engine.errors import InputError
-from underlag.engine.messages import text
+from underlag.engine.messages import text as msg
 
 
 def book(folder: Path, chapter: str, variables: str = "x: VÄRDE\n", **files: str) -> Path:
@@ -145,7 +145,7 @@ def test_a_stopping_filter_is_a_located_problem(tmp_path, capsys, monkeypatch):
     assert main(["build", "--project", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "stack traceback" not in err and "Error running filter" not in err, err
-    advice = text("filter_errors.advice", filter="stopping.lua", message="element @sec-stopp cannot be handled")
+    advice = msg("filter_errors.advice", filter="stopping.lua", message="element @sec-stopp cannot be handled")
     assert err.startswith(f"index.qmd:7:4: {advice}"), err
 
 

@@ -143,7 +143,12 @@ def test_watched_files_are_the_sources_wherever_they_are_and_never_outputs(tmp_p
 
 
 def test_the_editor_link_is_configurable(tmp_path, monkeypatch):
-    from underlag.commands.preview_page import EDITOR_URL, Origin, editor_link, editor_url
+    from underlag.commands.preview_page import (
+        EDITOR_URL,
+        Origin,
+        editor_link,
+        editor_url,
+    )
     from underlag.engine.errors import UsageError
 
     origin = Origin("chapters/a b.qmd", 12, False)

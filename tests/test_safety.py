@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from underlag.commands.cli import main
 from underlag.engine.escape import markdown
-from underlag.engine.messages import text
+from underlag.engine.messages import text as msg
 
 HOSTILE = [
     '#read("/etc/passwd")', '#eval("1+1")', "<script>alert(1)</script>", "{{< include /etc/passwd >}}",
@@ -96,9 +96,9 @@ def test_hostile_strings_in_every_text_field_render_as_text(tmp_path):
 @pytest.mark.parametrize("source, message", [
     ("{{< include ../../../../../../etc/passwd >}}", lambda: "points outside the project"),
     ("![Karta](../../../../../../etc/hosts.png)",
-     lambda: text("sanitize.outside", what=text("sanitize.what.image", url="../../../../../../etc/hosts.png"))),
-    ("![Karta](https://example.org/karta.png)", lambda: text(
-        "sanitize.network", what=text("sanitize.what.image", url="https://example.org/karta.png"),
+     lambda: msg("sanitize.outside", what=msg("sanitize.what.image", url="../../../../../../etc/hosts.png"))),
+    ("![Karta](https://example.org/karta.png)", lambda: msg(
+        "sanitize.network", what=msg("sanitize.what.image", url="https://example.org/karta.png"),
         url="https://example.org/karta.png")),
 ])
 def test_paths_outside_the_project_are_refused(tmp_path, capsys, source, message):
@@ -118,7 +118,7 @@ def test_a_symlink_out_of_the_project_is_refused(tmp_path, capsys):
     chapter.write_text(chapter.read_text("utf-8") + "\n{{< include lank.md >}}\n", "utf-8")
     assert main(["build", "--project", str(project)]) == 2
     # refused when the book is read, at the link itself, before any stage reads it
-    assert f"chapters/lank.md: {text('confine.link_outside', target=os.path.realpath(secret))}" in capsys.readouterr().err
+    assert f"chapters/lank.md: {msg('confine.link_outside', target=os.path.realpath(secret))}" in capsys.readouterr().err
 
 
 def test_a_chapter_outside_the_project_is_refused(tmp_path, capsys):

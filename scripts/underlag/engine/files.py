@@ -19,7 +19,7 @@ LOCK_FILE = ".underlag.lock"  # beside report/, not in it: a failed build leaves
 
 
 # who holds the lock, as the waiting command names it (the holder writes its purpose into the file)
-HOLDERS = ("preview", "publish", "build")  # who may hold the lock: lock.holder.<purpose> names them
+HOLDERS = {"preview": "lock.holder.preview", "publish": "lock.holder.publish", "build": "lock.holder.build"}
 LOCK_POLL = 0.1  # seconds between two tries while waiting
 
 
@@ -100,7 +100,7 @@ def _holder(path: Path) -> str:
         purpose = path.read_text("utf-8").split()[1]
     except (OSError, IndexError, UnicodeDecodeError):  # written by an older version, or just being written
         purpose = "build"
-    return _(f"lock.holder.{purpose if purpose in HOLDERS else 'build'}")
+    return _(HOLDERS.get(purpose, HOLDERS["build"]))
 
 
 def write_if_changed(path: Path, content: bytes, root: Path | None = None) -> bool:

@@ -436,6 +436,10 @@ def check_prose_counts(report: model.Report, root: Path) -> list[Problem]:
     return problems
 
 
+NOT_FINAL_STATUSES = (("exempel", "checks.listing.status.exempel"), ("preliminär", "checks.listing.status.preliminär"),
+                      ("förslag", "checks.listing.status.förslag"))
+
+
 def review_listing(report: model.Report) -> list[str]:
     """What `underlag check` lists for writers: the notes in data/anteckningar.yaml and how much is not final."""
     lines = []
@@ -449,6 +453,6 @@ def review_listing(report: model.Report) -> list[str]:
         lines.append(_("checks.listing.few_alternatives", count=in_words(len(report.alternatives)), low=in_words(low)))
     counts = Counter(status for _item, _where, status in non_final_items(report))
     if counts:
-        parts = [_(f"checks.listing.status.{s}", n=counts[s]) for s in ("exempel", "preliminär", "förslag") if counts[s]]
+        parts = [_(key, n=counts[status]) for status, key in NOT_FINAL_STATUSES if counts[status]]
         lines.append(_("checks.listing.not_final", total=sum(counts.values()), parts=", ".join(parts)))
     return lines
