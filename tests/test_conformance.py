@@ -319,7 +319,9 @@ def test_quarto_engine_says_clearly_when_quarto_is_missing(tmp_path, capsys, mon
     monkeypatch.setenv("PATH", str(tools))
     folder, _ = make_book("footnotes", tmp_path / "book")
     assert main(["build", "--engine", "quarto", "--project", str(folder)]) == 2
-    assert "--engine quarto needs the quarto command on PATH" in capsys.readouterr().err
+    from underlag.engine.messages import text
+
+    assert text("cli.error", message=text("quarto.missing")) in capsys.readouterr().err
 
 
 def structure(html_file: Path) -> dict[str, list[str]]:
