@@ -208,10 +208,11 @@ class _Assembler:
         return str(value)
 
 
-def assemble(book: Book, cache=None) -> Assembled:
+def assemble(book: Book, cache=None, lines_ready=None) -> Assembled:
     """All chapters as one text; raises InputError with every problem found.
 
-    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run)."""
+    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run).
+    `lines_ready(lines)` hears the assembled lines before they are parsed and checked."""
     from underlag.engine.render.html import STYLESHEET
     from underlag.engine.render.pandoc import template
     from underlag.engine.render.pdf import TEMPLATE as TYPST_TEMPLATE
@@ -219,6 +220,8 @@ def assemble(book: Book, cache=None) -> Assembled:
 
     assembler = _Assembler(book)
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
+    if lines_ready is not None:
+        lines_ready(lines)
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
     inspection = inspect_cached(lines, book.root, cache)
     problems = resolve_features(inspection.document, lines, book) if not inspection.errors else []
