@@ -237,9 +237,10 @@ def scan_project_cached(root: Path, cache=None) -> list[Problem]:
     lines_key = digest("privacy-lines", package_digest())  # what `find` finds changes with our code only
     remembered = cache.lookup("stage:privacy-files", lines_key)
     remembered = remembered if isinstance(remembered, dict) else {}
-    for found, stored in ((_LINE_HITS, remembered.get("lines")), (_FOLDED, remembered.get("folded"))):
+    for found, stored, size in ((_LINE_HITS, remembered.get("lines"), 6), (_FOLDED, remembered.get("folded"), 5)):
         for content, hits in stored.items() if isinstance(stored, dict) else ():
-            found.setdefault(content, [tuple(hit) for hit in hits])
+            if isinstance(hits, list) and all(isinstance(hit, list) and len(hit) == size for hit in hits):
+                found.setdefault(content, [tuple(hit) for hit in hits])  # a damaged entry is scanned again
     problems, scanned = _scan(root)
     outside = sorted(set(scanned) - set(candidates))
     cache.store("stage:privacy", key, [], [asdict(problem) for problem in problems], inputs=outside)
