@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from conftest import copy_project, html_tree
 
 from underlag.commands.build import Options, build
 from underlag.engine.cache import FORMAT_VERSION
+from underlag.engine.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +29,24 @@ def test_a_build_without_changes_renders_nothing(project):
     result = build(project, Options())
     assert rebuilt(result) == set() and result.rendered == []
     assert all(path.is_file() for path in result.outputs.values())
+
+
+def test_a_build_without_changes_reuses_the_checked_book_but_not_past_a_changed_template(project):
+    """Nothing changed: the assembled book is not parsed and checked again. The reuse depends on
+    every file the checks read, not only the chapters: a project stylesheet that fetches from the
+    network is still refused."""
+    result = build(project, Options(formats=("html",)))
+    assert result.stages.get("stage:assemble") == "cached"
+    stylesheet = project / "templates/html/style.css"
+    stylesheet.parent.mkdir(parents=True)
+    stylesheet.write_text('@import url("https://example.org/x.css");\n', "utf-8")
+    try:
+        with pytest.raises(InputError) as refused:
+            build(project, Options(formats=("html",)))
+        assert any(p.path == "templates/html/style.css" and "example.org" in p.message
+                   for p in refused.value.problems)
+    finally:
+        shutil.rmtree(project / "templates")
 
 
 def test_one_score_rebuilds_only_what_uses_it(project):

@@ -25,7 +25,7 @@ from underlag.engine.confine import confinement_problems, output_path, prepare_a
 from underlag.engine.errors import InputError, PartialBuildError, Problem, relative
 from underlag.engine.files import project_lock
 from underlag.engine.messages import text as message
-from underlag.engine.render.anchors import write_anchored_source
+from underlag.engine.render.anchors import anchored_document, write_anchored_source
 from underlag.engine.render.pandoc import DocumentInfo, FilterError
 from underlag.report.chrome import apply_chrome, chrome_problems
 
@@ -99,16 +99,26 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     progress(message("progress.assembling"))
     # the privacy scan runs beside the assembly, which mostly waits for pandoc's parse; its
     # problems stop the build before any output is moved into place
-    with ThreadPoolExecutor(max_workers=1) as background:
-        scan = background.submit(_privacy, root, cache, seconds)
-        try:
-            with timed_stage(seconds, "assemble"):
-                assembled = assemble(book, cache)
-        except InputError:  # as before the scan moved here: its errors first, else the assembly's problems
-            if any(p.severity == "error" for p in scan.result()):
-                _with_privacy(warnings, scan.result(), options)
-            raise
-        warnings = _with_privacy(warnings, scan.result(), options)
+    # the preview's page is made from the anchored book (render/anchors.py), a second parse that
+    # needs only the assembled lines: it runs beside the plain book's parse and checks
+    anchoring = ThreadPoolExecutor(max_workers=1) if options.source_map else None
+    anchored = []
+    lines_ready = (lambda lines: anchored.append(anchoring.submit(anchored_document, root, lines, book))) \
+        if anchoring else None
+    try:
+        with ThreadPoolExecutor(max_workers=1) as background:
+            scan = background.submit(_privacy, root, cache, seconds)
+            try:
+                with timed_stage(seconds, "assemble"):
+                    assembled = assemble(book, cache, lines_ready)
+            except InputError:  # as before the scan moved here: its errors first, else the assembly's problems
+                if any(p.severity == "error" for p in scan.result()):
+                    _with_privacy(warnings, scan.result(), options)
+                raise
+            warnings = _with_privacy(warnings, scan.result(), options)
+    finally:  # a failed build reports at once, without waiting for the anchored parse
+        if anchoring:
+            anchoring.shutdown(wait=False)
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings
@@ -131,7 +141,8 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             source.write_text(json.dumps(assembled.document, ensure_ascii=False), encoding="utf-8")
             # source anchors for `underlag review` (a second parse): in the DOCX's thread, beside the
             # other formats; the preview's HTML needs them before it is written, so then first
-            anchor = lambda: write_anchored_source(root, assembled.lines, source, book)  # noqa: E731
+            anchor = lambda: write_anchored_source(root, assembled.lines, source, book,  # noqa: E731
+                                                   anchored[0].result() if anchored else None)
             if options.source_map:
                 anchor()
             prepare_format = {"docx": anchor} if not options.source_map else {}

@@ -1,6 +1,6 @@
 """`underlag preview`: the HTML on 127.0.0.1, rebuilt when a source changes, reloaded in the browser.
 
-A watcher compares a hash of every watched file (never modification times) four times a second
+A watcher compares a hash of every watched file (never modification times) ten times a second
 and rebuilds the HTML when it changes; the incremental build redoes only what changed. Watched:
 chapters/, data/, templates/, the static figures in figures/, _quarto*.yml, _variables.yml and
 every file the last build used (included files, images, bibliography) wherever it lies.
@@ -173,7 +173,7 @@ def make_handler(state: State):
 
 
 def serve(root: Path, port: int, profile: str | None, say: Callable[[str], None],
-          interval: float = 0.25, editor: str | None = None) -> None:
+          interval: float = 0.1, editor: str | None = None) -> None:
     """Serve until interrupted (Ctrl-C raises KeyboardInterrupt in the caller's thread)."""
     pattern = editor_url(editor)
     state = State(data=DataValues(root))

@@ -208,10 +208,11 @@ class _Assembler:
         return str(value)
 
 
-def assemble(book: Book, cache=None) -> Assembled:
+def assemble(book: Book, cache=None, lines_ready=None) -> Assembled:
     """All chapters as one text; raises InputError with every problem found.
 
-    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run)."""
+    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run).
+    `lines_ready(lines)` hears the assembled lines before they are parsed and checked."""
     from underlag.engine.render.html import STYLESHEET
     from underlag.engine.render.pandoc import template
     from underlag.engine.render.pdf import TEMPLATE as TYPST_TEMPLATE
@@ -219,6 +220,11 @@ def assemble(book: Book, cache=None) -> Assembled:
 
     assembler = _Assembler(book)
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
+    if lines_ready is not None:
+        lines_ready(lines)
+    stage_key = _assembled_key(book, lines) if cache is not None and not assembler.problems else None
+    if stage_key and (reused := _reuse_assembled(book, lines, cache, stage_key)):
+        return reused
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
     inspection = inspect_cached(lines, book.root, cache)
     problems = resolve_features(inspection.document, lines, book) if not inspection.errors else []
@@ -235,7 +241,60 @@ def assemble(book: Book, cache=None) -> Assembled:
     pdf_problems = pdf_ua_problems(inspection.document, lines, book.root) if not inspection.errors else []
     if problems:  # the warnings too, and what the PDF would refuse: a writer fixes everything in one round
         raise InputError(problems + warnings + [replace(p, severity="warning") for p in pdf_problems])
-    return Assembled(lines, sorted(inspection.images), inspection.document, warnings, pdf_problems)
+    assembled = Assembled(lines, sorted(inspection.images), inspection.document, warnings, pdf_problems)
+    if stage_key:
+        _store_assembled(assembled, book.root, cache, stage_key)
+    return assembled
+
+
+ASSEMBLED_FILE = "assembled.json"  # in .underlag-cache: the checked document with the book's features resolved
+
+
+def _assembled_key(book: Book, lines: list[SourceLine]) -> str:
+    """Everything the checks after the expansion read: the lines and their files, the book's
+    settings and YAML files, the bibliography, the templates, pandoc and our code."""
+    from underlag.engine.cache import digest, file_hash, package_digest
+    from underlag.engine.messages import language
+    from underlag.engine.render.html import STYLESHEET
+    from underlag.engine.render.pandoc import pandoc_path, template
+    from underlag.engine.render.pdf import TEMPLATE as TYPST_TEMPLATE
+
+    root = book.root
+    files = sorted({line.path for line in lines} | set(book.bibliography) | set(root.glob("_quarto*.yml"))
+                   | set(root.glob("_variables.yml")) | {template(root, STYLESHEET), template(root, TYPST_TEMPLATE)})
+    return digest("assemble", [line.text for line in lines], [line.code for line in lines],
+                  [(relative(path, root), file_hash(path)) for path in files if path.is_file()],  # a copy keeps it
+                  book.metadata, book.profiles, pandoc_path(), package_digest(), language())
+
+
+def _reuse_assembled(book: Book, lines: list[SourceLine], cache, key: str) -> Assembled | None:
+    """The last run's assembly when nothing it was made from changed (the images are the entry's
+    inputs): a build with nothing to do then runs neither pandoc's reader nor the checks."""
+    import json
+
+    stored = cache.lookup("stage:assemble", key)
+    if not isinstance(stored, dict):
+        return None
+    root = book.root.resolve()
+    document = json.loads((root / ".underlag-cache" / ASSEMBLED_FILE).read_text("utf-8"))
+    return Assembled(lines, [root / p for p in stored["images"]], document,
+                     [Problem(**w) for w in stored["warnings"]], [Problem(**w) for w in stored["pdf_problems"]])
+
+
+def _store_assembled(assembled: Assembled, root: Path, cache, key: str) -> None:
+    import json
+    from dataclasses import asdict
+
+    from underlag.engine.confine import output_path, prepare_area
+
+    root = root.resolve()
+    prepare_area(root, ".underlag-cache")  # never through a link: the writes are confined
+    path = output_path(root, root / ".underlag-cache" / ASSEMBLED_FILE)
+    path.write_text(json.dumps(assembled.document, ensure_ascii=False), "utf-8")
+    cache.store("stage:assemble", key, [path], {
+        "images": [relative(p, root) for p in assembled.images],
+        "warnings": [asdict(w) for w in assembled.warnings],
+        "pdf_problems": [asdict(p) for p in assembled.pdf_problems]}, inputs=assembled.images)
 
 
 def marked_code(lines: list[SourceLine]) -> list[SourceLine]:

@@ -173,13 +173,14 @@ def _scan(root: Path) -> tuple[list[Problem], list[Path]]:
     expanded = _expanded_lines(root)
     seen: set[str] = set()  # canonical values met in a source, reported or allowed
     files = _source_files(root, expanded)
+    file_lines: dict[Path, list[str]] = {}
     for path in files:
-        lines = path.read_text("utf-8", errors="replace").splitlines()
-        for number, line in enumerate(lines, 1):
-            for column, kind, text, canonical in find(line):
-                seen.add(canonical)
-                if MARKER not in line and (text, canonical) not in allowed:
-                    problems.append(_problem(relative(path, root), number, column, describe(kind, text)))
+        text = path.read_text("utf-8", errors="replace")
+        file_lines[path] = text.splitlines()
+        for number, column, kind, found, canonical, marked in _line_hits(text):
+            seen.add(canonical)
+            if not marked and (found, canonical) not in allowed:
+                problems.append(_problem(relative(path, root), number, column, describe(kind, found)))
     for path in files:  # a YAML value folded over several lines
         if path.suffix in (".yaml", ".yml"):
             for line, column, kind, text, canonical in _folded_values_once(path, root):
@@ -187,12 +188,31 @@ def _scan(root: Path) -> tuple[list[Problem], list[Path]]:
                     seen.add(canonical)
                     problems.append(_problem(relative(path, root), line, column, describe(kind, text)))
     for source in expanded:  # the last net: what only the expansion puts together
+        own = file_lines.get(source.path, ())
+        if 0 < source.line <= len(own) and own[source.line - 1] == source.text:
+            continue  # the line as its file has it: scanned above, every value it holds is in `seen`
         for column, kind, text, canonical in find(source.text):
             if canonical not in seen and (text, canonical) not in allowed and not _marked(source):
                 seen.add(canonical)
                 problems.append(_problem(relative(source.path, root), source.line, None,
                                          _("privacy.after_expansion", what=describe(kind, text))))
     return problems, files
+
+
+_LINE_HITS: dict[str, list] = {}  # a file's content hash -> what the line scan found in it
+
+
+def _line_hits(text: str) -> list:
+    """(line, column, kind, text, canonical, marked) for every find in a file's lines, remembered
+    by the content: a chapter edit rescans that chapter only (the cache keeps them between runs)."""
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if key not in _LINE_HITS:
+        if len(_LINE_HITS) > 1000:  # a long session: forget old versions
+            _LINE_HITS.clear()
+        _LINE_HITS[key] = [(number, column, kind, found, canonical, MARKER in line)
+                           for number, line in enumerate(text.splitlines(), 1)
+                           for column, kind, found, canonical in find(line)]
+    return _LINE_HITS[key]
 
 
 def scan_project_cached(root: Path, cache=None) -> list[Problem]:
@@ -213,20 +233,33 @@ def scan_project_cached(root: Path, cache=None) -> list[Problem]:
     stored = cache.lookup("stage:privacy", key)
     if stored is not None:
         return [Problem(**problem) for problem in stored]
+    # the files' line scans of the last run, by content: only a changed file is scanned again
+    lines_key = digest("privacy-lines", package_digest())  # what `find` finds changes with our code only
+    remembered = cache.lookup("stage:privacy-files", lines_key)
+    remembered = remembered if isinstance(remembered, dict) else {}
+    for found, stored, size in ((_LINE_HITS, remembered.get("lines"), 6), (_FOLDED, remembered.get("folded"), 5)):
+        for content, hits in stored.items() if isinstance(stored, dict) else ():
+            if isinstance(hits, list) and all(isinstance(hit, list) and len(hit) == size for hit in hits):
+                found.setdefault(content, [tuple(hit) for hit in hits])  # a damaged entry is scanned again
     problems, scanned = _scan(root)
     outside = sorted(set(scanned) - set(candidates))
     cache.store("stage:privacy", key, [], [asdict(problem) for problem in problems], inputs=outside)
+    used = {hashlib.sha256(data).hexdigest() for path in scanned if path.is_file()  # the line scan reads text
+            for data in (path.read_bytes(), path.read_text("utf-8", errors="replace").encode("utf-8"))}
+    cache.store("stage:privacy-files", lines_key, [], {
+        "lines": {content: hits for content, hits in _LINE_HITS.items() if content in used},
+        "folded": {content: hits for content, hits in _FOLDED.items() if content in used}})
     return problems
 
 
-_FOLDED: dict[tuple[Path, Path, str], list] = {}  # (root, file, content hash) -> what _folded_values found
+_FOLDED: dict[str, list] = {}  # a YAML file's content hash -> what _folded_values found (the cache keeps them)
 
 
 def _folded_values_once(path: Path, root: Path) -> list:
     """`_folded_values`, remembered by the file's content: composing every YAML file again is most
     of a scan, and the preview scans at each save while the data files rarely change."""
     try:
-        key = (root, path, hashlib.sha256(path.read_bytes()).hexdigest())
+        key = hashlib.sha256(path.read_bytes()).hexdigest()  # the finds depend on the content alone
     except OSError:
         return []
     if key not in _FOLDED:

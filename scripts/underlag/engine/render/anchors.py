@@ -150,21 +150,29 @@ def anchored_paths(source: Path) -> tuple[Path, Path]:
     return source.with_name(source.stem + ".anchored.json"), source.with_name(source.stem + ".anchors.json")
 
 
-def write_anchored_source(root: Path, lines: list[SourceLine], source: Path, book=None) -> None:
+def anchored_document(root: Path, lines: list[SourceLine], book=None) -> tuple[dict, list[Anchor]]:
     """The anchored book, checked and cleaned exactly as the book itself (sanitize.py), with the
     book's Quarto features resolved as in the plain document (given the Book): the DOCX is made
-    from it, so it must carry nothing the plain document would not."""
+    from it, so it must carry nothing the plain document would not. Needs only the assembled
+    lines, so the preview starts it beside the plain book's own parse (commands/build.py)."""
     from underlag.engine.render.pandoc import MARKDOWN, pandoc_path
     from underlag.engine.sanitize import inspect
 
     anchored, anchors = anchored_source_lines(lines, root)
-    document, table = anchored_paths(source)
     # the findings were reported when the plain book was inspected; here only the cleaned tree counts
     tree = inspect(anchored, root, pandoc_path(), MARKDOWN).document
     if book is not None:
         from underlag.engine.assemble import resolve_features
 
         resolve_features(tree, anchored, book)
+    return tree, anchors
+
+
+def write_anchored_source(root: Path, lines: list[SourceLine], source: Path, book=None,
+                          made: tuple[dict, list[Anchor]] | None = None) -> None:
+    """`anchored_document` (or the one `made` already) and its anchors, beside `source`."""
+    tree, anchors = made if made is not None else anchored_document(root, lines, book)
+    document, table = anchored_paths(source)
     document.write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
     files = sorted({relative(path, root) for path in dict.fromkeys(line.path for line in lines)}
                    | {"_variables.yml", "_quarto.yml"})
