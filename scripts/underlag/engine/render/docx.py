@@ -36,8 +36,9 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
     if has_contents and page_numbers:
         fill_contents_pages(output, work, settings.label("docx-contents-pages"))
     if anchored.is_file():  # after every change of text: the map holds the text the DOCX shows
-        embed_anchors(output, source, book.root, book.title)
-    _restamp(output, stamp)
+        embed_anchors(output, source, book.root, book.title, stamp)  # restamps as it rewrites the file
+    else:
+        _restamp(output, stamp)
 
 
 def _text_width_in(reference: Path) -> float:
