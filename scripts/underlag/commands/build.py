@@ -312,9 +312,13 @@ def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, format
         fmt_work = work / fmt
         fmt_work.mkdir()
         output = fmt_work / (book.output_name + EXTENSIONS[fmt])
-        if prepare_format and fmt in prepare_format:
-            prepare_format[fmt]()
-        renderers[fmt](book, source, info, fmt_work, output, images)
+        prepare = (prepare_format or {}).get(fmt)
+        if prepare and fmt == "docx":  # render_docx overlaps it with its own preparation
+            renderers[fmt](book, source, info, fmt_work, output, images, prepare=prepare)
+        else:
+            if prepare:
+                prepare()
+            renderers[fmt](book, source, info, fmt_work, output, images)
         seconds[fmt] = time.perf_counter() - started
         return output
 

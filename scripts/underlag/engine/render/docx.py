@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from underlag.engine.book import Book
@@ -17,13 +19,20 @@ from underlag.engine.settings import Settings
 
 
 def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
-                images: list[Path] = (), page_numbers: bool = False) -> None:
+                images: list[Path] = (), page_numbers: bool = False,
+                prepare: Callable[[], None] | None = None) -> None:
     """`images` is unused: pandoc reads the images from the project itself. `page_numbers`: the
     contents' page numbers from LibreOffice's layout (a headless conversion, seconds, tens of
-    seconds for a long book); without it Word fills them in when it opens the file."""
+    seconds for a long book); without it Word fills them in when it opens the file. `prepare`
+    writes the anchored source pandoc reads (the build's write_anchored_source)."""
     reference = work / "reference.docx"
     settings = book.settings("docx")
-    build_reference_docx(book.root, info, reference, settings)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        # the anchored source's pandoc parse runs while the reference document is built
+        prepared = side.submit(prepare) if prepare else None
+        build_reference_docx(book.root, info, reference, settings)
+        if prepared:
+            prepared.result()
     contents = ["--toc", f"--toc-depth={settings.toc_depth}"] if settings.toc and not info.brief else []
     anchored = anchored_paths(source)[0]  # the build writes it: every block carries its file and line
     run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
