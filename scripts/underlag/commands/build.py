@@ -67,7 +67,7 @@ class Options:
     status: str | None = None  # replaces the data's status (publish)
     source_map: bool = False  # the preview's HTML: every block carries its file and line (never published)
     lock_wait: float = 0.0  # seconds to wait for another build, publish or the preview to finish
-    docx_page_numbers: bool = False  # the DOCX contents' page numbers from LibreOffice (publish, build --sidnummer)
+    docx_page_numbers: bool = False  # the DOCX contents' page numbers from LibreOffice (publish, build --page-numbers)
 
 
 def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None,
