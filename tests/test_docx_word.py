@@ -1,7 +1,8 @@
 """The DOCX a Word user can own: A4, table rows kept whole, columns that fit their content;
 heading numbers as list numbering linked to the heading styles, captions and references as
-SEQ/REF fields, a filled-in contents that is still a TOC field, the table and callout styles,
-the draft marking, and a brief within four pages. Read with python-docx and lxml, and as
+SEQ/REF fields, a filled-in contents that is still a TOC field (its page numbers from
+LibreOffice's layout when asked for, as a publish does; else left to Word), the table and callout
+styles, the draft marking, and a brief within four pages. Read with python-docx and lxml, and as
 LibreOffice lays it out (its PDF, page by page)."""
 
 from __future__ import annotations
@@ -33,12 +34,30 @@ def document(report):
 
 
 @pytest.fixture(scope="module")
-def libreoffice_pdf(report, tmp_path_factory) -> Path:
+def numbered(report, tmp_path_factory) -> Path:
+    """The report's DOCX with the contents' page numbers (`build --page-numbers`, as a publish
+    makes it), built in a copy of the built project (its data stage comes from the cache)."""
+    project = tmp_path_factory.mktemp("numbered") / "project"
+    shutil.copytree(report["docx"].parent.parent, project, ignore=shutil.ignore_patterns("report"))
+    result = underlag("build", "--format", "docx", "--page-numbers", cwd=project)
+    assert result.returncode == 0, result.stderr
+    return project / "report" / "beslutsunderlag.docx"
+
+
+@pytest.fixture(scope="module")
+def numbered_document(numbered):
+    return docx.Document(str(numbered))
+
+
+@pytest.fixture(scope="module")
+def libreoffice_pdf(numbered, tmp_path_factory) -> Path:
+    """LibreOffice's layout of the numbered DOCX (the same body as the plain build's but for the
+    contents' page numbers)."""
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice (libreoffice-writer-nogui) is installed by the README's test command"
     folder = tmp_path_factory.mktemp("libreoffice")
     result = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(folder),
-                             str(report["docx"])], capture_output=True, text=True, timeout=180)
+                             str(numbered)], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     return folder / "beslutsunderlag.pdf"
 
@@ -187,9 +206,10 @@ def test_captions_are_seq_fields_in_bookmarks_and_references_are_ref_fields(body
     assert wrong == []  # a REF's result is its target's number: the text reads right before an update
 
 
-def test_contents_is_a_toc_field_filled_with_entries_and_pages(body, document, libreoffice_pdf):
+def test_contents_is_a_toc_field_filled_with_entries_and_pages(numbered_document, libreoffice_pdf):
     """Word opens it filled in and without a prompt, and can still update it (one TOC field
     around all entries, PAGEREF fields to bookmarks on the headings); the pages are LibreOffice's."""
+    document, body = numbered_document, numbered_document.element.body
     fields = _fields(body)
     assert [i for i, _, _ in fields if i.startswith("TOC ")] == ['TOC \\o "1-2" \\h \\z \\u']
     entries = [p for p in body.iter(f"{W}p") if _style_id(p) in ("toc1", "toc2")]
@@ -207,6 +227,24 @@ def test_contents_is_a_toc_field_filled_with_entries_and_pages(body, document, l
     laid_out = [re.sub(r"\s+", " ", page.extract_text()) for page in PdfReader(libreoffice_pdf).pages]
     misplaced = [p.text for p, (_, page) in zip(headings, pages) if p.text not in laid_out[page - 1]]
     assert misplaced == []
+    assert document.settings.element.find(f"{W}updateFields") is None
+
+
+def test_a_plain_builds_contents_is_left_for_word_to_number(body, document, numbered_document):
+    """An ordinary build runs no LibreOffice: the same entries, fields and bookmarks as the
+    numbered DOCX, but no page numbers; Word is asked to update the fields on opening, and a
+    note in the book's language says so."""
+    plain = _fields(body)
+    numbered = _fields(numbered_document.element.body)
+    assert [i for i, _, _ in plain] == [i for i, _, _ in numbered]
+    pages = [result for i, result, _ in plain if i.startswith("PAGEREF ")]
+    assert len(pages) > 40 and set(pages) == {""}
+    toc = next(run for i, _, run in plain if i.startswith("TOC "))
+    assert toc.find(f"{W}fldChar").get(f"{W}dirty") == "true"
+    assert document.settings.element.find(f"{W}updateFields").get(f"{W}val") == "true"
+    text = "".join(t.text or "" for t in body.iter(f"{W}t"))
+    assert "Sidnumren i innehållsförteckningen fylls i av Word när dokumentet öppnas" in text
+    assert "LibreOffice fanns inte" not in text
 
 
 def test_tables_have_the_project_look(document):
@@ -250,7 +288,8 @@ def test_cover_and_header_mark_the_draft(document):
     assert marking and marking[0].bold and str(marking[0].font.color.rgb) == "B42318"
 
 
-def test_libreoffice_shows_heading_numbers_contents_and_caption_numbers(document, libreoffice_pdf):
+def test_libreoffice_shows_heading_numbers_contents_and_caption_numbers(numbered_document, libreoffice_pdf):
+    document = numbered_document
     pages = [page.extract_text() for page in PdfReader(libreoffice_pdf).pages]
     assert "Innehåll" in pages[1] and re.search(r"1\s+Sammanfattning\s*\.{5,}\s*\d", pages[1])
     text = "\n".join(pages)
@@ -290,29 +329,47 @@ PLAIN_BOOK = {"book": {"chapters": ["index.qmd"]}, "title": "En vanlig bok", "la
 
 
 @pytest.fixture(scope="module")
-def plain_books(tmp_path_factory) -> dict[str, Path]:
-    """A plain Quarto book (no status in its metadata) built with LibreOffice and without it."""
+def plain_books(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """A plain Quarto book (no status in its metadata) built with LibreOffice on the PATH ("med")
+    and without it ("utan"), each in turn as an ordinary build ("vanlig"), with --page-numbers
+    ("sidnummer") and as an ordinary build again ("igen"): the cache must tell them apart."""
     import yaml
 
-    built = {}
+    built: dict[str, dict[str, Path]] = {}
     for name in ("med", "utan"):
         folder = tmp_path_factory.mktemp(f"plain-{name}")
         (folder / "_quarto.yml").write_text(yaml.safe_dump(PLAIN_BOOK, allow_unicode=True), "utf-8")
         (folder / "index.qmd").write_text("# Början\n\nText.\n\n## Mitten\n\nMer text.\n\n# Slutet\n\nSlut.\n", "utf-8")
-        environment = dict(os.environ)
+        environment = {**os.environ, "SOURCE_DATE_EPOCH": "1738022400"}  # byte-comparable between the folders
         if name == "utan":  # a PATH with git only: no soffice to be found
             tools = tmp_path_factory.mktemp("tools")
             (tools / "git").symlink_to(shutil.which("git"))
             environment["PATH"] = str(tools)
-        result = subprocess.run([sys.executable, "-m", "underlag", "build", "--format", "docx"], cwd=folder,
-                                capture_output=True, text=True, env=environment, check=False)
-        assert result.returncode == 0, result.stderr
-        built[name] = folder / "report" / "rapport.docx"
+        copies = tmp_path_factory.mktemp(f"plain-{name}-docx")
+        for run, flags in (("vanlig", []), ("sidnummer", ["--page-numbers"]), ("igen", [])):
+            result = subprocess.run([sys.executable, "-m", "underlag", "build", "--format", "docx", *flags],
+                                    cwd=folder, capture_output=True, text=True, env=environment, check=False)
+            assert result.returncode == 0, result.stderr
+            built.setdefault(name, {})[run] = shutil.copy(folder / "report" / "rapport.docx", copies / f"{run}.docx")
     return built
 
 
+def _contents_pages(path: Path) -> tuple[list[str], object]:
+    """The contents' PAGEREF results and the document body."""
+    with zipfile.ZipFile(path) as archive:
+        body = etree.fromstring(archive.read("word/document.xml")).find(f"{W}body")
+    return [result for i, result, _ in _fields(body) if i.startswith("PAGEREF ")], body
+
+
+def _updates_fields_on_opening(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        settings = etree.fromstring(archive.read("word/settings.xml"))
+    update = settings.find(f"{W}updateFields")
+    return update is not None and update.get(f"{W}val") == "true"
+
+
 def test_a_plain_book_has_no_draft_marking(plain_books):
-    document = docx.Document(str(plain_books["med"]))
+    document = docx.Document(str(plain_books["med"]["sidnummer"]))
     assert not [p for p in document.paragraphs if p.style.style_id == "CoverStatus"]
     assert "UTKAST" not in document.sections[0].header.paragraphs[0].text
     footer = document.sections[0].footer.paragraphs[0].text
@@ -320,22 +377,38 @@ def test_a_plain_book_has_no_draft_marking(plain_books):
     assert not [p for p in document.paragraphs if "Status" in p.text]
 
 
-def test_contents_of_a_plain_book_is_filled_in(plain_books):
-    with zipfile.ZipFile(plain_books["med"]) as archive:
-        body = etree.fromstring(archive.read("word/document.xml")).find(f"{W}body")
-    pages = [(i, result) for i, result, _ in _fields(body) if i.startswith("PAGEREF ")]
+def test_contents_of_a_plain_book_is_filled_in_when_asked_for(plain_books):
+    pages, _ = _contents_pages(plain_books["med"]["sidnummer"])
     # the title on page 1, the contents on page 2, then a page per chapter
-    assert [result for _, result in pages] == ["3", "3", "4"]
+    assert pages == ["3", "3", "4"]
+    assert not _updates_fields_on_opening(plain_books["med"]["sidnummer"])
 
 
-def test_without_libreoffice_the_contents_waits_for_word(plain_books):
-    """No page numbers made up: the entries are there, Word is asked to update, a note says so."""
-    with zipfile.ZipFile(plain_books["utan"]) as archive:
-        body = etree.fromstring(archive.read("word/document.xml")).find(f"{W}body")
-    pages = [result for i, result, _ in _fields(body) if i.startswith("PAGEREF ")]
+def test_an_ordinary_build_runs_no_libreoffice_and_leaves_the_pages_to_word(plain_books):
+    """The same bytes with and without LibreOffice on the PATH: it never ran. The entries are
+    there without page numbers, Word updates the fields on opening, a note says so; and the
+    cache gives neither build the other's DOCX."""
+    ordinary = plain_books["med"]["vanlig"]
+    assert ordinary.read_bytes() == plain_books["utan"]["vanlig"].read_bytes()
+    assert ordinary.read_bytes() == plain_books["med"]["igen"].read_bytes()
+    assert ordinary.read_bytes() != plain_books["med"]["sidnummer"].read_bytes()
+    pages, body = _contents_pages(ordinary)
     assert pages == ["", "", ""]
     begin = next(c for c in body.iter(f"{W}fldChar") if c.get(f"{W}fldCharType") == "begin")
     assert _instruction(begin).startswith("TOC") and begin.get(f"{W}dirty") == "true"
+    assert _updates_fields_on_opening(ordinary)
+    text = "".join(t.text or "" for t in body.iter(f"{W}t"))
+    assert "fylls i av Word när dokumentet öppnas" in text and "LibreOffice fanns inte" not in text
+
+
+def test_without_libreoffice_the_contents_waits_for_word(plain_books):
+    """Asked for page numbers without LibreOffice: none made up, Word is asked to update, the
+    note says LibreOffice was missing."""
+    pages, body = _contents_pages(plain_books["utan"]["sidnummer"])
+    assert pages == ["", "", ""]
+    begin = next(c for c in body.iter(f"{W}fldChar") if c.get(f"{W}fldCharType") == "begin")
+    assert _instruction(begin).startswith("TOC") and begin.get(f"{W}dirty") == "true"
+    assert _updates_fields_on_opening(plain_books["utan"]["sidnummer"])
     assert "LibreOffice fanns inte" in "".join(t.text or "" for t in body.iter(f"{W}t"))
 
 

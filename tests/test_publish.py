@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import get_args
 
@@ -154,6 +156,22 @@ def test_same_version_from_two_fresh_clones_is_byte_identical_at_the_default_epo
     assert first == second
     manifest = json.loads((b / "report/versions/0.3.0/manifest.json").read_text("utf-8"))
     assert manifest["source_date_epoch"] == int(git(b, "log", "-1", "--format=%ct"))  # the last commit's time
+
+
+# a contents entry's page number, the result of its PAGEREF field (render/docx_word.py's _entry)
+PAGE_NUMBER = re.compile(r'PAGEREF _Toc_\d+ \\h </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/>'
+                         r'</w:r><w:r><w:t(?:/>|>([^<]*)</w:t>)')
+
+
+def test_the_published_docx_has_the_contents_page_numbers(story):
+    """What the board and the reviewers get: the contents numbered from LibreOffice's layout (an
+    ordinary build leaves that to Word), not the note that Word fills them in."""
+    with zipfile.ZipFile(story["b"]["project"] / "report/versions/0.3.0/beslutsunderlag.docx") as archive:
+        xml = archive.read("word/document.xml").decode()
+    pages = PAGE_NUMBER.findall(xml)
+    assert len(pages) > 40 and all(page.isdigit() for page in pages)
+    assert [int(page) for page in pages] == sorted(int(page) for page in pages) and int(pages[0]) >= 2
+    assert "fylls i av Word" not in xml
 
 
 def test_a_version_folder_is_complete(story):

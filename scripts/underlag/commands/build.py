@@ -68,6 +68,7 @@ class Options:
     status: str | None = None  # replaces the data's status (publish)
     source_map: bool = False  # the preview's HTML: every block carries its file and line (never published)
     lock_wait: float = 0.0  # seconds to wait for another build, publish or the preview to finish
+    docx_page_numbers: bool = False  # the DOCX contents' page numbers from LibreOffice (publish, build --page-numbers)
 
 
 def build(root: Path, options: Options = Options(), progress: Callable[[str], None] = lambda _: None,
@@ -129,7 +130,8 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     info = DocumentInfo.from_book(book, source_revision(root), source_date_epoch(root))
     info = replace(info, version=options.version or info.version, status=options.status or info.status)
     info = apply_chrome(info, book.metadata)  # the board paper's cover and marking, if the book asks for them
-    keys = {fmt: format_key(book, assembled, info, fmt, options.source_map) for fmt in options.formats}
+    keys = {fmt: format_key(book, assembled, info, fmt, options.source_map, options.docx_page_numbers)
+            for fmt in options.formats}
     targets = {fmt: output_path(root, out_dir / (book.output_name + EXTENSIONS[fmt])) for fmt in options.formats}
     names = {fmt: f"format:{cache.relative(targets[fmt])}" for fmt in options.formats}
     stale = [fmt for fmt in options.formats if cache.lookup(names[fmt], keys[fmt]) is None]
@@ -149,7 +151,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             try:
                 with timed_stage(seconds, "formats"):
                     built = _render_all(book, source, info, work, stale, seconds, progress, assembled.images,
-                                        prepare_format, options.source_map)
+                                        prepare_format, options.source_map, options.docx_page_numbers)
             except FilterError as exc:  # a Lua filter stopped: its place in the sources, no stack trace
                 from underlag.engine.filter_errors import filter_problems
 
@@ -183,7 +185,8 @@ def data_stage_key(root: Path, options: Options) -> str:
     )
 
 
-def format_key(book: Book, assembled, info: DocumentInfo, fmt: str, source_map: bool = False) -> str:
+def format_key(book: Book, assembled, info: DocumentInfo, fmt: str, source_map: bool = False,
+               docx_page_numbers: bool = False) -> str:
     """Everything a format's file is made from: sources, templates (the project's own or ours, by
     content), our code and filters (by content, not version), images, tools."""
     from importlib import metadata
@@ -205,6 +208,8 @@ def format_key(book: Book, assembled, info: DocumentInfo, fmt: str, source_map: 
         # the DOCX records its sources' hashes (review --apply): a changed shortcode must rebuild it
         [(relative(path, book.root), file_hash(path)) for path in dict.fromkeys(l.path for l in assembled.lines)]
         if fmt == "docx" else None,
+        # a publish must not take a build's DOCX whose contents waits for Word, nor the other way round
+        docx_page_numbers if fmt == "docx" else None,
     )
 
 
@@ -304,23 +309,28 @@ def _privacy(root: Path, cache: Cache | None, seconds: dict[str, float] | None) 
 def _render_all(book: Book, source: Path, info: DocumentInfo, work: Path, formats: Sequence[str],
                 seconds: dict[str, float], progress: Callable[[str], None], images: list[Path],
                 prepare_format: dict[str, Callable[[], None]] | None = None,
-                source_map: bool = False) -> dict[str, Path]:
+                source_map: bool = False, docx_page_numbers: bool = False) -> dict[str, Path]:
     from functools import partial
 
     from underlag.engine.render.docx import render_docx
     from underlag.engine.render.html import render_html
     from underlag.engine.render.pdf import render_pdf
 
-    renderers = {"html": partial(render_html, source_map=source_map), "docx": render_docx, "pdf": render_pdf}
+    renderers = {"html": partial(render_html, source_map=source_map),
+                 "docx": partial(render_docx, page_numbers=docx_page_numbers), "pdf": render_pdf}
 
     def run(fmt: str) -> Path:
         started = time.perf_counter()
         fmt_work = work / fmt
         fmt_work.mkdir()
         output = fmt_work / (book.output_name + EXTENSIONS[fmt])
-        if prepare_format and fmt in prepare_format:
-            prepare_format[fmt]()
-        renderers[fmt](book, source, info, fmt_work, output, images)
+        prepare = (prepare_format or {}).get(fmt)
+        if prepare and fmt == "docx":  # render_docx overlaps it with its own preparation
+            renderers[fmt](book, source, info, fmt_work, output, images, prepare=prepare)
+        else:
+            if prepare:
+                prepare()
+            renderers[fmt](book, source, info, fmt_work, output, images)
         seconds[fmt] = time.perf_counter() - started
         return output
 

@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--lock-timeout", type=float, metavar="SECONDS",
                        default=os.environ.get("UNDERLAG_LOCK_TIMEOUT", LOCK_TIMEOUT),
                        help=text("help.lock_timeout", default=f"{LOCK_TIMEOUT:g}"))
+    build.add_argument("--page-numbers", action="store_true", help=text("help.page_numbers"))
     check = verb("check")
     for each in (build, check):
         each.add_argument("--project", type=Path, default=Path("."), help=text("help.project"))
@@ -258,7 +259,7 @@ def _run(args: argparse.Namespace) -> int:
     from underlag.commands.build import Options, build
 
     options = Options(formats=tuple(dict.fromkeys(args.format or FORMATS)), strict=args.strict, profile=args.profile,
-                      lock_wait=args.lock_timeout)
+                      lock_wait=args.lock_timeout, docx_page_numbers=args.page_numbers)
     if args.engine == "quarto":
         return _build_with_quarto(project, options, console)
     with console.status(text("cli.building")) as status:

@@ -121,13 +121,15 @@ def publication_epoch() -> int:
 def _build_editions(root: Path, folder: Path, version: str, status: str | None, profile: str | None,
                     progress: Callable[[str], None]) -> tuple[dict[str, Path], dict[str, dict]]:
     """Every format of the report and of every edition; which files belong to which edition."""
-    options = Options(profile=profile, version=version, status=status)
+    # what is published carries the contents' page numbers (LibreOffice's layout), not Word's note
+    options = Options(profile=profile, version=version, status=status, docx_page_numbers=True)
     main = build_into(root, folder, options, progress).outputs
     outputs = dict(main)
     editions = {MAIN_EDITION: {p.name: fmt for fmt, p in main.items()}}
     for edition, formats in read_book(root, profile).editions:
         progress(_("progress.edition", edition=edition))
-        edition_options = Options(formats=formats, profile=edition, version=version, status=status)
+        edition_options = Options(formats=formats, profile=edition, version=version, status=status,
+                                  docx_page_numbers=True)
         built = build_into(root, folder, edition_options, progress).outputs
         outputs.update({f"{edition}-{fmt}": path for fmt, path in built.items()})
         editions[edition.capitalize()] = {p.name: fmt for fmt, p in built.items()}

@@ -197,8 +197,9 @@ def anchored_source_lines(lines: list[SourceLine], root: Path) -> tuple[list[Sou
     return result, anchors
 
 
-def embed_anchors(docx: Path, source: Path, root: Path, title: str) -> None:
-    """Write the anchor map into the DOCX pandoc made from the anchored source."""
+def embed_anchors(docx: Path, source: Path, root: Path, title: str, stamp: tuple | None = None) -> None:
+    """Write the anchor map into the DOCX pandoc made from the anchored source; given `stamp`,
+    every entry gets that date (the DOCX rewritten once, not once more to restamp it)."""
     _, table = anchored_paths(source)
     built = json.loads(table.read_text("utf-8"))
     anchors = [Anchor(**a) for a in built["anchors"]]
@@ -223,7 +224,7 @@ def embed_anchors(docx: Path, source: Path, root: Path, title: str) -> None:
             entries[name] = {"file": anchor.file, "line": line, "kind": anchor.kind, "via": anchor.via,
                              "src": sources.line(anchor.file, line), "text": text}
     document = {"format": 1, "title": title, "sources": built["sources"], "anchors": entries}
-    _add_part(docx, MAP_PART, _map_xml(document))
+    _add_part(docx, MAP_PART, _map_xml(document), stamp)
 
 
 class _Sources:
@@ -279,9 +280,10 @@ def _map_xml(document: dict) -> bytes:
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8")
 
 
-def _add_part(docx: Path, name: str, content: bytes) -> None:
+def _add_part(docx: Path, name: str, content: bytes, stamp: tuple | None = None) -> None:
     """Add a custom XML part (with its properties part, related from the main document): the
-    form in which Word and LibreOffice keep such a part when they save the document."""
+    form in which Word and LibreOffice keep such a part when they save the document. `stamp`:
+    the date every entry gets (else the entries keep theirs and the new ones take the first's)."""
     properties = name.replace("/item", "/itemProps")
     package = "http://schemas.openxmlformats.org/package/2006/relationships"
     office = "http://schemas.openxmlformats.org/officeDocument/2006"
@@ -303,13 +305,17 @@ def _add_part(docx: Path, name: str, content: bytes) -> None:
     }
     with zipfile.ZipFile(docx) as archive:
         entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    stamp = entries[0][0].date_time  # pandoc's (SOURCE_DATE_EPOCH): the DOCX stays reproducible
+    restamp = stamp is not None
+    stamp = stamp or entries[0][0].date_time  # pandoc's (SOURCE_DATE_EPOCH): the DOCX stays reproducible
     temporary = docx.with_name(docx.name + ".tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, data in entries:
             if info.filename in edits:
                 data = data.replace(*edits[info.filename])
-            archive.writestr(info, data)
+            if restamp:  # as docx.py's _restamp writes them
+                archive.writestr(zipfile.ZipInfo(info.filename, stamp), data, zipfile.ZIP_DEFLATED)
+            else:
+                archive.writestr(info, data)
         for part, data in added.items():
             archive.writestr(zipfile.ZipInfo(part, stamp), data, zipfile.ZIP_DEFLATED)
     temporary.replace(docx)

@@ -1,11 +1,14 @@
 """DOCX: pandoc with a reference document built by code, then Word's own machinery
-(render/docx_word.py): list numbering, fields, a contents filled in from LibreOffice's layout of
-the very same file, table and callout styles, the draft marking."""
+(render/docx_word.py): list numbering, fields, a contents whose entries are written in (their
+page numbers from LibreOffice's layout of the very same file when asked for: publish, `build
+--page-numbers`; else Word fills them in on opening), table and callout styles, the draft marking."""
 
 from __future__ import annotations
 
 import subprocess
 import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from underlag.engine.book import Book
@@ -16,11 +19,20 @@ from underlag.engine.settings import Settings
 
 
 def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output: Path,
-                images: list[Path] = ()) -> None:
-    """`images` is unused: pandoc reads the images from the project itself."""
+                images: list[Path] = (), page_numbers: bool = False,
+                prepare: Callable[[], None] | None = None) -> None:
+    """`images` is unused: pandoc reads the images from the project itself. `page_numbers`: the
+    contents' page numbers from LibreOffice's layout (a headless conversion, seconds, tens of
+    seconds for a long book); without it Word fills them in when it opens the file. `prepare`
+    writes the anchored source pandoc reads (the build's write_anchored_source)."""
     reference = work / "reference.docx"
     settings = book.settings("docx")
-    build_reference_docx(book.root, info, reference, settings)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        # the anchored source's pandoc parse runs while the reference document is built
+        prepared = side.submit(prepare) if prepare else None
+        build_reference_docx(book.root, info, reference, settings)
+        if prepared:
+            prepared.result()
     contents = ["--toc", f"--toc-depth={settings.toc_depth}"] if settings.toc and not info.brief else []
     anchored = anchored_paths(source)[0]  # the build writes it: every block carries its file and line
     run_pandoc(book, anchored if anchored.is_file() else source, "docx", output, "--reference-doc", str(reference),
@@ -28,12 +40,14 @@ def render_docx(book: Book, source: Path, info: DocumentInfo, work: Path, output
                "--metadata", f"underlag-text-width-in={_text_width_in(reference)}", epoch=info.epoch)
     with zipfile.ZipFile(output) as archive:
         stamp = archive.infolist()[0].date_time  # pandoc's (SOURCE_DATE_EPOCH)
-    has_contents = make_it_word(output, info, settings)
-    if has_contents:
+    waiting = None if page_numbers else settings.label("docx-contents-word")
+    has_contents = make_it_word(output, info, settings, waiting)
+    if has_contents and page_numbers:
         fill_contents_pages(output, work, settings.label("docx-contents-pages"))
     if anchored.is_file():  # after every change of text: the map holds the text the DOCX shows
-        embed_anchors(output, source, book.root, book.title)
-    _restamp(output, stamp)
+        embed_anchors(output, source, book.root, book.title, stamp)  # restamps as it rewrites the file
+    else:
+        _restamp(output, stamp)
 
 
 def _text_width_in(reference: Path) -> float:
@@ -45,10 +59,11 @@ def _text_width_in(reference: Path) -> float:
     return round((section.page_width - section.left_margin - section.right_margin) / 914400, 3)
 
 
-def make_it_word(path: Path, info: DocumentInfo, settings: Settings) -> bool:
+def make_it_word(path: Path, info: DocumentInfo, settings: Settings, waiting: str | None = None) -> bool:
     """Word's numbering, table settings, styles and contents in pandoc's DOCX (render/docx_word.py);
     whether it has a contents to fill in. The cover's marking is the chrome's (info.marking and
-    info.notice, report/chrome.py): a plain book has none."""
+    info.notice, report/chrome.py): a plain book has none. Given `waiting` (the note), the
+    contents is left for Word to number on opening, in the same pass (no second save)."""
     from docx import Document
 
     from underlag.engine.render import docx_word
@@ -64,6 +79,8 @@ def make_it_word(path: Path, info: DocumentInfo, settings: Settings) -> bool:
         docx_word.mark_cover(document, f"{info.marking}: {info.notice[:1].lower()}{info.notice[1:]}")
     has_contents = docx_word.fill_contents(document, headings, settings.label("docx-contents-update"),
                                           settings.toc_depth)
+    if has_contents and waiting is not None:
+        docx_word.note_missing_pages(document, waiting)
     document.save(str(path))
     return has_contents
 

@@ -269,7 +269,8 @@ def _squeeze(text: str) -> str:
 
 
 def note_missing_pages(document, note: str) -> None:
-    """Without page numbers: a note under the contents, and the field marked for Word to update."""
+    """Without page numbers: a note under the contents, and the field marked for Word to update
+    (the field dirty, and updateFields in the settings: Word fills the numbers in on opening)."""
     field = None
     for char in document.element.body.iter(qn("w:fldChar")):
         instruction = char.getparent().getnext()
@@ -279,12 +280,27 @@ def note_missing_pages(document, note: str) -> None:
     if field is None:
         return
     field.set(qn("w:dirty"), "true")
+    _update_fields_on_opening(document)
     for instruction in document.element.body.iter(qn("w:instrText")):
         if (instruction.text or "").strip().startswith("PAGEREF _Toc_"):  # no made-up page numbers
             instruction.getparent().getnext().getnext().find(qn("w:t")).text = ""
     entries = [p for p in document.element.body.iter(qn("w:p")) if _style_id(p).startswith("toc")]
     last = entries[-1] if entries else next(field.iterancestors(qn("w:p")))
     last.addnext(_note(note))
+
+
+def _update_fields_on_opening(document) -> None:
+    settings = document.settings.element
+    if settings.find(qn("w:updateFields")) is None:
+        settings.insert_element_before(OxmlElement("w:updateFields", {qn("w:val"): "true"}), *AFTER_UPDATE_FIELDS)
+
+
+# what follows w:updateFields in w:settings (ECMA-376 CT_Settings): Word refuses elements out of order
+AFTER_UPDATE_FIELDS = ("w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
+                       "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+                       "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+                       "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+                       "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")
 
 
 def _instruction(run) -> str:
