@@ -87,3 +87,51 @@ def test_the_benchmarks_peak_is_the_whole_tree_not_its_largest_process(tmp_path)
     timing = json.loads(result.stdout)
     assert timing["largest_process_kib"] >= 150 << 10
     assert timing["peak_kib"] >= 290 << 10 > timing["largest_process_kib"]
+
+
+def test_a_figure_still_being_drawn_counts_as_there_for_the_assembly(tmp_path):
+    """The assembly runs while the workers draw: an image they are writing is neither missing nor
+    broken, and the cached inspection does not hold a file that had no content yet."""
+    from underlag.engine.assemble import assemble
+    from underlag.engine.book import read_book
+    from underlag.engine.cache import Cache
+    from underlag.engine.errors import InputError
+
+    project = shutil.copytree(PLAIN_BOOK, tmp_path / "book")
+    chapter = project / "chapters/tva.qmd"
+    chapter.write_text(chapter.read_text("utf-8")
+                       + '\n![Ritas nu](../figures/ritas){#fig-ritas fig-alt="En figur som ritas."}\n', "utf-8")
+    book = read_book(project)
+    drawn = [project / "figures/ritas.svg", project / "figures/ritas.png"]
+    try:
+        assemble(book)
+        raise AssertionError("a missing image must stop the assembly")
+    except InputError as exc:
+        assert any("figures/ritas" in p.message and p.path == "chapters/tva.qmd" for p in exc.problems)
+    cache = Cache(project)
+    assembled = assemble(book, cache, produced=drawn)
+    assert set(drawn) <= set(assembled.images)
+    assert not any("ritas" in name for name in cache.entries["stage:inspect"]["inputs"])
+
+
+def test_a_drawing_problem_in_a_worker_keeps_its_place(tmp_path):
+    """An InputError raised in a worker (here: a figure file that is a link) reaches the build with
+    its problems, file and all, not rebuilt from its message."""
+    from underlag.engine.errors import InputError
+    from underlag.report.figures import start_figures
+
+    project = copy_project(tmp_path / "project")
+    report, _ = load_report(project)
+    (project / "figures").mkdir(exist_ok=True)
+    (tmp_path / "elsewhere.svg").write_text("<svg/>", "utf-8")
+    (project / "figures/tidslinje.svg").symlink_to(tmp_path / "elsewhere.svg")
+    pool = figure_pool(workers=2)
+    with pool:
+        drawing = start_figures(report, project / "figures", None, pool=pool)
+        assert [spec.stem for spec in drawing.specs][:2] == ["tidslinje", "milstolpar"]  # before any drawing
+        try:
+            drawing.wait()
+            raise AssertionError("a figure written through a link must stop the build")
+        except InputError as exc:
+            assert [(p.path, "länk" in p.message) for p in exc.problems] == [("figures/tidslinje.svg", True)]
+    assert (tmp_path / "elsewhere.svg").read_text("utf-8") == "<svg/>"

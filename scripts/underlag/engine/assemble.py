@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
@@ -208,10 +209,11 @@ class _Assembler:
         return str(value)
 
 
-def assemble(book: Book, cache=None) -> Assembled:
+def assemble(book: Book, cache=None, produced: Collection[Path] = ()) -> Assembled:
     """All chapters as one text; raises InputError with every problem found.
 
-    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run)."""
+    With a cache, the checked document of unchanged sources is reused (it costs a pandoc run).
+    `produced` are images still being written beside the assembly: present, not yet readable."""
     from underlag.engine.render.html import STYLESHEET
     from underlag.engine.render.pandoc import template
     from underlag.engine.render.pdf import TEMPLATE as TYPST_TEMPLATE
@@ -220,7 +222,7 @@ def assemble(book: Book, cache=None) -> Assembled:
     assembler = _Assembler(book)
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
-    inspection = inspect_cached(lines, book.root, cache)
+    inspection = inspect_cached(lines, book.root, cache, produced)
     problems = resolve_features(inspection.document, lines, book) if not inspection.errors else []
     # markup pandoc accepts but that would silently damage the document (engine/structure.py)
     structure = check_structure(_outside_code(lines), book.root, skip=CHAPTER_FENCE)
