@@ -135,3 +135,25 @@ def test_a_drawing_problem_in_a_worker_keeps_its_place(tmp_path):
         except InputError as exc:
             assert [(p.path, "länk" in p.message) for p in exc.problems] == [("figures/tidslinje.svg", True)]
     assert (tmp_path / "elsewhere.svg").read_text("utf-8") == "<svg/>"
+
+
+def test_a_template_edited_between_builds_is_compiled_again(tmp_path):
+    """The compiled fragment templates are kept between builds (Jinja's bytecode cache, keyed on
+    the template's source, outside the project): a writer's edit to a template shows at once."""
+    from underlag.report.figures import start_figures
+    from underlag.report.fragments import write_fragments
+
+    project = copy_project(tmp_path / "project")
+    report, _ = load_report(project)
+    result = analyse(report)
+    specs = start_figures(report, project / "figures", result).specs  # no pool and no wait: nothing drawn
+    template = project / "templates/fragments/ordlista.md.j2"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    shipped = (Path(underlag.__file__).parent / "templates/fragments/ordlista.md.j2").read_text("utf-8")
+    fragment = project / "chapters/_generated/ordlista.md"
+    for marker in ("Första lydelsen.", "Andra lydelsen."):
+        template.write_text(f"{marker}\n\n{shipped}", "utf-8")
+        write_fragments(report, specs, project, result)
+        assert fragment.read_text("utf-8").startswith(marker)
+    assert not (project / "figures").exists() or not any((project / "figures").iterdir())
+    assert not any("jinja" in path.name for path in project.rglob("*"))
