@@ -157,3 +157,25 @@ def test_a_template_edited_between_builds_is_compiled_again(tmp_path):
         assert fragment.read_text("utf-8").startswith(marker)
     assert not (project / "figures").exists() or not any((project / "figures").iterdir())
     assert not any("jinja" in path.name for path in project.rglob("*"))
+
+
+def test_libyaml_and_the_pure_parser_read_every_project_file_alike():
+    """The loader parses with libyaml (fast) under the same composer; on every YAML file of the
+    project, the tests and the starters, both give the same values and the same positions."""
+    from underlag.engine import guarded_yaml
+
+    assert guarded_yaml._LOADER is guarded_yaml.FastLoader, "PyYAML is built with libyaml here"
+    repository = Path(__file__).parents[1]
+    files = [path for pattern in ("*.yml", "*.yaml") for path in repository.rglob(pattern)
+             if ".git" not in path.parts and path.is_file()]
+    assert len(files) > 50
+    read = 0
+    for path in files:
+        text = path.read_text("utf-8", errors="replace").removeprefix("\ufeff")
+        try:
+            pure = guarded_yaml._compose_and_convert(guarded_yaml.Loader, text, path.name, 1, "yaml.syntax")
+        except Exception:  # a file the tests keep broken on purpose: the pure loader's message is used then
+            continue
+        assert guarded_yaml._compose_and_convert(guarded_yaml.FastLoader, text, path.name, 1, "yaml.syntax") == pure, path
+        read += 1
+    assert read > 50
