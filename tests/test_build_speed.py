@@ -87,3 +87,95 @@ def test_the_benchmarks_peak_is_the_whole_tree_not_its_largest_process(tmp_path)
     timing = json.loads(result.stdout)
     assert timing["largest_process_kib"] >= 150 << 10
     assert timing["peak_kib"] >= 290 << 10 > timing["largest_process_kib"]
+
+
+def test_a_figure_still_being_drawn_counts_as_there_for_the_assembly(tmp_path):
+    """The assembly runs while the workers draw: an image they are writing is neither missing nor
+    broken, and the cached inspection does not hold a file that had no content yet."""
+    from underlag.engine.assemble import assemble
+    from underlag.engine.book import read_book
+    from underlag.engine.cache import Cache
+    from underlag.engine.errors import InputError
+
+    project = shutil.copytree(PLAIN_BOOK, tmp_path / "book")
+    chapter = project / "chapters/tva.qmd"
+    chapter.write_text(chapter.read_text("utf-8")
+                       + '\n![Ritas nu](../figures/ritas){#fig-ritas fig-alt="En figur som ritas."}\n', "utf-8")
+    book = read_book(project)
+    drawn = [project / "figures/ritas.svg", project / "figures/ritas.png"]
+    try:
+        assemble(book)
+        raise AssertionError("a missing image must stop the assembly")
+    except InputError as exc:
+        assert any("figures/ritas" in p.message and p.path == "chapters/tva.qmd" for p in exc.problems)
+    cache = Cache(project)
+    assembled = assemble(book, cache, produced=drawn)
+    assert set(drawn) <= set(assembled.images)
+    assert not any("ritas" in name for name in cache.entries["stage:inspect"]["inputs"])
+
+
+def test_a_drawing_problem_in_a_worker_keeps_its_place(tmp_path):
+    """An InputError raised in a worker (here: a figure file that is a link) reaches the build with
+    its problems, file and all, not rebuilt from its message."""
+    from underlag.engine.errors import InputError
+    from underlag.report.figures import start_figures
+
+    project = copy_project(tmp_path / "project")
+    report, _ = load_report(project)
+    (project / "figures").mkdir(exist_ok=True)
+    (tmp_path / "elsewhere.svg").write_text("<svg/>", "utf-8")
+    (project / "figures/tidslinje.svg").symlink_to(tmp_path / "elsewhere.svg")
+    pool = figure_pool(workers=2)
+    with pool:
+        drawing = start_figures(report, project / "figures", None, pool=pool)
+        assert [spec.stem for spec in drawing.specs][:2] == ["tidslinje", "milstolpar"]  # before any drawing
+        try:
+            drawing.wait()
+            raise AssertionError("a figure written through a link must stop the build")
+        except InputError as exc:
+            assert [(p.path, "länk" in p.message) for p in exc.problems] == [("figures/tidslinje.svg", True)]
+    assert (tmp_path / "elsewhere.svg").read_text("utf-8") == "<svg/>"
+
+
+def test_a_template_edited_between_builds_is_compiled_again(tmp_path):
+    """The compiled fragment templates are kept between builds (Jinja's bytecode cache, keyed on
+    the template's source, outside the project): a writer's edit to a template shows at once."""
+    from underlag.report.figures import start_figures
+    from underlag.report.fragments import write_fragments
+
+    project = copy_project(tmp_path / "project")
+    report, _ = load_report(project)
+    result = analyse(report)
+    specs = start_figures(report, project / "figures", result).specs  # no pool and no wait: nothing drawn
+    template = project / "templates/fragments/ordlista.md.j2"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    shipped = (Path(underlag.__file__).parent / "templates/fragments/ordlista.md.j2").read_text("utf-8")
+    fragment = project / "chapters/_generated/ordlista.md"
+    for marker in ("Första lydelsen.", "Andra lydelsen."):
+        template.write_text(f"{marker}\n\n{shipped}", "utf-8")
+        write_fragments(report, specs, project, result)
+        assert fragment.read_text("utf-8").startswith(marker)
+    assert not (project / "figures").exists() or not any((project / "figures").iterdir())
+    assert not any("jinja" in path.name for path in project.rglob("*"))
+
+
+def test_libyaml_and_the_pure_parser_read_every_project_file_alike():
+    """The loader parses with libyaml (fast) under the same composer; on every YAML file of the
+    project, the tests and the starters, both give the same values and the same positions."""
+    from underlag.engine import guarded_yaml
+
+    assert guarded_yaml._LOADER is guarded_yaml.FastLoader, "PyYAML is built with libyaml here"
+    repository = Path(__file__).parents[1]
+    files = [path for pattern in ("*.yml", "*.yaml") for path in repository.rglob(pattern)
+             if ".git" not in path.parts and path.is_file()]
+    assert len(files) > 50
+    read = 0
+    for path in files:
+        text = path.read_text("utf-8", errors="replace").removeprefix("\ufeff")
+        try:
+            pure = guarded_yaml._compose_and_convert(guarded_yaml.Loader, text, path.name, 1, "yaml.syntax")
+        except Exception:  # a file the tests keep broken on purpose: the pure loader's message is used then
+            continue
+        assert guarded_yaml._compose_and_convert(guarded_yaml.FastLoader, text, path.name, 1, "yaml.syntax") == pure, path
+        read += 1
+    assert read > 50

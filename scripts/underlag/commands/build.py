@@ -96,30 +96,20 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     seconds: dict[str, float] = {}
     cache = Cache(root)
     with ExitStack() as stack:
-        book, warnings = _prepare(root, options, progress, cache, seconds, stack)
-    progress(message("progress.assembling"))
-    # the privacy scan runs beside the assembly, which mostly waits for pandoc's parse; its
-    # problems stop the build before any output is moved into place
-    # the preview's page is made from the anchored book (render/anchors.py), a second parse that
-    # needs only the assembled lines: it runs beside the plain book's parse and checks
-    anchoring = ThreadPoolExecutor(max_workers=1) if options.source_map else None
-    anchored = []
-    lines_ready = (lambda lines: anchored.append(anchoring.submit(anchored_document, root, lines, book))) \
-        if anchoring else None
-    try:
-        with ThreadPoolExecutor(max_workers=1) as background:
-            scan = background.submit(_privacy, root, cache, seconds)
-            try:
-                with timed_stage(seconds, "assemble"):
-                    assembled = assemble(book, cache, lines_ready)
-            except InputError:  # as before the scan moved here: its errors first, else the assembly's problems
-                if any(p.severity == "error" for p in scan.result()):
-                    _with_privacy(warnings, scan.result(), options)
-                raise
-            warnings = _with_privacy(warnings, scan.result(), options)
-    finally:  # a failed build reports at once, without waiting for the anchored parse
-        if anchoring:
-            anchoring.shutdown(wait=False)
+        book, warnings, drawing = _prepare(root, options, progress, cache, seconds, stack)
+        # the preview's page is made from the anchored book (render/anchors.py), a second parse that
+        # needs only the assembled lines: it runs beside the plain book's parse and checks
+        anchoring = ThreadPoolExecutor(max_workers=1) if options.source_map else None
+        anchored = []
+        lines_ready = (lambda lines: anchored.append(anchoring.submit(anchored_document, root, lines, book))) \
+            if anchoring else None
+        try:
+            assembled, warnings = _assemble_beside_privacy(root, book, cache, seconds, options, progress, warnings,
+                                                           drawing.produced, lines_ready)
+        finally:  # a failed build reports at once, without waiting for the anchored parse
+            if anchoring:
+                anchoring.shutdown(wait=False)
+        drawing.finish()  # the figures drawn meanwhile: the format keys and the renderers read their files
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings
@@ -166,6 +156,24 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
     inputs = [*dict.fromkeys(line.path for line in assembled.lines), *assembled.images, *book.bibliography,
               *([book.csl] if book.csl else [])]
     return BuildResult(outputs, warnings, seconds, stages, inputs)
+
+
+def _assemble_beside_privacy(root: Path, book: Book, cache: Cache, seconds: dict[str, float], options: Options,
+                             progress: Callable[[str], None], warnings: list[Problem], produced: list[Path],
+                             lines_ready: Callable[[list], None] | None = None):
+    progress(message("progress.assembling"))
+    # the privacy scan runs beside the assembly, which mostly waits for pandoc's parse; its
+    # problems stop the build before any output is moved into place
+    with ThreadPoolExecutor(max_workers=1) as background:
+        scan = background.submit(_privacy, root, cache, seconds)
+        try:
+            with timed_stage(seconds, "assemble"):
+                assembled = assemble(book, cache, lines_ready, produced)
+        except InputError:  # as before the scan moved here: its errors first, else the assembly's problems
+            if any(p.severity == "error" for p in scan.result()):
+                _with_privacy(warnings, scan.result(), options)
+            raise
+        return assembled, _with_privacy(warnings, scan.result(), options)
 
 
 def data_stage_key(root: Path, options: Options) -> str:
@@ -221,7 +229,8 @@ def prepare(root: Path, options: Options = Options(), progress: Callable[[str], 
     collects the time of each stage (load, privacy, analysis, figures, fragments).
     """
     with ExitStack() as stack:
-        book, warnings = _prepare(root, options, progress, cache, seconds, stack)
+        book, warnings, drawing = _prepare(root, options, progress, cache, seconds, stack)
+        drawing.finish()
     return book, _with_privacy(warnings, _privacy(root, cache, seconds), options)
 
 
@@ -245,8 +254,16 @@ def _shut_down(pool):
             pool.shutdown(cancel_futures=True)
 
 
+@dataclass
+class _Drawing:
+    """The data stage's figures while they are drawn: the files being written, and `finish`, which
+    waits for them and only then stores the data stage in the cache (its files must exist)."""
+    produced: list[Path] = field(default_factory=list)
+    finish: Callable[[], None] = lambda: None
+
+
 def _prepare(root: Path, options: Options, progress: Callable[[str], None], cache: Cache | None,
-             seconds: dict[str, float] | None, stack: ExitStack) -> tuple[Book, list[Problem]]:
+             seconds: dict[str, float] | None, stack: ExitStack) -> tuple[Book, list[Problem], _Drawing]:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     book = report = pool = None
@@ -274,29 +291,34 @@ def _prepare(root: Path, options: Options, progress: Callable[[str], None], cach
             warnings = [Problem(**w) for w in cached["warnings"]]
     if problems or (options.strict and warnings):  # every problem at once: the privacy scan's too
         _with_privacy(warnings, _privacy(root, cache, seconds), options, problems)
-    if report is not None:
-        from underlag.report.changes import changes_since_previous
-        from underlag.report.figures import draw_figures
-        from underlag.report.fragments import write_fragments
+    if report is None:
+        return book, warnings, _Drawing()
+    from underlag.report.changes import changes_since_previous
+    from underlag.report.figures import start_figures
+    from underlag.report.fragments import write_fragments
 
-        progress(message("progress.analysing"))
-        with timed_stage(seconds, "analysis"):
-            from underlag.report.analysis import analyse
+    progress(message("progress.analysing"))
+    with timed_stage(seconds, "analysis"):
+        from underlag.report.analysis import analyse
 
-            result = analyse(report)
-        progress(message("progress.figures"))
-        with timed_stage(seconds, "figures"):
-            specs = draw_figures(report, root / "figures", result, cache, pool)
+        result = analyse(report)
+    progress(message("progress.figures"))
+    with timed_stage(seconds, "figures"):  # the specs now; the pool's workers draw while we go on
+        figures = start_figures(report, root / "figures", result, cache, pool)
+    progress(message("progress.generated"))
+    with timed_stage(seconds, "fragments"):
+        write_fragments(report, figures.specs, root, result, changes_since_previous(root, report, options.version))
+
+    def finish() -> None:
+        with timed_stage(seconds, "figures"):  # only the wait that is left: what the figures cost the build
+            specs = figures.wait()
             stack.close()  # the workers' memory is given back before the formats are rendered
-        progress(message("progress.generated"))
-        with timed_stage(seconds, "fragments"):
-            write_fragments(report, specs, root, result, changes_since_previous(root, report, options.version))
         if cache:
             produced = sorted((root / "chapters/_generated").glob("*.md")) + \
                 [root / "figures" / f"{spec.stem}.{ext}" for spec in specs for ext in ("svg", "png")]
             cache.store("stage:data", data_key, produced, {"warnings": [asdict(w) for w in warnings]})
     # the caller scans for personal data now, after the fragments: the scan sees the generated text
-    return book, warnings
+    return book, warnings, _Drawing(figures.produced, finish)
 
 
 def _privacy(root: Path, cache: Cache | None, seconds: dict[str, float] | None) -> list[Problem]:

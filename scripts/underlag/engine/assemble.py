@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
@@ -208,11 +209,12 @@ class _Assembler:
         return str(value)
 
 
-def assemble(book: Book, cache=None, lines_ready=None) -> Assembled:
+def assemble(book: Book, cache=None, lines_ready=None, produced: Collection[Path] = ()) -> Assembled:
     """All chapters as one text; raises InputError with every problem found.
 
     With a cache, the checked document of unchanged sources is reused (it costs a pandoc run).
-    `lines_ready(lines)` hears the assembled lines before they are parsed and checked."""
+    `lines_ready(lines)` hears the assembled lines before they are parsed and checked.
+    `produced` are images still being written beside the assembly: present, not yet readable."""
     from underlag.engine.render.html import STYLESHEET
     from underlag.engine.render.pandoc import template
     from underlag.engine.render.pdf import TEMPLATE as TYPST_TEMPLATE
@@ -222,11 +224,12 @@ def assemble(book: Book, cache=None, lines_ready=None) -> Assembled:
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
     if lines_ready is not None:
         lines_ready(lines)
-    stage_key = _assembled_key(book, lines) if cache is not None and not assembler.problems else None
+    # not while figures are being drawn: the entry's inputs are the images, read when it is stored
+    stage_key = _assembled_key(book, lines) if cache is not None and not assembler.problems and not produced else None
     if stage_key and (reused := _reuse_assembled(book, lines, cache, stage_key)):
         return reused
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
-    inspection = inspect_cached(lines, book.root, cache)
+    inspection = inspect_cached(lines, book.root, cache, produced)
     problems = resolve_features(inspection.document, lines, book) if not inspection.errors else []
     # markup pandoc accepts but that would silently damage the document (engine/structure.py)
     structure = check_structure(_outside_code(lines), book.root, skip=CHAPTER_FENCE)

@@ -87,7 +87,10 @@ class _TooDeep(Exception):
 
 
 class Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema scalars and a nesting limit while composing."""
+    """SafeLoader with YAML 1.2 core-schema scalars and a nesting limit while composing.
+
+    The pure-Python reader, scanner and parser: `FastLoader` is what runs; this one re-reads a
+    text libyaml refused, so the message and position are PyYAML's own."""
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers
@@ -124,6 +127,32 @@ Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
 Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
 
 
+try:
+    from yaml._yaml import CParser
+except ImportError:  # PyYAML built without libyaml: the pure parser only
+    CParser = None
+
+
+class FastLoader(CParser or object, Loader):
+    """libyaml's reader, scanner and parser (most of a parse's time, ten times faster in C) under
+    our Python composer, so the nesting limit, the node positions and every resolver stay the
+    same; only a YAML error is left to `Loader` (libyaml words its errors differently)."""
+
+    # CParser composes in C, past our nesting limit: the Python composer reads its events instead
+    get_single_node = yaml.composer.Composer.get_single_node
+    get_node = yaml.composer.Composer.get_node
+    check_node = yaml.composer.Composer.check_node
+
+    def __init__(self, stream):
+        CParser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+_LOADER = FastLoader if CParser else Loader
+
+
 def read_yaml(path: Path, root: Path, allow_empty: bool = False) -> tuple[Any, dict[Loc, Position]]:
     """Parse a YAML file into plain values plus the position of every value and key."""
     return parse_yaml(read_text(path, root, allow_empty), relative(path, root))
@@ -133,9 +162,9 @@ def parse_yaml(text: str, shown: str, first_line: int = 1,
                syntax: str = "yaml.syntax") -> tuple[Any, dict[Loc, Position]]:
     """Parse YAML text (a file, or a chapter's front matter starting at `first_line`).
 
-    A build reads each data file twice (the loader, then the privacy scan), and this pure-Python
-    parse with positions is the slow part: the same text is parsed once per process, and every
-    caller gets its own copy."""
+    A build reads each data file twice (the loader, then the privacy scan), and the parse with
+    positions is the slow part: the same text is parsed once per process, and every caller gets
+    its own copy."""
     return copy.deepcopy(_parse_once(text, shown, first_line, syntax))
 
 
@@ -143,30 +172,52 @@ def parse_yaml(text: str, shown: str, first_line: int = 1,
 def _parse_once(text: str, shown: str, first_line: int, syntax: str) -> tuple[Any, dict[Loc, Position]]:
     if problems := forbidden_characters(text, shown, first_line):
         raise InputError(problems)
-    shift = first_line - 1
     try:
-        loader = Loader(text)
+        return _compose_and_convert(_LOADER, text, shown, first_line, syntax)
+    except yaml.YAMLError:
+        if _LOADER is Loader:
+            raise
+    # libyaml refused the text: the pure parser finds the same fault and words it as PyYAML does
+    return _compose_and_convert(Loader, text, shown, first_line, syntax)
+
+
+def _compose_and_convert(loader_class: type, text: str, shown: str, first_line: int,
+                         syntax: str) -> tuple[Any, dict[Loc, Position]]:
+    """The value and positions, or InputError; a YAML error from the fast loader is raised as it is
+    (the caller asks the pure loader instead)."""
+    shift = first_line - 1
+    fast = loader_class is not Loader
+    try:
+        loader = loader_class(text)
     except yaml.reader.ReaderError as exc:
+        if fast:
+            raise
         return _reader_error(shown, text, exc, shift)
     try:
         node = loader.get_single_node()
         positions: dict[Loc, Position] = {}
         value = _Converter(loader, shown, positions, shift).value(node, ()) if node is not None else None
         return value, positions
-    except yaml.reader.ReaderError as exc:
-        return _reader_error(shown, text, exc, shift)
     except _TooDeep as exc:
         raise InputError([Problem(shown, exc.mark.line + 1 + shift, exc.mark.column + 1,
                                   _("yaml.too_deep", limit=MAX_DEPTH))]) from None
     except RecursionError:
         raise InputError([Problem(shown, first_line, None, _("yaml.too_deep", limit=MAX_DEPTH))]) from None
-    except yaml.MarkedYAMLError as exc:
-        mark, what = _explain_yaml_error(exc)
-        raise InputError([Problem(shown, mark.line + 1 + shift, mark.column + 1, _(syntax, what=what))]) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(shown, first_line, None, _("yaml.error", what=exc))]) from None
+        if fast:
+            raise
+        _yaml_problem(exc, shown, text, shift, first_line, syntax)
     finally:
         loader.dispose()
+
+
+def _yaml_problem(exc: yaml.YAMLError, shown: str, text: str, shift: int, first_line: int, syntax: str):
+    if isinstance(exc, yaml.reader.ReaderError):
+        _reader_error(shown, text, exc, shift)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark, what = _explain_yaml_error(exc)
+        raise InputError([Problem(shown, mark.line + 1 + shift, mark.column + 1, _(syntax, what=what))]) from None
+    raise InputError([Problem(shown, first_line, None, _("yaml.error", what=exc))]) from None
 
 
 def _reader_error(shown: str, text: str, exc: yaml.reader.ReaderError, shift: int = 0):

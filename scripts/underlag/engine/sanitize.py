@@ -26,6 +26,7 @@ import json
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -96,16 +97,19 @@ def parse(text: str, pandoc: str, reader: str) -> dict:
     return json.loads(result.stdout)
 
 
-def inspect(lines, root: Path, pandoc: str, reader: str) -> Inspection:
-    """Check and clean the assembled book (a list of SourceLine); see the module docstring."""
-    inspector = _Inspector(lines, root.resolve())
+def inspect(lines, root: Path, pandoc: str, reader: str, produced: Collection[Path] = ()) -> Inspection:
+    """Check and clean the assembled book (a list of SourceLine); see the module docstring.
+
+    `produced` are image files another stage is still writing (the figures drawn beside the
+    assembly): they count as present and whole."""
+    inspector = _Inspector(lines, root.resolve(), produced)
     document = parse("\n".join(line.text for line in lines) + "\n", pandoc, reader)
     document["blocks"] = inspector.walk(document["blocks"])
     inspector.check_front_matter()
     return Inspection(document, inspector.images, inspector.errors, inspector.warnings)
 
 
-def inspect_cached(lines, root: Path, cache=None) -> Inspection:
+def inspect_cached(lines, root: Path, cache=None, produced: Collection[Path] = ()) -> Inspection:
     """`inspect`, reused from the cache while the sources, their files, the images they name and
     this code are unchanged (a failed inspection is never stored: its errors come back each time)."""
     from dataclasses import asdict
@@ -115,7 +119,7 @@ def inspect_cached(lines, root: Path, cache=None) -> Inspection:
     from underlag.engine.render.pandoc import MARKDOWN, pandoc_path
 
     if cache is None:
-        return inspect(lines, root, pandoc_path(), MARKDOWN)
+        return inspect(lines, root, pandoc_path(), MARKDOWN, produced)
     sources = sorted({line.path for line in lines if line.path.is_file()})
     key = digest("inspect", [line.text for line in lines], [(relative(p, root), file_hash(p)) for p in sources],
                  Path(__file__).read_bytes(), nh3.__version__ if hasattr(nh3, "__version__") else "", pandoc_path(),
@@ -126,7 +130,7 @@ def inspect_cached(lines, root: Path, cache=None) -> Inspection:
         document = json.loads(document_file.read_text("utf-8"))
         return Inspection(document, {root.resolve() / p for p in stored["images"]}, [],
                           [Problem(**w) for w in stored["warnings"]])
-    inspection = inspect(lines, root, pandoc_path(), MARKDOWN)
+    inspection = inspect(lines, root, pandoc_path(), MARKDOWN, produced)
     if not inspection.errors:
         from underlag.engine.confine import output_path, prepare_area
 
@@ -134,7 +138,8 @@ def inspect_cached(lines, root: Path, cache=None) -> Inspection:
         output_path(root, document_file).write_text(json.dumps(inspection.document, ensure_ascii=False), "utf-8")
         cache.store("stage:inspect", key, [document_file],
                     {"images": sorted(relative(p, root.resolve()) for p in inspection.images), "warnings": [asdict(w) for w in inspection.warnings]},
-                    inputs=sorted(inspection.images))
+                    # a file still being written has no content to hold yet; its own stage keeps it whole
+                    inputs=sorted(inspection.images - {p.resolve() for p in produced}))
     return inspection
 
 
@@ -164,8 +169,9 @@ def check_templates(root: Path, stylesheet: Path, typst_template: Path) -> list[
 
 
 class _Inspector:
-    def __init__(self, lines, root: Path):
+    def __init__(self, lines, root: Path, produced: Collection[Path] = ()):
         self.lines, self.root = lines, root
+        self.produced = {path.resolve() for path in produced}
         self.chapters = [i for i, line in enumerate(lines) if line.text.startswith(CHAPTER_OPENING)]
         self.chapter = -1
         self.chapter_dir = root
@@ -281,7 +287,7 @@ class _Inspector:
         if not all(inside(c, self.root) for c in candidates):  # a link loop is not inside either
             self.error(url, _("sanitize.outside", what=what))
             return None
-        missing = [c for c in candidates if not c.is_file()]
+        missing = [c for c in candidates if not c.is_file() and c.resolve() not in self.produced]
         if missing:
             start = _("sanitize.from_root" if url.startswith("/") else "sanitize.from_chapter")
             self.error(url, _("sanitize.missing", what=what, path=relative(missing[0], self.root), start=start))
@@ -289,7 +295,8 @@ class _Inspector:
         if image:
             from underlag.engine.assemble import image_defect
 
-            for broken in filter(None, map(image_defect, candidates)):
+            written = [c for c in candidates if c.resolve() not in self.produced]
+            for broken in filter(None, map(image_defect, written)):
                 self.error(url, _("sanitize.unreadable_image", what=what, reason=broken))
             self.images.update(c.resolve() for c in candidates)
         return candidates[0].resolve()

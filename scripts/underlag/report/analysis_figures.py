@@ -34,23 +34,26 @@ def analysis_figure_jobs(report: model.Report, result: Analysis, out_dir: Path) 
     jobs = [
         FigureJob("analys-summor", [frame(result.totals.to_frame()), frame(result.total_range), names, marked,
                                     result.baseline],
-                  partial(_totals, result, names, out_dir)),
+                  partial(_totals, result, names, out_dir), partial(_totals_spec, result, names)),
         FigureJob("analys-vaxling", [[asdict(s) for s in result.switches], frame(result.totals.to_frame()),
                                      criteria, names, marked],
-                  partial(_switching, report, result, names, out_dir)),
+                  partial(_switching, report, result, names, out_dir),
+                  partial(_switching_spec, report, result, names)),
         FigureJob("analys-rangordning", [frame(result.acceptability), names, marked],
-                  partial(_acceptability, result, names, out_dir)),
+                  partial(_acceptability, result, names, out_dir), partial(_acceptability_spec, result, names)),
         FigureJob("risk-matris", [r.model_dump(mode="json") for r in report.risks],
-                  partial(_risk_matrix, report, out_dir)),
+                  partial(_risk_matrix, report, out_dir), partial(_risk_matrix_spec, report)),
     ]
     if not result.production.empty:
         jobs.insert(3, FigureJob("analys-produktion", [frame(result.production), names, marked],
-                                 partial(_production, result, names, out_dir)))
+                                 partial(_production, result, names, out_dir),
+                                 partial(_production_spec, result, names)))
     costs = result.costs
     if costs is not None and not costs.empty:
         jobs.append(FigureJob("ekonomi-kumulativ", [{k: frame(v) for k, v in costs.yearly.items()}, names,
                                                     costs.examples],
-                              partial(_cumulative_costs, costs, names, out_dir)))
+                              partial(_cumulative_costs, costs, names, out_dir),
+                              partial(_cumulative_costs_spec, costs, names)))
     return jobs
 
 
@@ -97,6 +100,10 @@ def _totals(result: Analysis, names, out_dir: Path) -> FigureSpec:
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
     save(fig, out_dir, "analys-summor")
+    return _totals_spec(result, names)
+
+
+def _totals_spec(result: Analysis, names) -> FigureSpec:
     ranked = result.totals.sort_values(ascending=False)
     described = ", ".join(f"{names[a]} {number(v, 2)} (mellan {number(result.total_range.at[a, 'p05'], 2)} och "
                           f"{number(result.total_range.at[a, 'p95'], 2)})" for a, v in ranked.items())
@@ -129,6 +136,13 @@ def _switching(report, result: Analysis, names, out_dir: Path) -> FigureSpec:
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
     save(fig, out_dir, "analys-vaxling")
+    return _switching_spec(report, result, names)
+
+
+def _switching_spec(report, result: Analysis, names) -> FigureSpec:
+    criteria = {c.id: c.name for c in report.criteria.all}
+    leader = names[result.totals.idxmax()]
+    switches = result.switches
     changing = [s for s in switches if s.lower is not None or s.upper is not None]
     described = " ".join(_switch_sentence(s, criteria, names) for s in changing) or \
         "Ingen enskild vikt kan ändra vilket alternativ som kommer först."
@@ -173,6 +187,11 @@ def _acceptability(result: Analysis, names, out_dir: Path) -> FigureSpec:
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
     save(fig, out_dir, "analys-rangordning")
+    return _acceptability_spec(result, names)
+
+
+def _acceptability_spec(result: Analysis, names) -> FigureSpec:
+    table = result.acceptability
     described = " ".join(f"{names[a]} rankas först i {percent(table.at[a, 1])} av dragningarna." for a in
                          table[1].sort_values(ascending=False).index)
     return FigureSpec("analys-rangordning", "analys-rangordning",
@@ -201,6 +220,13 @@ def _production(result: Analysis, names, out_dir: Path) -> FigureSpec:
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
     save(fig, out_dir, "analys-produktion")
+    return _production_spec(result, names)
+
+
+def _production_spec(result: Analysis, names) -> FigureSpec:
+    hours = result.production / 1000
+    now = hours.hours_now.iloc[0]
+    base = hours.at[model.ZERO_ID, "hours_long"] if model.ZERO_ID in hours.index else None
     described = " ".join(f"{names[a]}: {number(hours.at[a, 'hours_short'])} kort sikt och "
                          f"{number(hours.at[a, 'hours_long'])} lång sikt." for a in hours.index)
     return FigureSpec("analys-produktion", "analys-produktion",
@@ -236,6 +262,11 @@ def _risk_matrix(report: model.Report, out_dir: Path) -> FigureSpec:
     ax.set_ylabel("Sannolikhet (1 = mycket låg, 5 = mycket hög)")
     ax.set_aspect("equal")
     save(fig, out_dir, "risk-matris")
+    return _risk_matrix_spec(report)
+
+
+def _risk_matrix_spec(report: model.Report) -> FigureSpec:
+    risks = risk_order(report.risks)
     described = "; ".join(f"R{i} {r.title}: sannolikhet {r.probability}, konsekvens {r.consequence}"
                           for i, r in enumerate(risks, 1))
     preliminary = any(r.status != "fastställd" for r in risks)
@@ -279,6 +310,10 @@ def _cumulative_costs(costs, names, out_dir: Path) -> FigureSpec:
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
     save(fig, out_dir, "ekonomi-kumulativ")
+    return _cumulative_costs_spec(costs, names)
+
+
+def _cumulative_costs_spec(costs, names) -> FigureSpec:
     described = "; ".join(
         f"{names[alt]} {number(costs.totals.at[alt, 'expected'])} mnkr (mellan {number(costs.totals.at[alt, 'low'])} "
         f"och {number(costs.totals.at[alt, 'high'])})" for alt in costs.order)

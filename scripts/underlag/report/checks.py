@@ -373,9 +373,10 @@ def _text_lines(report: model.Report, root: Path) -> Iterator[tuple[str, int, st
     for path in prose_files(root):
         if "_generated" in path.parts:
             continue
+        shown = relative(path, root)  # once per file: it resolves the path on disk
         for number, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
             if not line.lstrip().startswith(("{##", "{%", ":::")):
-                yield relative(path, root), number, re.sub(r"\{[#@][^}]*\}|@\w[\w-]*|\{\{.*?\}\}", "", line)
+                yield shown, number, re.sub(r"\{[#@][^}]*\}|@\w[\w-]*|\{\{.*?\}\}", "", line)
     for record in iter_records(report):
         if isinstance(record, (model.Term, model.WriterNote)):
             continue

@@ -15,8 +15,8 @@ import os
 import re
 import textwrap
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from underlag.report import model
 from underlag.engine.cache import Cache, digest, package_digest
 from underlag.engine.confine import prepare_area
+from underlag.engine.errors import InputError
 from underlag.engine.files import write_if_changed
 from underlag.report.text import month_name, swedish_date
 
@@ -60,16 +61,20 @@ class FigureJob:
     stem: str
     inputs: Any  # JSON-able: everything the drawing reads; its hash is the cache key
     draw: Callable[[], FigureSpec]
+    spec: Callable[[], FigureSpec]  # the caption and alt text alone, without drawing: what the fragments need
 
 
 def figure_jobs(report: model.Report, out_dir: Path, result: Analysis | None = None) -> list[FigureJob]:
     jobs = [
-        FigureJob("tidslinje", report.timeline.model_dump(mode="json"), partial(_timeline, report, out_dir)),
-        FigureJob("milstolpar", report.milestones.model_dump(mode="json"), partial(_milestones, report, out_dir)),
+        FigureJob("tidslinje", report.timeline.model_dump(mode="json"), partial(_timeline, report, out_dir),
+                  partial(_timeline_spec, report)),
+        FigureJob("milstolpar", report.milestones.model_dump(mode="json"), partial(_milestones, report, out_dir),
+                  partial(_milestones_spec, report)),
     ]
     jobs += [FigureJob(f"utrullning-{a.id}", a.model_dump(mode="json", include={"id", "order", "short_title",
                                                                                   "rollout_variants"}),
-                       partial(_rollout, a, out_dir)) for a in report.alternatives if a.rollout_variants]
+                       partial(_rollout, a, out_dir), partial(_rollout_spec, a))
+             for a in report.alternatives if a.rollout_variants]
     if result is not None:
         from underlag.report.analysis_figures import analysis_figure_jobs
 
@@ -83,37 +88,70 @@ def draw_figures(report: model.Report, out_dir: Path, result: Analysis | None = 
 
     With a `pool` (see `figure_pool`) the figures are drawn by its workers, side by side; without
     one, here, one after another. `out_dir` is the project's figures/ folder: every file is
-    written through the confinement check.
-    """
+    written through the confinement check."""
+    return start_figures(report, out_dir, result, cache, pool).wait()
+
+
+@dataclass
+class Drawing:
+    """Figures on their way: the specs (what fragments and the assembly need) are known at once,
+    the files exist once `wait` has returned."""
+
+    specs: list[FigureSpec]
+    out_dir: Path
+    _pending: list[tuple[FigureJob, str, Future | None]] = field(default_factory=list)
+    _cache: Cache | None = None
+
+    def wait(self) -> list[FigureSpec]:
+        """Every figure drawn (here, when there is no pool) and recorded in the cache; a drawing's
+        InputError is raised here, in the build's process."""
+        if any(future is None for _, _, future in self._pending):
+            _setup_matplotlib()
+        pending, self._pending = self._pending, []
+        for job, key, future in pending:
+            outcome = job.draw() if future is None else future.result()
+            if isinstance(outcome, _Failed):  # a located problem from a worker (see _run_job)
+                raise InputError(outcome.problems)
+            if self._cache:
+                self._cache.store(f"figure:{job.stem}", key, self._files(job.stem), asdict(job.spec()))
+        return self.specs
+
+    @property
+    def produced(self) -> list[Path]:
+        """The files still being written: the SVG and PNG of every figure not yet waited for."""
+        return [path for job, _, _ in self._pending for path in self._files(job.stem)]
+
+    def _files(self, stem: str) -> list[Path]:
+        return [self.out_dir / f"{stem}.{ext}" for ext in ("svg", "png")]
+
+
+def start_figures(report: model.Report, out_dir: Path, result: Analysis | None = None,
+                  cache: Cache | None = None, pool: Executor | None = None) -> Drawing:
+    """The figures' specs now, their drawing handed to the pool's workers (or put off until `wait`
+    without one): the fragments and the assembly go on while the figures are drawn."""
     out_dir = prepare_area(out_dir.parent, out_dir.name)
     code = digest(package_digest(), metadata.version("matplotlib"))  # our drawing code and helpers, by content
     jobs = figure_jobs(report, out_dir, result)
-    specs: dict[str, FigureSpec] = {}
-    stale: list[tuple[FigureJob, str]] = []
+    pending: list[tuple[FigureJob, str, Future | None]] = []
     for job in jobs:
         key = digest(code, job.inputs)
-        cached = cache.lookup(f"figure:{job.stem}", key) if cache else None
-        if cached is not None:
-            specs[job.stem] = FigureSpec(**cached)
-        else:
-            stale.append((job, key))
-    for (job, key), spec in zip(stale, _draw([job for job, _ in stale], pool)):
-        if cache:
-            cache.store(f"figure:{job.stem}", key, [out_dir / f"{job.stem}.svg", out_dir / f"{job.stem}.png"],
-                        asdict(spec))
-        specs[job.stem] = spec
-    return [specs[job.stem] for job in jobs]
+        if cache is None or cache.lookup(f"figure:{job.stem}", key) is None:
+            pending.append((job, key, pool.submit(_run_job, job.draw) if pool is not None else None))
+    return Drawing([job.spec() for job in jobs], out_dir, pending, cache)
 
 
-def _draw(jobs: list[FigureJob], pool: Executor | None) -> list[FigureSpec]:
-    if pool is None or len(jobs) < 2:  # one figure: a worker's start would cost more than it saves
-        _setup_matplotlib()
-        return [job.draw() for job in jobs]
-    return list(pool.map(_run_job, [job.draw for job in jobs]))
+@dataclass(frozen=True)
+class _Failed:
+    problems: list  # of Problem
 
 
-def _run_job(draw: Callable[[], FigureSpec]) -> FigureSpec:
-    return draw()
+def _run_job(draw: Callable[[], FigureSpec]) -> FigureSpec | _Failed:
+    """In a worker: an InputError comes back as its problems, since the exception itself does not
+    survive pickling (it is rebuilt from its message, not from its problems)."""
+    try:
+        return draw()
+    except InputError as exc:
+        return _Failed(exc.problems)
 
 
 def figure_pool(workers: int | None = None) -> Executor | None:
@@ -227,6 +265,12 @@ def _timeline(report: model.Report, out_dir: Path) -> FigureSpec:
     ax.plot([], [], "o", color="white", markeredgecolor=ACCENT, label="Månad avläst ur källans bild (preliminär)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.42), ncol=2, frameon=False, fontsize=8)
     save(fig, out_dir, "tidslinje")
+    return _timeline_spec(report)
+
+
+def _timeline_spec(report: model.Report) -> FigureSpec:
+    events = report.timeline.events
+    months = sorted({e.month for e in events})
     described = "; ".join(
         f"{e.text} ({swedish_date(e.date) if e.date else month_name(e.month)}"
         f"{', preliminär placering' if e.status else ''})" for e in events)
@@ -289,6 +333,12 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: _short_month(mdates.num2date(x).date())))
     fig.autofmt_xdate()
     save(fig, out_dir, "milstolpar")
+    return _milestones_spec(report)
+
+
+def _milestones_spec(report: model.Report) -> FigureSpec:
+    milestones = report.milestones.milestones
+    dated = [d for m in milestones for d in (m.planned, m.forecast, m.actual) if d]
     undated = [m.id for m in milestones if not (m.planned or m.forecast)]
     return FigureSpec(
         id="milstolpar",
@@ -342,6 +392,13 @@ def _rollout(alternative: model.Alternative, out_dir: Path) -> FigureSpec:
               ncol=len(handles), frameon=False, fontsize=8)
     stem = f"utrullning-{alternative.id}"
     save(fig, out_dir, stem)
+    return _rollout_spec(alternative)
+
+
+def _rollout_spec(alternative: model.Alternative) -> FigureSpec:
+    stem = f"utrullning-{alternative.id}"
+    settled = all(v.status == "fastställd" for v in alternative.rollout_variants)
+    examples = any(v.status == "exempel" for v in alternative.rollout_variants)
     described = " ".join(
         f"{v.name}: {len(v.waves)} steg under {v.duration_months} månader, "
         + ", ".join(f"{w.name} månad {w.start_month}–{w.end_month}" for w in v.waves) + "."

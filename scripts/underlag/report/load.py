@@ -173,7 +173,7 @@ def _read_rows(reader, row_model: type[model.Record], shown: str, problems: list
             records.append(record)
         # a cell that could not be read is reported once, not again as "missing"
         unread = {p.column for p in failed}
-        missing = {_("load.required_missing", prefix=f"{name}: ", name=name) for name in header}
+        missing = {_("load.required_missing", prefix=f"{name}: ", name=name) for name in header} if unread else set()
         problems += failed + [p for p in row_problems if not (p.column in unread and p.message in missing)]
     return records
 
