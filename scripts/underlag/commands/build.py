@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from underlag.engine.assemble import assemble
+from underlag.engine.assemble import assemble, remember_assembled
 from underlag.engine.book import FORMATS, Book, read_book
 from underlag.engine.cache import Cache, digest, file_hash, package_digest
 from underlag.engine.confine import confinement_problems, output_path, prepare_area
@@ -110,6 +110,8 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             if anchoring:
                 anchoring.shutdown(wait=False)
         drawing.finish()  # the figures drawn meanwhile: the format keys and the renderers read their files
+        if drawing.produced:
+            remember_assembled(assembled, book, cache)
     if options.strict and assembled.warnings:  # active content removed from a source is an error then
         raise InputError(assembled.warnings)
     warnings = warnings + assembled.warnings

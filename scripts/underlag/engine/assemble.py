@@ -224,8 +224,7 @@ def assemble(book: Book, cache=None, lines_ready=None, produced: Collection[Path
     lines = [line for chapter in book.chapters for line in assembler.chapter(chapter)]
     if lines_ready is not None:
         lines_ready(lines)
-    # not while figures are being drawn: the entry's inputs are the images, read when it is stored
-    stage_key = _assembled_key(book, lines) if cache is not None and not assembler.problems and not produced else None
+    stage_key = _assembled_key(book, lines) if cache is not None and not assembler.problems else None
     if stage_key and (reused := _reuse_assembled(book, lines, cache, stage_key)):
         return reused
     # Images in every syntax, raw HTML and Typst, attributes: as pandoc's reader sees them
@@ -245,9 +244,14 @@ def assemble(book: Book, cache=None, lines_ready=None, produced: Collection[Path
     if problems:  # the warnings too, and what the PDF would refuse: a writer fixes everything in one round
         raise InputError(problems + warnings + [replace(p, severity="warning") for p in pdf_problems])
     assembled = Assembled(lines, sorted(inspection.images), inspection.document, warnings, pdf_problems)
-    if stage_key:
+    if stage_key and not produced:  # else once they are drawn (remember_assembled): the images are its inputs
         _store_assembled(assembled, book.root, cache, stage_key)
     return assembled
+
+
+def remember_assembled(assembled: Assembled, book: Book, cache) -> None:
+    """Keep the assembly for the next build once the figures drawn beside it are written."""
+    _store_assembled(assembled, book.root, cache, _assembled_key(book, assembled.lines))
 
 
 ASSEMBLED_FILE = "assembled.json"  # in .underlag-cache: the checked document with the book's features resolved
