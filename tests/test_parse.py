@@ -182,3 +182,19 @@ def test_typst_error_is_placed_in_its_chapter(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith("kap/tva.qmd:6:1: Typst kunde inte bygga PDF:en: expected expression"), err
     assert "main.typ" not in err and ".build-" not in err
+
+
+def test_the_link_tables_markdown_it_shares_between_threads_are_filled_before_any_parse():
+    """mdurl builds its character tables lazily and publishes each before filling it; the privacy
+    scan parses in a thread beside the assembly, so a half-built table gave an IndexError."""
+    import mdurl._decode
+    import mdurl._encode
+
+    from underlag.engine import codeblocks
+
+    mdurl._encode.encode_cache.clear()
+    mdurl._decode.decode_cache.clear()
+    codeblocks._new_parser.cache_clear()
+    codeblocks.code_blocks(["[a]: <b c>", "", "```", "x", "```"])
+    tables = [*mdurl._encode.encode_cache.values(), *mdurl._decode.decode_cache.values()]
+    assert len(tables) >= 2 and all(len(table) == 128 for table in tables)

@@ -11,6 +11,7 @@ Raw HTML is read as text (pandoc parses Markdown inside HTML blocks, CommonMark 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -46,8 +47,16 @@ class CodeBlock:
         return not NO_SHORTCODES.search(self.info)
 
 
-@cache
+_PARSER_LOCK = threading.Lock()
+
+
 def _parser():
+    with _PARSER_LOCK:  # the privacy scan parses in a thread beside the assembly
+        return _new_parser()
+
+
+@cache
+def _new_parser():
     from markdown_it import MarkdownIt
     from mdit_py_plugins.deflist import deflist_plugin
     from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -56,6 +65,10 @@ def _parser():
     parser = MarkdownIt("commonmark", {"html": False}).use(footnote_plugin).use(deflist_plugin).use(dollarmath_plugin)
     # only the blocks' line ranges are read: the inline parse of every paragraph (two thirds of the
     # time, a second per build of the 10x report) finds nothing a code block depends on
+    # mdurl fills its character tables lazily and publishes each one before it is filled: a second
+    # thread could read a half-built table (IndexError). Fill the ones markdown-it uses now, under the lock.
+    parser.normalizeLink("a")
+    parser.normalizeLinkText("a")
     return parser.disable("inline")
 
 
