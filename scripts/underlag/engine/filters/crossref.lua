@@ -178,6 +178,9 @@ local function collect(doc)
       numbers[h.identifier] = table.concat(parts, ".")
       fielded[h.identifier] = true
       h.attributes.number = table.concat(parts, ".")
+      if h.level == 1 and counters[1] == 1 then -- the first chapter, the first appendix
+        h.attributes["opens-part"] = "true"
+      end
       return h
     end,
     Figure = function(fig)
@@ -601,18 +604,125 @@ local function column_widths(tbl)
   end
 end
 
+-- Typst: is the table (with its caption) shorter than 60 % of report.typ's text area, to be kept
+-- whole there? Estimated from its text, as docx.py does for Word: measuring each table in Typst
+-- (`measure()` in a show rule) took a third of the compile time and half its memory in a long
+-- book. The page is the template's: A4, 2.4 cm side margins, 2.6 and 2.4 cm top and bottom;
+-- table text 9.5 pt, cells inset 5 pt across and 3 pt down. Calibrated on the report's tables.
+local TABLE_WIDTH_PT = 459.2 -- 21 cm - 2 x 2.4 cm
+local KEPT_WHOLE_PT = 0.6 * 700.2 -- 60 % of 29.7 cm - 2.6 cm - 2.4 cm
+local CHAR_PT = 4.6 -- an average letter at 9.5 pt
+local CELL_INSET_PT = 10
+local FIRST_LINE_PT, NEXT_LINE_PT = 12.8, 13.45 -- a one-line row; each further line of it
+local LIST_INDENT_PT = 15
+
+local function text_lines(text, width)
+  local per_line = math.max(math.floor((width - CELL_INSET_PT) / CHAR_PT), 1)
+  local lines, used = 1, 0
+  for word in text:gmatch("%S+") do -- words wrap whole; one longer than a line is broken
+    local length = utf8.len(word) or #word
+    if used > 0 and used + 1 + length > per_line then
+      lines, used = lines + 1, length
+    else
+      used = used + (used > 0 and 1 or 0) + length
+    end
+    while used > per_line do
+      lines, used = lines + 1, used - per_line
+    end
+  end
+  return lines
+end
+
+local function block_lines(blocks, width)
+  local lines = 0
+  for _, block in ipairs(blocks) do
+    if block.t == "BulletList" or block.t == "OrderedList" then
+      for _, item in ipairs(block.content) do
+        lines = lines + block_lines(item, width - LIST_INDENT_PT)
+      end
+    else
+      lines = lines + text_lines(pandoc.utils.stringify(block), width)
+    end
+  end
+  return math.max(lines, 1)
+end
+
+local function table_rows(tbl)
+  local rows = {}
+  local function add(list)
+    for _, row in ipairs(list) do
+      table.insert(rows, row)
+    end
+  end
+  add(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do
+    add(body.head)
+    add(body.body)
+  end
+  add(tbl.foot.rows)
+  return rows
+end
+
+local function column_widths_pt(tbl, rows)
+  local widths, natural, total = {}, {}, 0
+  for i, spec in ipairs(tbl.colspecs) do
+    widths[i] = type(spec[2]) == "number" and spec[2] > 0 and spec[2] * TABLE_WIDTH_PT or nil
+    local longest = 1
+    for _, row in ipairs(rows) do
+      local cell = row.cells[i]
+      longest = math.max(longest, cell and utf8.len(pandoc.utils.stringify(cell.contents)) or 1)
+    end
+    natural[i] = longest * CHAR_PT + CELL_INSET_PT
+    total = total + natural[i]
+  end
+  for i = 1, #tbl.colspecs do -- auto columns: their longest cell, shared out when they do not fit
+    widths[i] = widths[i] or (total <= TABLE_WIDTH_PT and natural[i] or natural[i] * TABLE_WIDTH_PT / total)
+  end
+  return widths
+end
+
+local function kept_whole(tbl)
+  local rows = table_rows(tbl)
+  local widths = column_widths_pt(tbl, rows)
+  local height = 0
+  for _, row in ipairs(rows) do
+    local lines, column = 1, 1
+    for _, cell in ipairs(row.cells) do
+      local width = 0
+      for i = column, column + cell.col_span - 1 do
+        width = width + (widths[i] or 0)
+      end
+      lines = math.max(lines, block_lines(cell.contents, math.max(width, CELL_INSET_PT + CHAR_PT)))
+      column = column + cell.col_span
+    end
+    height = height + FIRST_LINE_PT + NEXT_LINE_PT * (lines - 1)
+  end
+  if #tbl.caption.long > 0 then -- the caption's lines and its gap to the table
+    height = height + 2 * 6.8 + NEXT_LINE_PT * (block_lines(tbl.caption.long, TABLE_WIDTH_PT + CELL_INSET_PT) - 1)
+  end
+  return height < KEPT_WHOLE_PT
+end
+
+-- The template keeps a `<underlag-short-table>` whole and starts a `<underlag-long-table>` only
+-- with room for its caption, header and first rows (report.typ).
+local function typst_table(tbl, opening)
+  local label = kept_whole(tbl) and "underlag-short-table" or "underlag-long-table"
+  return { pandoc.RawBlock("typst", opening), tbl, pandoc.RawBlock("typst", "] <" .. label .. ">") }
+end
+
 local function table_(tbl)
   column_widths(tbl)
   if #tbl.caption.long == 0 then
     if typst then -- Typst would count it as a numbered table figure
-      return { pandoc.RawBlock("typst", "#[#show figure: set figure(numbering: none)"), tbl, pandoc.RawBlock("typst", "]") }
+      return typst_table(tbl, "#[#show figure: set figure(numbering: none)")
     end
     return tbl
   end
   if not typst then
     tbl.caption = prefix_caption(tbl.caption, "tbl", tbl.identifier)
+    return tbl
   end
-  return tbl
+  return typst_table(tbl, "#[")
 end
 
 local function typst_math(tex)
@@ -649,11 +759,25 @@ local function math_alt(math)
   end
 end
 
+-- Typst: a numbered chapter's heading is labelled for report.typ's chapter start: a part (the
+-- first chapter, the first appendix) opens a page, any other chapter needs room. Decided here,
+-- where the chapters are counted: a heading counter read in the template's heading show rule
+-- cost Typst an extra layout pass (a sixth of the compile time of a long book).
+local function typst_chapter(h, opens_part)
+  local label = opens_part and "underlag-opens-part" or "underlag-chapter"
+  return { pandoc.RawBlock("typst", "#["), h, pandoc.RawBlock("typst", "] <" .. label .. ">") }
+end
+
 local function header(h)
   local number = h.attributes.number
+  local opens_part = h.attributes["opens-part"] ~= nil
   h.attributes.number = nil
+  h.attributes["opens-part"] = nil
   h.attributes.appendix = nil
   h.attributes["chapter-source"] = nil
+  if typst and number and h.level == 1 then
+    return typst_chapter(h, opens_part)
+  end
   if number and docx then
     local mark = pandoc.Span(number, { ["custom-style"] = "Heading Number" })
     local opening, closing = "", ""
