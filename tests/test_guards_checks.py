@@ -376,6 +376,10 @@ def test_a_final_proposal_names_an_alternative_and_a_known_milestone(real):
         "alt1, alt2, alt3, alt4",
         "data/beslut.yaml:7: final_report_milestone 'm99' is not in data/milstolpar.yaml; name the milestone at "
         "which the decision basis is ready"]
+    unnamed = changed(real.decision, stage="slutligt", proposed_alternative=None)
+    assert shown(checks.check_decision(changed(real, decision=unnamed))) == [
+        "data/beslut.yaml:7: stage is slutligt but proposed_alternative ('') is no alternative; name one of "
+        "alt1, alt2, alt3, alt4"]
     # an interim report proposes no alternative yet
     interim = changed(real.decision, stage="lägesrapport", proposed_alternative="alt9")
     assert checks.check_decision(changed(real, decision=interim)) == []
@@ -511,15 +515,16 @@ def test_a_count_in_the_text_that_the_data_contradicts(real, tmp_path):
 
 def test_a_writers_text_for_no_alternative_is_named(real, tmp_path):
     # a near name is suggested by spelling (alt2-nasta, alt4nastagen), a long one by the part before
-    # its first hyphen (alt3-…), and nothing close gets the list of ids
+    # the first hyphen of both names (alt3-… for the id alt3-b), and nothing close gets the list of ids
+    report = changed(real, alternatives=[changed(a, id="alt3-b") if a.id == "alt3" else a for a in real.alternatives])
     long = "alt3-en-mycket-lang-beskrivning-av-vagen"
     root = chapters(tmp_path, **{f"alternativ/{stem}.qmd": "x\n" for stem in
                                  ("alt1", "alt2-nasta", long, "alt4nastagen", "zzz")})
     nowhere = "chapters/alternativ/{0}.qmd:1: warning: this text is shown nowhere: no alternative has the id '{0}' " \
               "(the file name without .qmd); "
     meant = "did you mean {}.qmd? The alternatives' ids are in data/alternativ/*.yaml"
-    assert warnings(checks.check_alternative_prose(real, root)) == [
+    assert warnings(checks.check_alternative_prose(report, root)) == [
         nowhere.format("alt2-nasta") + meant.format("alt2"),
-        nowhere.format(long) + meant.format("alt3"),
+        nowhere.format(long) + meant.format("alt3-b"),
         nowhere.format("alt4nastagen") + meant.format("alt4"),
-        nowhere.format("zzz") + "rename the file to one of alt1, alt2, alt3, alt4 followed by .qmd"]
+        nowhere.format("zzz") + "rename the file to one of alt1, alt2, alt3-b, alt4 followed by .qmd"]
