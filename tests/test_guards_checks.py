@@ -311,3 +311,220 @@ def test_rows_built_in_memory_are_compared_without_a_line(real):
     assert shown(problems) == [
         "data: 'Skriva' (Sjuksköterska) has other per_year or minutes_now than on line ?; they describe today and "
         "must be the same on every row of the task"]
+
+
+# --- what `underlag check` lists for writers -----------------------------------------------------
+
+
+def test_the_review_listing_places_each_note_at_its_line(real):
+    listed = checks.review_listing(changed(real, alternatives=real.alternatives[:3]))
+    notes = real.notes.notes
+    assert notes and all(note.origin[0] == "data/anteckningar.yaml" for note in notes)
+    assert listed[:len(notes)] == [f"data/anteckningar.yaml:{note.origin[1]}: anteckning om {note.about}: {note.text}"
+                                   for note in notes]
+
+
+@pytest.mark.parametrize("count, line", [
+    (1, "data/alternativ: utkastet har ett alternativ; ett beslutsunderlag jämför minst tre, så lägg till fler "
+        "innan rapporten blir ett förslag"),
+    (2, "data/alternativ: utkastet har två alternativ; ett beslutsunderlag jämför minst tre, så lägg till fler "
+        "innan rapporten blir ett förslag"),
+    (3, None), (4, None)])
+def test_the_review_listing_names_a_drafts_shortfall_of_alternatives(real, count, line):
+    listed = [entry for entry in checks.review_listing(changed(real, alternatives=real.alternatives[:count]))
+              if entry.startswith("data/alternativ:")]
+    assert listed == ([line] if line else [])
+
+
+def test_the_review_listing_counts_what_is_not_final_by_status(real):
+    # one assessment made a förslag, so that all three statuses are counted
+    report = changed(real, assessments=[changed(real.assessments[0], status="förslag"), *real.assessments[1:]])
+    counts = {status: sum(s == status for _, _, s in checks.non_final_items(report))
+              for status in ("exempel", "preliminär", "förslag")}
+    assert all(counts.values())
+    assert checks.review_listing(report)[-1] == (
+        f"{sum(counts.values())} uppgifter är inte fastställda: {counts['exempel']} exempel, "
+        f"{counts['preliminär']} preliminära, {counts['förslag']} förslag. Exempel måste bytas mot bedömningar "
+        "innan rapporten publiceras som förslag eller fastställd.")
+    # a status nobody has is left out of the sentence
+    assert ", 0 " not in checks.review_listing(real)[-1] and "förslag." not in checks.review_listing(real)[-1]
+
+
+def test_only_items_that_are_not_fastställd_stop_a_final_publication(real):
+    first, second = real.assessments[:2]
+    report = changed(real, assessments=[changed(first, status="fastställd"), changed(second, status="preliminär")])
+    found = [(record, status) for record, field, status in checks.non_final_items(report)
+             if isinstance(record, model.Assessment)]
+    assert found == [(report.assessments[1], "preliminär")]
+
+
+# --- the proposal, the case, the costs -----------------------------------------------------------
+
+
+def test_a_decision_point_may_hold_only_known_placeholders(real):
+    decision = changed(real.decision, interim_points=["Ta del av {okänd} och {alternativ}"], final_points=["{}"])
+    use = "use {antal_alternativ}, {metodavsnitt}, {slutdatum}, {alternativ}, {alternativ_kort}"
+    assert shown(checks.check_decision(changed(real, decision=decision))) == [
+        f"data/beslut.yaml:7: unknown placeholder '{{okänd}}' in a decision point; {use}",
+        f"data/beslut.yaml:7: unknown placeholder '{{}}' in a decision point; {use}"]
+
+
+def test_a_final_proposal_names_an_alternative_and_a_known_milestone(real):
+    decision = changed(real.decision, stage="slutligt", proposed_alternative="alt9", final_report_milestone="m99")
+    assert shown(checks.check_decision(changed(real, decision=decision))) == [
+        "data/beslut.yaml:7: stage is slutligt but proposed_alternative ('alt9') is no alternative; name one of "
+        "alt1, alt2, alt3, alt4",
+        "data/beslut.yaml:7: final_report_milestone 'm99' is not in data/milstolpar.yaml; name the milestone at "
+        "which the decision basis is ready"]
+    unnamed = changed(real.decision, stage="slutligt", proposed_alternative=None)
+    assert shown(checks.check_decision(changed(real, decision=unnamed))) == [
+        "data/beslut.yaml:7: stage is slutligt but proposed_alternative ('') is no alternative; name one of "
+        "alt1, alt2, alt3, alt4"]
+    # an interim report proposes no alternative yet
+    interim = changed(real.decision, stage="lägesrapport", proposed_alternative="alt9")
+    assert checks.check_decision(changed(real, decision=interim)) == []
+
+
+def settled(real: model.Report) -> model.Report:
+    """The report with every number the analysis rests on preliminär instead of exempel."""
+    return changed(real, criteria=changed(real.criteria, weights_status="preliminär"),
+                   cost_settings=changed(real.cost_settings, status="preliminär"),
+                   assessments=[changed(a, status="preliminär") for a in real.assessments],
+                   costs=[changed(c, status="preliminär") for c in real.costs])
+
+
+@pytest.mark.parametrize("example", ["weights", "assessment", "cost_settings", "cost_line"])
+def test_a_final_proposal_on_example_numbers_is_warned_about(real, example):
+    report = settled(real)
+    assert not checks.analysis_inputs_are_examples(report)
+    report = changed(report, **{
+        "weights": lambda: {"criteria": changed(report.criteria, weights_status="exempel")},
+        "assessment": lambda: {"assessments": [*report.assessments[:-1],
+                                               changed(report.assessments[-1], status="exempel")]},
+        "cost_settings": lambda: {"cost_settings": changed(report.cost_settings, status="exempel")},
+        "cost_line": lambda: {"costs": [*report.costs[:-1], changed(report.costs[-1], status="exempel")]},
+    }[example]())
+    assert checks.analysis_inputs_are_examples(report)
+    decision = changed(report.decision, stage="slutligt", proposed_alternative="alt1")
+    problems = checks.check_decision(changed(report, decision=decision))
+    assert [(str(p), p.severity) for p in problems] == [(
+        "data/beslut.yaml:7: warning: the proposal chooses an alternative, but scores, weights or costs are examples; "
+        "replace the examples with assessments before the proposal goes to the board", "warning")]
+    assert checks.check_decision(changed(settled(real), decision=decision)) == []
+
+
+def test_every_required_impact_is_assessed_or_says_why_not(real):
+    case = real.case
+    assert [i.id for i in case.impacts] == list(model.REQUIRED_IMPACTS)
+    faulty = changed(case, impacts=[changed(case.impacts[0], points=[], missing=None), *case.impacts[2:]],
+                     preparation=[], preparation_missing=None)
+    assert shown(checks.check_case(changed(real, case=faulty))) == [
+        "data/arende.yaml:9: the impact assessment 'arbetsmiljo' is missing; add it under impacts (without points, "
+        "with a sentence in 'missing', if it is not done)",
+        "data/arende.yaml:24: the impact assessment 'patientsakerhet' has neither points nor 'missing'; write a "
+        "sentence saying it is not done yet",
+        "data/arende.yaml:9: the preparation is empty; add who has been consulted or write a sentence in "
+        "preparation_missing"]
+    said = changed(case, impacts=[changed(i, points=[], missing="Inte gjord än.") for i in case.impacts],
+                   preparation=[], preparation_missing="Ingen har hörts än.")
+    assert checks.check_case(changed(real, case=said)) == []
+
+
+def test_cost_lines_name_known_alternatives_within_the_horizon(real):
+    horizon = real.cost_settings.horizon_years
+    first = real.costs[0]
+    costs = [changed(first, alternative="alt9", last_year=horizon + 1), changed(first, last_year=horizon),
+             *[c for c in real.costs[1:] if c.alternative != "alt2"]]
+    problems = checks.check_costs(changed(real, costs=costs))
+    assert [(str(p), p.severity) for p in problems] == [
+        ("data/kostnader.csv:2: alternative 'alt9' does not exist; use one of alt1, alt2, alt3, alt4, noll", "error"),
+        (f"data/kostnader.csv:2: last_year {horizon + 1} is after the cost model's horizon ({horizon} years in "
+         "data/kalkyl.yaml); shorten the period or change the horizon", "error"),
+        ("data/alternativ/alt2-nasta-generation.yaml:2: warning: 'alt2' has no rows in data/kostnader.csv; add them "
+         "so the costs compare", "warning")]
+    # no cost lines at all: the cost model is simply not used, nothing is missing
+    assert checks.check_costs(changed(real, costs=[])) == []
+
+
+def test_the_nollalternativ_needs_cost_rows_too(real):
+    costs = [c for c in real.costs if c.alternative != model.ZERO_ID]
+    assert len(costs) < len(real.costs)
+    problems = checks.check_costs(changed(real, costs=costs))
+    assert [(p.severity, f"'{model.ZERO_ID}' has no rows" in p.message) for p in problems] == [("warning", True)]
+
+
+# --- the text: abbreviations, counts, the writers' prose per alternative ----------------------------
+
+
+def chapters(root, **files: str):
+    for name, text in files.items():
+        path = root / "chapters" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    return root
+
+
+def warnings(problems) -> list[str]:
+    assert all(p.severity == "warning" for p in problems)
+    return shown(problems)
+
+
+def test_an_unexplained_abbreviation_is_named_once_at_its_first_use(real, tmp_path):
+    root = chapters(tmp_path, **{
+        "01.qmd": "# Om XYZ\n\nSe @fig-ABC och {{< var QQQ >}} och {#sec-DEF}.\n{## KOM: en kommentar ##}\n"
+                  "IT-stöd, LM-anmälan och QR-kod. QR igen, XYZ igen.\n",
+        "_generated/g.qmd": "NNN\n"})
+    assert warnings(checks.check_glossary(real, root)) == [
+        "chapters/01.qmd:5: warning: the abbreviation QR is not explained; add it to data/ordlista.yaml",
+        "chapters/01.qmd:5: warning: the abbreviation QR-kod is not explained; add it to data/ordlista.yaml",
+        "chapters/01.qmd:1: warning: the abbreviation XYZ is not explained; add it to data/ordlista.yaml"]
+
+
+def test_an_abbreviation_in_the_data_is_placed_at_its_record(real, tmp_path):
+    risk = changed(real.risks[0], description="Risk för ZZQ.", id="zzq-risk")
+    report = changed(real, risks=[risk, *real.risks[1:]])
+    assert warnings(checks.check_glossary(report, chapters(tmp_path))) == [
+        f"{risk.origin[0]}:{risk.origin[1]}: warning: the abbreviation ZZQ is not explained; add it to "
+        "data/ordlista.yaml"]
+
+
+def test_the_fragment_templates_in_use_are_read_for_abbreviations(real, tmp_path):
+    (tmp_path / "templates" / "fragments").mkdir(parents=True)
+    (tmp_path / "templates" / "fragments" / "egen.md.j2").write_text("Text om QQX.\n{% if x %}YYQ{% endif %}\n")
+    files = checks.prose_files(chapters(tmp_path, **{"01.qmd": "x\n"}))
+    assert files[0] == tmp_path / "chapters" / "01.qmd" and tmp_path / "templates/fragments/egen.md.j2" in files
+    assert warnings(checks.check_glossary(real, tmp_path)) == [
+        "templates/fragments/egen.md.j2:1: warning: the abbreviation QQX is not explained; add it to "
+        "data/ordlista.yaml"]
+
+
+def test_a_count_in_the_text_that_the_data_contradicts(real, tmp_path):
+    # as many milestones as there are number words: the data's count is then shown in digits
+    many = len(checks.NUMBER_WORDS)
+    report = changed(real, milestones=changed(real.milestones, milestones=(real.milestones.milestones * many)[:many]))
+    assert len(real.alternatives) == 4 and len(real.criteria.perspectives) == 4
+    root = chapters(tmp_path, **{
+        "01.qmd": "Vi jämför fyra vägar och 3 perspektiv.\nTre Alternativ, 2–3 alternativ, 99 milstolpar.\n",
+        "_generated/g.qmd": "tio vägar\n"})
+    fix = "let a generated part give the number or correct the text"
+    assert warnings(checks.check_prose_counts(report, root)) == [
+        f"chapters/01.qmd:1:26: warning: the text says 3 perspektiv but the data has fyra; {fix}",
+        f"chapters/01.qmd:2:1: warning: the text says Tre Alternativ but the data has fyra; {fix}",
+        f"chapters/01.qmd:2:33: warning: the text says 99 milstolpar but the data has {many}; {fix}"]
+
+
+def test_a_writers_text_for_no_alternative_is_named(real, tmp_path):
+    # a near name is suggested by spelling (alt2-nasta, alt4nastagen), a long one by the part before
+    # the first hyphen of both names (alt3-… for the id alt3-b), and nothing close gets the list of ids
+    report = changed(real, alternatives=[changed(a, id="alt3-b") if a.id == "alt3" else a for a in real.alternatives])
+    long = "alt3-en-mycket-lang-beskrivning-av-vagen"
+    root = chapters(tmp_path, **{f"alternativ/{stem}.qmd": "x\n" for stem in
+                                 ("alt1", "alt2-nasta", long, "alt4nastagen", "zzz")})
+    nowhere = "chapters/alternativ/{0}.qmd:1: warning: this text is shown nowhere: no alternative has the id '{0}' " \
+              "(the file name without .qmd); "
+    meant = "did you mean {}.qmd? The alternatives' ids are in data/alternativ/*.yaml"
+    assert warnings(checks.check_alternative_prose(report, root)) == [
+        nowhere.format("alt2-nasta") + meant.format("alt2"),
+        nowhere.format(long) + meant.format("alt3-b"),
+        nowhere.format("alt4nastagen") + meant.format("alt4"),
+        nowhere.format("zzz") + "rename the file to one of alt1, alt2, alt3-b, alt4 followed by .qmd"]

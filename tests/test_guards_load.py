@@ -143,6 +143,32 @@ def test_a_typo_is_reported_once_as_the_typo(tmp_path):
     assert [str(p) for p in problems] == ["data/f.yaml:4:5: unknown field 'involvment'; did you mean 'involvement'?"]
 
 
+def test_a_typo_is_matched_first_against_the_fields_missing_right_there(tmp_path):
+    # 'short' is as close to 'swot' as to 'short_title' by spelling: the missing required field wins
+    from conftest import PROJECT
+
+    text = (PROJECT / "data" / "rapport.yaml").read_text("utf-8")
+    assert "\nshort_title:" in text
+    assert model_problems(tmp_path, text.replace("\nshort_title:", "\nshort:"), model.ReportMeta) == [
+        "data/f.yaml:5:1: unknown field 'short'; did you mean 'short_title'?"]
+
+
+def test_a_typo_in_a_list_item_is_matched_against_that_items_missing_fields(tmp_path):
+    # 'prob' is closer to 'period' than to 'probability' by spelling; the item lacks 'probability'
+    from underlag.report.load import RiskList
+
+    text = ("risks:\n  - id: r1\n    title: T\n    description: x\n    alternatives: [alt1]\n    prob: 2\n"
+            "    consequence: 1\n    mitigation: x\n    owner: x\n    status: preliminär\n")
+    assert model_problems(tmp_path, text, RiskList) == [
+        "data/f.yaml:6:5: unknown field 'prob'; did you mean 'probability'?"]
+
+
+def test_a_nested_value_that_is_no_mapping_is_named_at_its_item(tmp_path):
+    # the whole-file wording ("the file must hold named fields") is only for the file itself
+    assert model_problems(tmp_path, "note: x\nsource: s\nlegend: []\nmilestones:\n  - M1\n", model.Milestones) == [
+        "data/f.yaml:5:5: milestones.0: Input should be a valid dictionary (key: value)"]
+
+
 def test_an_unknown_field_without_a_likely_name(tmp_path):
     assert model_problems(tmp_path, "goals: []\nqqqq: 1\n", model.Goals) == [
         "data/f.yaml:2:1: unknown field 'qqqq'; remove it or check the spelling"]
@@ -228,6 +254,22 @@ def test_rows_are_read_with_their_lines_and_blank_rows_skipped(tmp_path):
     assert problems == [f"data/b.csv:5:3: score: Input should be less than or equal to 5; scores run from 1 to 5"]
     assert len(records) == 1 and records[0].score == 3.5 and records[0].sources == ["a", "b", "c"]
     assert records[0].origin == ("data/b.csv", 2)
+
+
+def test_a_rule_across_a_rows_cells_is_placed_at_the_rows_first_column(tmp_path):
+    assert csv_problems(tmp_path, f"{HEADER}\nalt1;k;3;4;2;r;;preliminär\n") == ([], [
+        "data/b.csv:2:1: score 3 must lie between low 4 and high 2; widen the range or fix the score"])
+
+
+def test_an_unknown_column_is_matched_against_this_files_columns_only(tmp_path):
+    # 'scor' is the missing 'score' (not the present 'sources'); 'vikt' means weight, which no
+    # column of this file is, so the columns are listed instead of suggesting one from another file
+    header = HEADER.replace("score", "scor") + ";vikt"
+    assert csv_problems(tmp_path, header + "\nalt1;k;3;2;4;r;;preliminär;1\n") == ([], [
+        "data/b.csv:1:3: unknown column 'scor'; did you mean 'score'?",
+        f"data/b.csv:1:9: unknown column 'vikt'; the columns are: {HEADER}",
+        f"data/b.csv:1: column 'score' is missing; the header must be: {HEADER}",
+    ])
 
 
 def test_a_row_with_the_wrong_number_of_cells(tmp_path):
