@@ -151,8 +151,9 @@ def test_new_refuses_a_folder_that_is_not_empty(installed, tmp_path):
     folder = workspace(tmp_path)
     (folder / "rapport").mkdir()
     (folder / "rapport/anteckning.txt").write_text("min text\n", "utf-8")
+    swedish = {**installed["env"], "LC_MESSAGES": "sv_SE.UTF-8"}  # a writer's default (conftest pins English)
     result = subprocess.run([installed["underlag"], "new", "rapport", "--mall", "bok"], cwd=folder,
-                            env=installed["env"], capture_output=True, text=True)
+                            env=swedish, capture_output=True, text=True)
     assert result.returncode == 2 and "inte tom" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in (folder / "rapport").iterdir()) == ["anteckning.txt"]
 
