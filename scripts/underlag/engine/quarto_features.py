@@ -113,6 +113,8 @@ def _document_options(document: dict, metadata: dict) -> None:
     align = metadata.get("fig-align")
     widths = metadata.get("tbl-colwidths")
     widths = json.dumps(widths) if isinstance(widths, list) else None
+    if not isinstance(align, str) and not widths:  # nothing to set: no walk through the whole book
+        return
 
     def apply(element: dict) -> None:
         if element["t"] == "Figure" and isinstance(align, str):
