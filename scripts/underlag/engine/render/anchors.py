@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,8 +156,9 @@ def anchored_document(root: Path, lines: list[SourceLine], book=None, cache=None
     book's Quarto features resolved as in the plain document (given the Book): the DOCX is made
     from it, so it must carry nothing the plain document would not. Needs only the assembled
     lines, so the preview starts it beside the plain book's own parse (commands/build.py).
-    Given the Book and the project's cache, reused while nothing it is made from changed (a
-    change of figures or data alone, a rebuild with nothing to do): it costs a second parse."""
+    Given the Book and the project's cache, reused while nothing it is made from changed (the
+    assembled text the same: figures redrawn, an output lost, the preview after a build): it
+    costs a second parse of the book."""
     key = _anchored_key(book, lines) if book is not None and cache is not None else None
     if key and (reused := _reuse_anchored(root, cache, key)):
         return reused
@@ -181,9 +183,6 @@ def _make_anchored_document(root: Path, lines: list[SourceLine], book) -> tuple[
     return tree, anchors
 
 
-ANCHORED_FILE = "anchored.json"  # in .underlag-cache: the anchored document and its anchors
-
-
 def _anchored_key(book, lines: list[SourceLine]) -> str:
     """What the assembly's cache entry is made from (the lines, their files, the book's settings,
     pandoc and our code) is what the anchored document is made from."""
@@ -193,10 +192,16 @@ def _anchored_key(book, lines: list[SourceLine]) -> str:
     return digest("anchored", _assembled_key(book, lines))
 
 
+def _anchored_file(root: Path, key: str) -> Path:
+    """In .underlag-cache, named by its key: the preview's parse of a build that failed may still
+    be writing its own when the next build stores another, and must not overwrite it."""
+    return root.resolve() / ".underlag-cache" / f"anchored-{key[:16]}.json"
+
+
 def _reuse_anchored(root: Path, cache, key: str) -> tuple[dict, list[Anchor]] | None:
     if cache.lookup("stage:anchored", key) is None:
         return None
-    stored = json.loads((root.resolve() / ".underlag-cache" / ANCHORED_FILE).read_text("utf-8"))
+    stored = json.loads(_anchored_file(root, key).read_text("utf-8"))
     return stored["document"], [Anchor(**{**a, "via": tuple(a["via"]) if a["via"] else None})
                                 for a in stored["anchors"]]
 
@@ -206,9 +211,15 @@ def _store_anchored(root: Path, cache, key: str, tree: dict, anchors: list[Ancho
 
     root = root.resolve()
     prepare_area(root, ".underlag-cache")  # never through a link: the writes are confined
-    path = output_path(root, root / ".underlag-cache" / ANCHORED_FILE)
-    path.write_text(json.dumps({"document": tree, "anchors": [vars(a) for a in anchors]}, ensure_ascii=False),
-                    "utf-8")
+    path = output_path(root, _anchored_file(root, key))
+    for older in path.parent.glob("anchored-*.json"):  # one kept: the last
+        if older != path:
+            older.unlink(missing_ok=True)
+    # written whole, then moved into place: a reader never sees half of it
+    written = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
+    written.write_text(json.dumps({"document": tree, "anchors": [vars(a) for a in anchors]}, ensure_ascii=False),
+                       "utf-8")
+    written.replace(path)
     cache.store("stage:anchored", key, [path])
 
 
