@@ -78,6 +78,38 @@ def test_a_deleted_or_edited_output_is_rebuilt_not_trusted(project):
     assert "Sammanfattning" in html_tree(result.outputs["html"]).text_content()
 
 
+def docx_body_and_map(docx) -> tuple[bytes, dict]:
+    import zipfile
+
+    from underlag.engine.render.anchors import read_map
+
+    with zipfile.ZipFile(docx) as archive:
+        return archive.read("word/document.xml"), read_map(archive)["anchors"]
+
+
+def test_the_anchored_book_is_reused_while_the_assembled_text_is_unchanged(project):
+    """The DOCX and the preview are made from the anchored book (render/anchors.py: a second parse
+    with each block's file and line): a DOCX rebuilt from unchanged text (here: the DOCX deleted)
+    and the preview's page reuse it, with the very same anchors; an edited chapter parses it again,
+    and the map then holds the new paragraph at its line."""
+    docx = build(project, Options(formats=("docx",))).outputs["docx"]
+    before = docx_body_and_map(docx)
+    docx.unlink()
+    again = build(project, Options(formats=("docx",)))
+    assert again.stages.get("stage:anchored") == "cached" and again.rendered == ["format:beslutsunderlag.docx"]
+    assert docx_body_and_map(docx) == before
+    preview = build(project, Options(formats=("html",), source_map=True))
+    assert preview.stages.get("stage:anchored") == "cached"
+    assert html_tree(preview.outputs["html"]).xpath("//p[@data-source]")
+    chapter = project / "chapters/10-fortsatt-arbete.qmd"
+    chapter.write_text(chapter.read_text("utf-8") + "\nEtt stycke som ankras på nytt.\n", "utf-8")
+    edited = build(project, Options(formats=("docx",)))
+    assert edited.stages.get("stage:anchored") == "rebuilt"
+    placed = [a for a in docx_body_and_map(docx)[1].values() if a["text"] == "Ett stycke som ankras på nytt."]
+    assert [(a["file"], a["line"]) for a in placed] == [("chapters/10-fortsatt-arbete.qmd",
+                                                         len(chapter.read_text("utf-8").splitlines()))]
+
+
 def test_a_corrupt_cache_index_means_a_full_rebuild(project):
     index = project / ".underlag-cache/index.json"
     index.write_text("{ inte json", "utf-8")

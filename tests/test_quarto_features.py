@@ -98,3 +98,17 @@ def test_a_part_without_chapters_is_named(tmp_path, capsys):
     (folder / "index.qmd").write_text("# Kapitel\n", "utf-8")
     assert main(["build", "--project", str(folder)]) == 2
     assert "_quarto.yml:4:7: part 'Tom del' has no chapters" in capsys.readouterr().err
+
+
+def test_a_condition_written_only_as_an_html_attribute_in_capitals_is_decided(tmp_path):
+    """The conditions are looked for only when a line names one (quarto_features.py): pandoc
+    lowercases an HTML div's attribute names, so `WHEN-META` must count as well."""
+    from conftest import html_tree
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "_quarto.yml").write_text("book:\n  chapters: [index.qmd]\ntitle: Villkor\nutkast: false\n", "utf-8")
+    (folder / "index.qmd").write_text('# Kapitel\n\nSynlig.\n\n<div class="content-visible" WHEN-META="utkast">\n\n'
+                                      "Utkast som inte ska synas.\n\n</div>\n", "utf-8")
+    page = html_tree(build(folder, Options(formats=("html",))).outputs["html"]).text_content()
+    assert "Synlig." in page and "Utkast som inte ska synas." not in page

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -101,7 +101,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
         # needs only the assembled lines: it runs beside the plain book's parse and checks
         anchoring = ThreadPoolExecutor(max_workers=1) if options.source_map else None
         anchored = []
-        lines_ready = (lambda lines: anchored.append(anchoring.submit(anchored_document, root, lines, book))) \
+        lines_ready = (lambda lines: anchored.append(anchoring.submit(anchored_document, root, lines, book, cache))) \
             if anchoring else None
         try:
             assembled, warnings = _assemble_beside_privacy(root, book, cache, seconds, options, progress, warnings,
@@ -136,7 +136,7 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             # source anchors for `underlag review` (a second parse): in the DOCX's thread, beside the
             # other formats; the preview's HTML needs them before it is written, so then first
             anchor = lambda: write_anchored_source(root, assembled.lines, source, book,  # noqa: E731
-                                                   anchored[0].result() if anchored else None)
+                                                   anchored[0].result() if anchored else None, cache)
             if options.source_map:
                 anchor()
             prepare_format = {"docx": anchor} if not options.source_map else {}
@@ -151,6 +151,8 @@ def build_into(root: Path, out_dir: Path, options: Options = Options(),
             for fmt, path in built.items():
                 os.replace(path, output_path(root, targets[fmt]))
                 cache.store(names[fmt], keys[fmt], [targets[fmt]], value=True)
+    if anchored:  # it stores its document in the cache: done before the index is written
+        wait(anchored)
     cache.save()
     if refused:
         raise PartialBuildError(assembled.pdf_problems, options.formats, refused)

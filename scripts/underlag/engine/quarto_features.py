@@ -34,14 +34,19 @@ TABLE_START = re.compile(r"^\s*<table\b", re.I)
 TABLE_TAG = re.compile(r"<(/?)table\b", re.I)
 
 
-def resolve(document: dict, lines, root: Path, metadata: dict, profiles: tuple[str, ...]) -> list[Problem]:
-    """Apply the features above to `document` (pandoc JSON, changed in place); the problems found."""
+def resolve(document: dict, lines, root: Path, metadata: dict, profiles: tuple[str, ...],
+            checks: bool = True) -> list[Problem]:
+    """Apply the features above to `document` (pandoc JSON, changed in place); the problems found.
+    `checks=False`: a second document of the same book (the anchored one, render/anchors.py), whose
+    problems were reported with the first: the checks that only find problems are not run again."""
     locator = _Locator(lines, root)
-    document["blocks"] = _conditions(document["blocks"], metadata, profiles)
+    if _has_book_conditions(lines):  # else the walk would only copy the tree
+        document["blocks"] = _conditions(document["blocks"], metadata, profiles)
     _document_options(document, metadata)
     problems = _chapter_links(document, locator)
     problems += _html_tables(document, locator)
-    problems += _table_divs(document, locator)
+    if checks:
+        problems += _table_divs(document, locator)
     return problems
 
 
@@ -63,6 +68,12 @@ def _book_condition_holds(pairs: dict, metadata: dict, profiles: tuple[str, ...]
     checks = {"when-meta": lambda v: _truthy(metadata, v), "unless-meta": lambda v: not _truthy(metadata, v),
               "when-profile": profile_listed, "unless-profile": lambda v: not profile_listed(v)}
     return all(checks[key](value) for key, value in pairs.items())
+
+
+def _has_book_conditions(lines) -> bool:
+    """Whether any line could give an element a book condition: pandoc takes an attribute's name
+    as written (`{when-meta=…}`; `<div WHEN-META=…>` lowercased), so a book without the names has none."""
+    return any(name in line.text.lower() for line in lines for name in BOOK_CONDITIONS)
 
 
 def _conditions(elements: list, metadata: dict, profiles: tuple[str, ...]) -> list:
@@ -102,6 +113,8 @@ def _document_options(document: dict, metadata: dict) -> None:
     align = metadata.get("fig-align")
     widths = metadata.get("tbl-colwidths")
     widths = json.dumps(widths) if isinstance(widths, list) else None
+    if not isinstance(align, str) and not widths:  # nothing to set: no walk through the whole book
+        return
 
     def apply(element: dict) -> None:
         if element["t"] == "Figure" and isinstance(align, str):
@@ -156,15 +169,18 @@ def _chapters(document: dict):
 
 
 def _walk(node, visit) -> None:
-    """Call visit(element) on every pandoc element below `node`, depth first."""
+    """Call visit(element) on every pandoc element below `node`, depth first (only lists and dicts
+    are descended into: a book's tree is mostly strings, a call per string would double the time)."""
     if isinstance(node, list):
         for item in node:
-            _walk(item, visit)
+            if isinstance(item, (list, dict)):
+                _walk(item, visit)
     elif isinstance(node, dict):
         if "t" in node:
             visit(node)
         for value in node.values():
-            _walk(value, visit)
+            if isinstance(value, (list, dict)):
+                _walk(value, visit)
 
 
 # -- links between chapters ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,11 +151,24 @@ def anchored_paths(source: Path) -> tuple[Path, Path]:
     return source.with_name(source.stem + ".anchored.json"), source.with_name(source.stem + ".anchors.json")
 
 
-def anchored_document(root: Path, lines: list[SourceLine], book=None) -> tuple[dict, list[Anchor]]:
+def anchored_document(root: Path, lines: list[SourceLine], book=None, cache=None) -> tuple[dict, list[Anchor]]:
     """The anchored book, checked and cleaned exactly as the book itself (sanitize.py), with the
     book's Quarto features resolved as in the plain document (given the Book): the DOCX is made
     from it, so it must carry nothing the plain document would not. Needs only the assembled
-    lines, so the preview starts it beside the plain book's own parse (commands/build.py)."""
+    lines, so the preview starts it beside the plain book's own parse (commands/build.py).
+    Given the Book and the project's cache, reused while nothing it is made from changed (the
+    assembled text the same: figures redrawn, an output lost, the preview after a build): it
+    costs a second parse of the book."""
+    key = _anchored_key(book, lines) if book is not None and cache is not None else None
+    if key and (reused := _reuse_anchored(root, cache, key)):
+        return reused
+    tree, anchors = _make_anchored_document(root, lines, book)
+    if key:
+        _store_anchored(root, cache, key, tree, anchors)
+    return tree, anchors
+
+
+def _make_anchored_document(root: Path, lines: list[SourceLine], book) -> tuple[dict, list[Anchor]]:
     from underlag.engine.render.pandoc import MARKDOWN, pandoc_path
     from underlag.engine.sanitize import inspect
 
@@ -162,16 +176,57 @@ def anchored_document(root: Path, lines: list[SourceLine], book=None) -> tuple[d
     # the findings were reported when the plain book was inspected; here only the cleaned tree counts
     tree = inspect(anchored, root, pandoc_path(), MARKDOWN).document
     if book is not None:
-        from underlag.engine.assemble import resolve_features
+        from underlag.engine.quarto_features import resolve
 
-        resolve_features(tree, anchored, book)
+        # the features' problems were reported with the plain book: only what changes the tree runs
+        resolve(tree, anchored, book.root, book.metadata, book.profiles, checks=False)
     return tree, anchors
 
 
+def _anchored_key(book, lines: list[SourceLine]) -> str:
+    """What the assembly's cache entry is made from (the lines, their files, the book's settings,
+    pandoc and our code) is what the anchored document is made from."""
+    from underlag.engine.assemble import _assembled_key
+    from underlag.engine.cache import digest
+
+    return digest("anchored", _assembled_key(book, lines))
+
+
+def _anchored_file(root: Path, key: str) -> Path:
+    """In .underlag-cache, named by its key: the preview's parse of a build that failed may still
+    be writing its own when the next build stores another, and must not overwrite it."""
+    return root.resolve() / ".underlag-cache" / f"anchored-{key[:16]}.json"
+
+
+def _reuse_anchored(root: Path, cache, key: str) -> tuple[dict, list[Anchor]] | None:
+    if cache.lookup("stage:anchored", key) is None:
+        return None
+    stored = json.loads(_anchored_file(root, key).read_text("utf-8"))
+    return stored["document"], [Anchor(**{**a, "via": tuple(a["via"]) if a["via"] else None})
+                                for a in stored["anchors"]]
+
+
+def _store_anchored(root: Path, cache, key: str, tree: dict, anchors: list[Anchor]) -> None:
+    from underlag.engine.confine import output_path, prepare_area
+
+    root = root.resolve()
+    prepare_area(root, ".underlag-cache")  # never through a link: the writes are confined
+    path = output_path(root, _anchored_file(root, key))
+    for older in path.parent.glob("anchored-*.json"):  # one kept: the last
+        if older != path:
+            older.unlink(missing_ok=True)
+    # written whole, then moved into place: a reader never sees half of it
+    written = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
+    written.write_text(json.dumps({"document": tree, "anchors": [vars(a) for a in anchors]}, ensure_ascii=False),
+                       "utf-8")
+    written.replace(path)
+    cache.store("stage:anchored", key, [path])
+
+
 def write_anchored_source(root: Path, lines: list[SourceLine], source: Path, book=None,
-                          made: tuple[dict, list[Anchor]] | None = None) -> None:
+                          made: tuple[dict, list[Anchor]] | None = None, cache=None) -> None:
     """`anchored_document` (or the one `made` already) and its anchors, beside `source`."""
-    tree, anchors = made if made is not None else anchored_document(root, lines, book)
+    tree, anchors = made if made is not None else anchored_document(root, lines, book, cache)
     document, table = anchored_paths(source)
     document.write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
     files = sorted({relative(path, root) for path in dict.fromkeys(line.path for line in lines)}
