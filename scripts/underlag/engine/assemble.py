@@ -337,7 +337,29 @@ def resolve_features(document: dict, lines: list[SourceLine], book: Book) -> lis
     """The Quarto features decided on the whole book's document (quarto_features.py)."""
     from underlag.engine.quarto_features import resolve
 
-    return resolve(document, lines, book.root, book.metadata, book.profiles)
+    problems = resolve(document, lines, book.root, book.metadata, book.profiles)
+    if book.lang.startswith("sv"):
+        swedish_marks(document["blocks"])
+    return problems
+
+
+UNPAIRED_MARKS = str.maketrans({"“": "”", "‘": "’"})
+
+
+def swedish_marks(node) -> None:
+    """Swedish uses the same mark on both sides: an unpaired quote, which pandoc's reader makes an
+    English opening mark, becomes ” or ’ in every word of the text. Done here once, not by a Lua
+    filter in each format's pandoc run (a pass over every word cost a third of a second per format
+    in a long book); paired quotes (Quoted) are still the formats' own (blocks.lua)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(child for child in item if isinstance(child, (list, dict)))
+        elif item.get("t") == "Str":
+            item["c"] = item["c"].translate(UNPAIRED_MARKS)
+        else:  # an element's content, or a citation's prefix and suffix
+            stack.extend(child for child in item.values() if isinstance(child, (list, dict)))
 
 
 def _mark_part_heading(lines: list[SourceLine]) -> list[SourceLine]:

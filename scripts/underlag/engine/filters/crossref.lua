@@ -64,6 +64,13 @@ end
 -- `$$ … $$ {#eq-x}`: pandoc reads the label as text after the display math; Quarto numbers it.
 -- (the DOCX's review anchors, empty spans, may stand before it: render/anchors.py)
 local function equation_label(para)
+  for _, inline in ipairs(para.content) do -- most paragraphs are text: known by their first inline
+    if inline.t == "Math" then
+      break
+    elseif not (inline.t == "Span" and #inline.content == 0) then
+      return nil
+    end
+  end
   local inlines = pandoc.Inlines(para.content):filter(function(inline)
     return not (inline.t == "Span" and #inline.content == 0)
   end)
@@ -203,20 +210,26 @@ local function collect(doc)
     end,
     Div = function(div)
       local prefix = div.identifier:match("^(%a%a%a)%-")
-      if prefix and callout_kinds[prefix] and div.classes:includes("callout-" .. callout_kinds[prefix]) then
+      local callout = div.classes:find_if(function(c)
+        return c:match("^callout%-")
+      end)
+      local numbered_callout = prefix and callout_kinds[prefix] and div.classes:includes("callout-" .. callout_kinds[prefix])
+      if numbered_callout then
         numbers[div.identifier] = next_number(prefix)
         div.attributes["callout-number"] = numbers[div.identifier]
       end
-      local content = div.content
-      local first = content[1]
-      if first and first.t == "Header" and not div.attributes.title and div.classes:find_if(function(c)
-            return c:match("^callout%-")
-          end) then
-        first.attributes["callout-title"] = "true"
-        content[1] = first
-        div.content = content
+      if callout and not div.attributes.title then -- only a callout's content is read: the rest stays in pandoc
+        local content = div.content
+        local first = content[1]
+        if first and first.t == "Header" then
+          first.attributes["callout-title"] = "true"
+          content[1] = first
+          div.content = content
+        end
       end
-      return div
+      if numbered_callout or callout then
+        return div
+      end
     end,
     Para = function(para)
       local id = equation_label(para)
