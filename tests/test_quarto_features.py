@@ -98,3 +98,22 @@ def test_a_part_without_chapters_is_named(tmp_path, capsys):
     (folder / "index.qmd").write_text("# Kapitel\n", "utf-8")
     assert main(["build", "--project", str(folder)]) == 2
     assert "_quarto.yml:4:7: part 'Tom del' has no chapters" in capsys.readouterr().err
+
+
+def test_an_unpaired_quote_is_swedish_in_every_format(tmp_path):
+    """pandoc makes an unpaired " an English opening mark; a Swedish book shows ” in the text and in a
+    callout's title read from its attribute (the text's are made once before the formats' pandoc runs,
+    engine/assemble.py; the title's by callouts.lua)."""
+    from conftest import docx_text, pdf_text
+
+    (tmp_path / "kapitel.qmd").write_text('# Kapitel\n\nHan sa "hej och gick.\n\n'
+                                          '::: {.callout-note title="Om \\"oparat"}\nInnehåll.\n:::\n', "utf-8")
+    config = {"book": {"output-file": "bok", "chapters": ["kapitel.qmd"]}, "title": "Citat", "lang": "sv-SE"}
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    outputs = build(tmp_path, Options()).outputs
+    texts = {"html": outputs["html"].read_text("utf-8"), "docx": docx_text(outputs["docx"]),
+             "pdf": pdf_text(outputs["pdf"])}
+    for fmt, shown in texts.items():
+        assert "Han sa ”hej och gick." in shown, fmt
+        assert "Om ”oparat" in shown, fmt
+        assert "“" not in shown, fmt
