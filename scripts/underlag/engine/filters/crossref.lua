@@ -660,11 +660,18 @@ local function block_lines(blocks, width)
   return math.max(lines, 1)
 end
 
+-- Each row's cells, read from pandoc once (each `row.cells` hands Lua a new copy of the row):
+-- a cell's blocks, its column span and its text.
 local function table_rows(tbl)
   local rows = {}
   local function add(list)
     for _, row in ipairs(list) do
-      table.insert(rows, row)
+      local cells = {}
+      for _, cell in ipairs(row.cells) do
+        local contents = cell.contents
+        table.insert(cells, { contents = contents, span = cell.col_span, text = pandoc.utils.stringify(contents) })
+      end
+      table.insert(rows, cells)
     end
   end
   add(tbl.head.rows)
@@ -676,37 +683,46 @@ local function table_rows(tbl)
   return rows
 end
 
-local function column_widths_pt(tbl, rows)
+local function column_widths_pt(colspecs, rows)
   local widths, natural, total = {}, {}, 0
-  for i, spec in ipairs(tbl.colspecs) do
+  for i, spec in ipairs(colspecs) do
     widths[i] = type(spec[2]) == "number" and spec[2] > 0 and spec[2] * TABLE_WIDTH_PT or nil
     local longest = 1
     for _, row in ipairs(rows) do
-      local cell = row.cells[i]
-      longest = math.max(longest, cell and utf8.len(pandoc.utils.stringify(cell.contents)) or 1)
+      local cell = row[i]
+      longest = math.max(longest, cell and utf8.len(cell.text) or 1)
     end
     natural[i] = longest * CHAR_PT + CELL_INSET_PT
     total = total + natural[i]
   end
-  for i = 1, #tbl.colspecs do -- auto columns: their longest cell, shared out when they do not fit
+  for i = 1, #colspecs do -- auto columns: their longest cell, shared out when they do not fit
     widths[i] = widths[i] or (total <= TABLE_WIDTH_PT and natural[i] or natural[i] * TABLE_WIDTH_PT / total)
   end
   return widths
 end
 
+-- A cell of one paragraph (most are) is its text; lists and several blocks are counted block by block.
+local function cell_lines(cell, width)
+  local only = #cell.contents == 1 and cell.contents[1]
+  if only and only.t ~= "BulletList" and only.t ~= "OrderedList" then
+    return text_lines(cell.text, width)
+  end
+  return block_lines(cell.contents, width)
+end
+
 local function kept_whole(tbl)
   local rows = table_rows(tbl)
-  local widths = column_widths_pt(tbl, rows)
+  local widths = column_widths_pt(tbl.colspecs, rows)
   local height = 0
   for _, row in ipairs(rows) do
     local lines, column = 1, 1
-    for _, cell in ipairs(row.cells) do
+    for _, cell in ipairs(row) do
       local width = 0
-      for i = column, column + cell.col_span - 1 do
+      for i = column, column + cell.span - 1 do
         width = width + (widths[i] or 0)
       end
-      lines = math.max(lines, block_lines(cell.contents, math.max(width, CELL_INSET_PT + CHAR_PT)))
-      column = column + cell.col_span
+      lines = math.max(lines, cell_lines(cell, math.max(width, CELL_INSET_PT + CHAR_PT)))
+      column = column + cell.span
     end
     height = height + FIRST_LINE_PT + NEXT_LINE_PT * (lines - 1)
   end
