@@ -533,6 +533,8 @@ local function subfigures(fig)
 end
 
 local function figure(fig)
+  -- its references first: a caption is written for Typst here, and an alt text may be read from it
+  fig = fig:walk({ Cite = cite })
   if fig.attributes["subfigure-letter"] then
     return subfigure(fig)
   end
@@ -740,6 +742,9 @@ local function typst_table(tbl, opening)
 end
 
 local function table_(tbl)
+  if typst then -- its references first: Typst's table is measured by its text (kept_whole)
+    tbl = tbl:walk({ Cite = cite })
+  end
   column_widths(tbl)
   if #tbl.caption.long == 0 then
     if typst then -- Typst would count it as a numbered table figure
@@ -824,9 +829,18 @@ local function header(h)
   return h
 end
 
--- Figures before lone images: a figure's image must still be an Image when it is handled.
+-- A reference in the text, after the blocks: its words may hold an unnumbered section's title, whose
+-- images and formulas are treated as the text's own.
+local function cite_in_text(el)
+  local out = cite(el)
+  return out and out:walk({ Image = inline_image, Math = math_alt })
+end
+
+-- Figures before lone images: a figure's image must still be an Image when it is handled. The
+-- references in the text are resolved in the same walk as the images (one walk over every inline
+-- less): figures and tables resolve their own before they are written.
 return {
   { Pandoc = collect },
-  { Figure = figure, Table = table_, Header = header, Cite = cite, Para = equation },
-  { Image = inline_image, Math = math_alt },
+  { Figure = figure, Table = table_, Header = header, Para = equation },
+  { Image = inline_image, Math = math_alt, Cite = cite_in_text },
 }
