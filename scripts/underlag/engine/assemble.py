@@ -343,23 +343,23 @@ def resolve_features(document: dict, lines: list[SourceLine], book: Book) -> lis
     return problems
 
 
-UNPAIRED_MARKS = str.maketrans({"“": "”", "‘": "’"})
-
-
 def swedish_marks(node) -> None:
     """Swedish uses the same mark on both sides: an unpaired quote, which pandoc's reader makes an
     English opening mark, becomes ” or ’ in every word of the text. Done here once, not by a Lua
     filter in each format's pandoc run (a pass over every word cost a third of a second per format
     in a long book); paired quotes (Quoted) are still the formats' own (blocks.lua)."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(child for child in item if isinstance(child, (list, dict)))
-        elif item.get("t") == "Str":
-            item["c"] = item["c"].translate(UNPAIRED_MARKS)
-        else:  # an element's content, or a citation's prefix and suffix
-            stack.extend(child for child in item.values() if isinstance(child, (list, dict)))
+    if type(node) is list:  # exact types, not isinstance: this visits every node of a long book
+        for child in node:
+            if type(child) is list or type(child) is dict:
+                swedish_marks(child)
+    elif node.get("t") == "Str":
+        word = node["c"]
+        if "“" in word or "‘" in word:
+            node["c"] = word.replace("“", "”").replace("‘", "’")
+    else:  # an element's content, or a citation's prefix and suffix
+        for child in node.values():
+            if type(child) is list or type(child) is dict:
+                swedish_marks(child)
 
 
 def _mark_part_heading(lines: list[SourceLine]) -> list[SourceLine]:
