@@ -112,3 +112,48 @@ def test_a_condition_written_only_as_an_html_attribute_in_capitals_is_decided(tm
                                       "Utkast som inte ska synas.\n\n</div>\n", "utf-8")
     page = html_tree(build(folder, Options(formats=("html",))).outputs["html"]).text_content()
     assert "Synlig." in page and "Utkast som inte ska synas." not in page
+
+
+def test_an_unpaired_quote_is_swedish_in_every_format(tmp_path):
+    """pandoc makes an unpaired " an English opening mark; a Swedish book shows ” in the text and in a
+    callout's title read from its attribute (the text's are made once before the formats' pandoc runs,
+    engine/assemble.py; the title's by callouts.lua)."""
+    from conftest import docx_text, pdf_text
+
+    (tmp_path / "kapitel.qmd").write_text('# Kapitel\n\nHan sa "hej och gick.\n\n'
+                                          '::: {.callout-note title="Om \\"oparat"}\nInnehåll.\n:::\n', "utf-8")
+    config = {"book": {"output-file": "bok", "chapters": ["kapitel.qmd"]}, "title": "Citat", "lang": "sv-SE"}
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    outputs = build(tmp_path, Options()).outputs
+    texts = {"html": outputs["html"].read_text("utf-8"), "docx": docx_text(outputs["docx"]),
+             "pdf": pdf_text(outputs["pdf"])}
+    for fmt, shown in texts.items():
+        assert "Han sa ”hej och gick." in shown, fmt
+        assert "Om ”oparat" in shown, fmt
+        assert "“" not in shown, fmt
+
+
+def test_a_reference_in_a_caption_reads_its_number_in_every_format(tmp_path):
+    """crossref.lua resolves a figure's and a (Typst) table's references before it writes or measures
+    them, the text's in its last walk: a caption's reference, and the alt text read from it, show
+    the number in every format, the one ahead of the figure too."""
+    import re
+
+    from PIL import Image
+
+    from conftest import docx_text, html_tree, pdf_text
+
+    Image.new("RGB", (40, 20), "white").save(tmp_path / "bild.png")
+    (tmp_path / "kapitel.qmd").write_text("# Kapitel\n\n![Staplar, se @tbl-t](bild.png){#fig-f}\n\n"
+                                          "| A | B |\n|---|---|\n| 1 | 2 |\n\n: Värden som visar @fig-f {#tbl-t}\n",
+                                          "utf-8")
+    config = {"book": {"output-file": "bok", "chapters": ["kapitel.qmd"]}, "title": "Hänvisningar", "lang": "sv-SE"}
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    outputs = build(tmp_path, Options()).outputs
+    html = html_tree(outputs["html"])
+    assert [img.get("alt") for img in html.iter("img")] == ["Staplar, se tabell\u00a01.1"]
+    for fmt, shown in {"html": "".join(html.itertext()), "docx": docx_text(outputs["docx"]),
+                       "pdf": pdf_text(outputs["pdf"])}.items():
+        shown = re.sub(r"\s+", " ", shown)
+        assert re.search(r"Figur 1\.1: Staplar, se tabell 1\.1", shown), fmt
+        assert re.search(r"Tabell 1\.1: Värden som visar figur 1\.1", shown), fmt

@@ -337,7 +337,29 @@ def resolve_features(document: dict, lines: list[SourceLine], book: Book) -> lis
     """The Quarto features decided on the whole book's document (quarto_features.py)."""
     from underlag.engine.quarto_features import resolve
 
-    return resolve(document, lines, book.root, book.metadata, book.profiles)
+    problems = resolve(document, lines, book.root, book.metadata, book.profiles)
+    if book.lang.startswith("sv"):
+        swedish_marks(document["blocks"])
+    return problems
+
+
+def swedish_marks(node) -> None:
+    """Swedish uses the same mark on both sides: an unpaired quote, which pandoc's reader makes an
+    English opening mark, becomes ” or ’ in every word of the text. Done here once, not by a Lua
+    filter in each format's pandoc run (a pass over every word cost a third of a second per format
+    in a long book); paired quotes (Quoted) are still the formats' own (blocks.lua)."""
+    if type(node) is list:  # exact types, not isinstance: this visits every node of a long book
+        for child in node:
+            if type(child) is list or type(child) is dict:
+                swedish_marks(child)
+    elif node.get("t") == "Str":
+        word = node["c"]
+        if "“" in word or "‘" in word:
+            node["c"] = word.replace("“", "”").replace("‘", "’")
+    else:  # an element's content, or a citation's prefix and suffix
+        for child in node.values():
+            if type(child) is list or type(child) is dict:
+                swedish_marks(child)
 
 
 def _mark_part_heading(lines: list[SourceLine]) -> list[SourceLine]:

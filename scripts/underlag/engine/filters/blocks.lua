@@ -53,16 +53,11 @@ local function div(el)
   return pagebreak(el) or conditional(el)
 end
 
--- An unpaired quote is turned by pandoc into an English opening mark: make it Swedish too.
-local function swedish_marks(el)
-  local text = el.text:gsub("“", "”"):gsub("‘", "’")
-  if text ~= el.text then
-    return pandoc.Str(text)
-  end
-end
-
+-- An unpaired quote, which pandoc makes an English opening mark, is made Swedish once for every
+-- format before pandoc runs (engine/assemble.py swedish_marks): a pass over every word here cost
+-- each format's run a third of a second in a long book.
 local settings = pandoc.json.decode(os.getenv("UNDERLAG_SETTINGS") or "{}")
 if (settings.lang or ""):match("^sv") then
-  return { { Quoted = quoted, Div = div, Span = conditional, Str = swedish_marks } }
+  return { { Quoted = quoted, Div = div, Span = conditional } }
 end
 return { { Div = div, Span = conditional } }

@@ -33,9 +33,6 @@ local function resolve(src, chapter_dir)
 end
 
 local function chapter(div)
-  if not div.classes:includes("chapter") then
-    return nil
-  end
   local source = div.attributes.source
   local chapter_dir = pandoc.path.directory(source)
   local appendix = div.attributes.appendix == "true"
@@ -60,4 +57,19 @@ local function chapter(div)
   return blocks
 end
 
-return { { Div = chapter } }
+-- The assembler puts the chapters at the top level: a loop over the document's blocks finds them,
+-- and only each chapter's own content is walked (a Div filter walked the whole book once more).
+local function unwrap(doc)
+  local blocks = pandoc.Blocks({})
+  for _, block in ipairs(doc.blocks) do
+    if block.t == "Div" and block.classes:includes("chapter") then
+      blocks:extend(chapter(block))
+    else
+      blocks:insert(block)
+    end
+  end
+  doc.blocks = blocks
+  return doc
+end
+
+return { { Pandoc = unwrap } }

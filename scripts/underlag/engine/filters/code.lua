@@ -51,7 +51,19 @@ local function with_filename(block)
   return pandoc.Div({ title, block }, { class = "code-with-filename" })
 end
 
+local function has_code(list)
+  for _, block in ipairs(list) do
+    if block.t == "CodeBlock" then
+      return true
+    end
+  end
+  return false
+end
+
 local function blocks(list)
+  if not has_code(list) then
+    return nil -- left as it is: a list handed back is read into pandoc again, and most hold no code
+  end
   local out = pandoc.Blocks({})
   local annotated = false
   for _, block in ipairs(list) do
@@ -69,4 +81,18 @@ local function blocks(list)
   return out
 end
 
-return { { Blocks = blocks } }
+-- Every list of blocks (each table cell's too) handed to Lua costs time: a book without code
+-- blocks, found by a walk that hands over only code blocks, is left as it is.
+local function code_blocks(doc)
+  local any = false
+  doc:walk({
+    CodeBlock = function()
+      any = true
+    end,
+  })
+  if any then
+    return doc:walk({ Blocks = blocks })
+  end
+end
+
+return { { Pandoc = code_blocks } }

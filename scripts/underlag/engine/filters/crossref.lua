@@ -64,6 +64,13 @@ end
 -- `$$ … $$ {#eq-x}`: pandoc reads the label as text after the display math; Quarto numbers it.
 -- (the DOCX's review anchors, empty spans, may stand before it: render/anchors.py)
 local function equation_label(para)
+  for _, inline in ipairs(para.content) do -- most paragraphs are text: known by their first inline
+    if inline.t == "Math" then
+      break
+    elseif not (inline.t == "Span" and #inline.content == 0) then
+      return nil
+    end
+  end
   local inlines = pandoc.Inlines(para.content):filter(function(inline)
     return not (inline.t == "Span" and #inline.content == 0)
   end)
@@ -203,20 +210,26 @@ local function collect(doc)
     end,
     Div = function(div)
       local prefix = div.identifier:match("^(%a%a%a)%-")
-      if prefix and callout_kinds[prefix] and div.classes:includes("callout-" .. callout_kinds[prefix]) then
+      local callout = div.classes:find_if(function(c)
+        return c:match("^callout%-")
+      end)
+      local numbered_callout = prefix and callout_kinds[prefix] and div.classes:includes("callout-" .. callout_kinds[prefix])
+      if numbered_callout then
         numbers[div.identifier] = next_number(prefix)
         div.attributes["callout-number"] = numbers[div.identifier]
       end
-      local content = div.content
-      local first = content[1]
-      if first and first.t == "Header" and not div.attributes.title and div.classes:find_if(function(c)
-            return c:match("^callout%-")
-          end) then
-        first.attributes["callout-title"] = "true"
-        content[1] = first
-        div.content = content
+      if callout and not div.attributes.title then -- only a callout's content is read: the rest stays in pandoc
+        local content = div.content
+        local first = content[1]
+        if first and first.t == "Header" then
+          first.attributes["callout-title"] = "true"
+          content[1] = first
+          div.content = content
+        end
       end
-      return div
+      if numbered_callout or callout then
+        return div
+      end
     end,
     Para = function(para)
       local id = equation_label(para)
@@ -520,6 +533,8 @@ local function subfigures(fig)
 end
 
 local function figure(fig)
+  -- its references first: a caption is written for Typst here, and an alt text may be read from it
+  fig = fig:walk({ Cite = cite })
   if fig.attributes["subfigure-letter"] then
     return subfigure(fig)
   end
@@ -647,11 +662,18 @@ local function block_lines(blocks, width)
   return math.max(lines, 1)
 end
 
+-- Each row's cells, read from pandoc once (each `row.cells` hands Lua a new copy of the row):
+-- a cell's blocks, its column span and its text.
 local function table_rows(tbl)
   local rows = {}
   local function add(list)
     for _, row in ipairs(list) do
-      table.insert(rows, row)
+      local cells = {}
+      for _, cell in ipairs(row.cells) do
+        local contents = cell.contents
+        table.insert(cells, { contents = contents, span = cell.col_span, text = pandoc.utils.stringify(contents) })
+      end
+      table.insert(rows, cells)
     end
   end
   add(tbl.head.rows)
@@ -663,37 +685,46 @@ local function table_rows(tbl)
   return rows
 end
 
-local function column_widths_pt(tbl, rows)
+local function column_widths_pt(colspecs, rows)
   local widths, natural, total = {}, {}, 0
-  for i, spec in ipairs(tbl.colspecs) do
+  for i, spec in ipairs(colspecs) do
     widths[i] = type(spec[2]) == "number" and spec[2] > 0 and spec[2] * TABLE_WIDTH_PT or nil
     local longest = 1
     for _, row in ipairs(rows) do
-      local cell = row.cells[i]
-      longest = math.max(longest, cell and utf8.len(pandoc.utils.stringify(cell.contents)) or 1)
+      local cell = row[i]
+      longest = math.max(longest, cell and utf8.len(cell.text) or 1)
     end
     natural[i] = longest * CHAR_PT + CELL_INSET_PT
     total = total + natural[i]
   end
-  for i = 1, #tbl.colspecs do -- auto columns: their longest cell, shared out when they do not fit
+  for i = 1, #colspecs do -- auto columns: their longest cell, shared out when they do not fit
     widths[i] = widths[i] or (total <= TABLE_WIDTH_PT and natural[i] or natural[i] * TABLE_WIDTH_PT / total)
   end
   return widths
 end
 
+-- A cell of one paragraph (most are) is its text; lists and several blocks are counted block by block.
+local function cell_lines(cell, width)
+  local only = #cell.contents == 1 and cell.contents[1]
+  if only and only.t ~= "BulletList" and only.t ~= "OrderedList" then
+    return text_lines(cell.text, width)
+  end
+  return block_lines(cell.contents, width)
+end
+
 local function kept_whole(tbl)
   local rows = table_rows(tbl)
-  local widths = column_widths_pt(tbl, rows)
+  local widths = column_widths_pt(tbl.colspecs, rows)
   local height = 0
   for _, row in ipairs(rows) do
     local lines, column = 1, 1
-    for _, cell in ipairs(row.cells) do
+    for _, cell in ipairs(row) do
       local width = 0
-      for i = column, column + cell.col_span - 1 do
+      for i = column, column + cell.span - 1 do
         width = width + (widths[i] or 0)
       end
-      lines = math.max(lines, block_lines(cell.contents, math.max(width, CELL_INSET_PT + CHAR_PT)))
-      column = column + cell.col_span
+      lines = math.max(lines, cell_lines(cell, math.max(width, CELL_INSET_PT + CHAR_PT)))
+      column = column + cell.span
     end
     height = height + FIRST_LINE_PT + NEXT_LINE_PT * (lines - 1)
   end
@@ -711,6 +742,9 @@ local function typst_table(tbl, opening)
 end
 
 local function table_(tbl)
+  if typst then -- its references first: Typst's table is measured by its text (kept_whole)
+    tbl = tbl:walk({ Cite = cite })
+  end
   column_widths(tbl)
   if #tbl.caption.long == 0 then
     if typst then -- Typst would count it as a numbered table figure
@@ -795,9 +829,18 @@ local function header(h)
   return h
 end
 
--- Figures before lone images: a figure's image must still be an Image when it is handled.
+-- A reference in the text, after the blocks: its words may hold an unnumbered section's title, whose
+-- images and formulas are treated as the text's own.
+local function cite_in_text(el)
+  local out = cite(el)
+  return out and out:walk({ Image = inline_image, Math = math_alt })
+end
+
+-- Figures before lone images: a figure's image must still be an Image when it is handled. The
+-- references in the text are resolved in the same walk as the images (one walk over every inline
+-- less): figures and tables resolve their own before they are written.
 return {
   { Pandoc = collect },
-  { Figure = figure, Table = table_, Header = header, Cite = cite, Para = equation },
-  { Image = inline_image, Math = math_alt },
+  { Figure = figure, Table = table_, Header = header, Para = equation },
+  { Image = inline_image, Math = math_alt, Cite = cite_in_text },
 }

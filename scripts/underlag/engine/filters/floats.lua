@@ -149,6 +149,15 @@ end
 
 -- `[![Caption](bild.png){#fig-x}](url)` alone in a paragraph: Quarto's linked figure.
 local function linked_figure(para)
+  local others = 0 -- most paragraphs are text: known without copying their inlines
+  for _, inline in ipairs(para.content) do
+    if not is_anchor(inline) then
+      others = others + 1
+      if others > 1 or inline.t ~= "Link" then
+        return nil
+      end
+    end
+  end
   local inlines = pandoc.Inlines(para.content):filter(function(inline)
     return not is_anchor(inline)
   end)
