@@ -5,8 +5,8 @@
 -- gets none: anything but the bare image turns pandoc's figure into a table (review reads an
 -- image as belonging to the caption after it). The preview's HTML (metadata `underlag-source-map`)
 -- gets the same anchors, which render/anchors.py turns into `data-source` attributes; other
--- formats never see the markers.
-local enabled = FORMAT == "docx"
+-- formats never see the markers, and are not walked at all (a walk of every block list costs time
+-- at every build even when it changes nothing).
 
 local function anchor(name)
   return pandoc.Span({}, { id = name })
@@ -46,9 +46,6 @@ local function anchor_cells(tbl, base)
 end
 
 local function blocks(list)
-  if not enabled then
-    return nil
-  end
   local out = pandoc.Blocks({})
   local pending = nil
   for _, block in ipairs(list) do
@@ -66,8 +63,10 @@ local function blocks(list)
   return out
 end
 
-local function meta(m)
-  enabled = enabled or (FORMAT:match("html") ~= nil and m["underlag-source-map"] == true)
+local function document(doc)
+  if FORMAT == "docx" or (FORMAT:match("html") ~= nil and doc.meta["underlag-source-map"] == true) then
+    return doc:walk({ Blocks = blocks })
+  end
 end
 
-return { { Meta = meta }, { Blocks = blocks } }
+return { { Pandoc = document } }
