@@ -201,7 +201,9 @@ class _Inspector:
         return relative(line.path, self.root), line.line, None
 
     def error(self, needle: str, message: str) -> None:
-        self.errors.append(Problem(*self.locate(needle), message))
+        problem = Problem(*self.locate(needle), message)
+        if problem not in self.errors:  # an <img src> is checked twice: by the walk over lxml's parse and in nh3's filter
+            self.errors.append(problem)
 
     def warn(self, message: str, *needles: str) -> None:
         self.warnings.append(Problem(*self.locate(*needles), message, "warning"))

@@ -1,0 +1,422 @@
+"""The sanitizer in-process: what raw HTML keeps and loses, where each problem is placed, which
+paths count as inside the project, and what a pandoc document keeps of links, images, attributes
+and raw Typst.
+
+Fast unit tests so that mutation testing (tests/mutation/run.py) sees them: the fragment functions
+are called directly on real HTML strings, and one real pandoc parse per module serves the
+document-level tests. test_hostile_content.py holds the same guards through whole builds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from underlag.engine.assemble import SourceLine
+from underlag.engine.errors import Problem
+from underlag.engine.messages import text
+from underlag.engine.render.pandoc import MARKDOWN, pandoc_path
+from underlag.engine.sanitize import CHAPTER_OPENING, _Inspector, _removed, _sanitize, inspect
+
+CHAPTER = "chapters/sub/c.qmd"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """A project with real images, and beside it a folder whose name starts like the project's."""
+    base = tmp_path_factory.mktemp("sanitize")
+    project = base / "proj"
+    (project / "img").mkdir(parents=True)
+    (project / "chapters" / "sub").mkdir(parents=True)
+    Image.new("RGB", (2, 2)).save(project / "img" / "a.png")
+    Image.new("RGB", (2, 2)).save(project / "img" / "b c.png")
+    Image.new("RGB", (2, 2)).save(project / "img" / "both.png")
+    (project / "img" / "both.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', "utf-8")
+    (project / "img" / "broken.png").write_bytes(b"not a png")
+    (project / "chapters" / "sub" / "near.png").write_bytes((project / "img" / "a.png").read_bytes())
+    (base / "proj-other").mkdir()
+    Image.new("RGB", (2, 2)).save(base / "proj-other" / "a.png")
+    return project.resolve()
+
+
+def inspector(root: Path, lines: list[str], path: str = CHAPTER) -> _Inspector:
+    """An inspector inside one chapter (chapters/sub/c.qmd) whose lines are `lines`."""
+    found = _Inspector([SourceLine(line, root / path, number) for number, line in enumerate(lines, 1)], root)
+    found.chapter_dir = (root / path).parent
+    return found
+
+
+def removed(tag: str) -> str:
+    return text("sanitize.html_removed", what=text("sanitize.what.element", tag=tag))
+
+
+def removed_attribute(name: str, tag: str) -> str:
+    return text("sanitize.html_removed", what=text("sanitize.what.attribute_on", name=name, tag=tag))
+
+
+def messages(problems) -> list[str]:
+    return [p.message for p in problems]
+
+
+# -- clean_html: what raw HTML keeps ----------------------------------------------------------------
+
+@pytest.mark.parametrize("fragment, kept", [
+    ('<img src="../../img/a.png" alt="a">', '<img src="img/a.png" alt="a">'),  # from the chapter's folder
+    ('<img src="/img/a.png">', '<img src="img/a.png">'),  # from the project's root
+    ('<img src="near.png">', '<img src="chapters/sub/near.png">'),
+    ('<img src="../../img/a.png?v=1#top">', '<img src="img/a.png">'),
+    ('<img src="/img/b%20c.png">', '<img src="img/b c.png">'),
+    ('<span style="color:red">s</span>', '<span style="color:red">s</span>'),
+    ('<a href="https://example.se/x">x</a>', '<a href="https://example.se/x">x</a>'),
+    ('<a href="mailto:a@example.se">x</a>', '<a href="mailto:a@example.se">x</a>'),
+    ('<a href="#rubrik">x</a>', '<a href="#rubrik">x</a>'),
+    ('<details open><summary>s</summary>t</details>', '<details open=""><summary>s</summary>t</details>'),
+])
+def test_clean_html_keeps_allowed_markup_and_rewrites_img_src_to_the_project_file(root, fragment, kept):
+    checker = inspector(root, [fragment])
+    assert checker.clean_html(fragment) == kept
+    assert checker.errors == [] and checker.warnings == []
+
+
+def test_an_img_src_inside_the_project_counts_as_an_image_of_the_book(root):
+    checker = inspector(root, ["x"])
+    checker.clean_html('<img src="../../img/a.png"><img src="/img/b%20c.png"><video poster="/img/both.png">')
+    assert checker.images == {root / "img" / "a.png", root / "img" / "b c.png"}  # the poster is no <img src>
+
+
+@pytest.mark.parametrize("fragment, cleaned, removals", [
+    ("<script>alert(1)</script>ok", "ok", [removed("script")]),
+    ('<p onclick="x()" onmouseover="y()">hi</p>', "<p>hi</p>",
+     [removed_attribute("onclick", "p"), removed_attribute("onmouseover", "p")]),
+    ('<a href="javascript:alert(1)">t</a>', "<a>t</a>", [removed_attribute("href", "a")]),
+    ('<a href="JavaScript:alert(1)">t</a>', "<a>t</a>", [removed_attribute("href", "a")]),
+    ('<a href="vbscript:x">t</a>', "<a>t</a>", [removed_attribute("href", "a")]),
+    ('<a href="data:text/html,x">t</a>', "<a>t</a>", [removed_attribute("href", "a")]),
+    ('<area href="javascript:x">', "<area>", [removed_attribute("href", "area")]),
+    ('<img src="data:image/png;base64,AAA">', "<img>", [removed_attribute("src", "img")]),
+    ('<img src="javascript:x">', "<img>", [removed_attribute("src", "img")]),
+    ('<iframe srcdoc="x"></iframe>', "", [removed("iframe")]),
+    ('<meta http-equiv="refresh" content="0;url=https://example.se">', "", [removed("meta")]),
+    ('<style>p { color: red }</style>t', "t", [removed("style")]),
+    ('<svg><script>1</script><foreignObject><p>x</p></foreignObject></svg>', "",
+     [removed("svg"), removed("script"), removed("foreignobject"), removed("p")]),
+    ('<form action="#x"><input formaction="#y"></form>', "", [removed("form"), removed("input")]),
+    ('<span style="color: red; background: url(../../img/a.png)">s</span>', "<span>s</span>",
+     [removed_attribute("style", "span")]),
+    ('<span style="width: expression(alert(1))">s</span>', "<span>s</span>", [removed_attribute("style", "span")]),
+    ('<span style="color: \\72 ed">s</span>', "<span>s</span>", [removed_attribute("style", "span")]),
+    ("<b>x</b><!-- note -->", "<b>x</b>", []),
+])
+def test_clean_html_removes_active_content_with_a_warning_per_removal(root, fragment, cleaned, removals):
+    checker = inspector(root, [fragment])
+    assert checker.clean_html(fragment) == cleaned
+    assert checker.errors == []
+    assert sorted(messages(checker.warnings)) == sorted(removals)
+    assert all(w.severity == "warning" and (w.path, w.line, w.column) == (CHAPTER, 1, 1) for w in checker.warnings)
+
+
+@pytest.mark.parametrize("fragment, what, url", [
+    ('<img src="../../../proj-other/a.png">', "<img src>", "../../../proj-other/a.png"),  # a sibling named like us
+    ('<img src="/../proj-other/a.png">', "<img src>", "/../proj-other/a.png"),
+    ('<img srcset="/img/a.png 1x, ../../../proj-other/a.png 2x">', "<img srcset>", "../../../proj-other/a.png"),
+    ('<video poster="../../../proj-other/a.png"></video>', "<video poster>", "../../../proj-other/a.png"),
+    ('<object data="../../../proj-other/a.png"></object>', "<object data>", "../../../proj-other/a.png"),
+    ('<embed src="../../../proj-other/a.png">', "<embed src>", "../../../proj-other/a.png"),
+    ('<link href="../../../proj-other/a.css">', "<link href>", "../../../proj-other/a.css"),
+    ('<table background="/../proj-other/a.png"></table>', "<table background>", "/../proj-other/a.png"),
+    ('<input type="image" src="../../../proj-other/a.png">', "<input src>", "../../../proj-other/a.png"),
+])
+def test_clean_html_refuses_a_resource_outside_the_project_in_every_attribute(root, fragment, what, url):
+    checker = inspector(root, [fragment])
+    cleaned = checker.clean_html(fragment)
+    assert "proj-other" not in cleaned
+    assert checker.errors == [Problem(CHAPTER, 1, fragment.index(url) + 1, text("sanitize.outside", what=what))]
+
+
+@pytest.mark.parametrize("fragment, what, url", [
+    ('<img src="https://example.se/a.png">', "<img src>", "https://example.se/a.png"),
+    ('<img src="//example.se/a.png">', "<img src>", "//example.se/a.png"),
+    ('<img srcset="/img/a.png 1x, https://example.se/b.png 2x">', "<img srcset>", "https://example.se/b.png"),
+    ('<audio src="ftp://example.se/a.ogg"></audio>', "<audio src>", "ftp://example.se/a.ogg"),
+    ('<a ping="https://example.se/p" href="#x">t</a>', "<a ping>", "https://example.se/p"),
+])
+def test_clean_html_refuses_a_network_resource(root, fragment, what, url):
+    checker = inspector(root, [fragment])
+    cleaned = checker.clean_html(fragment)
+    assert "example.se" not in cleaned
+    assert checker.errors == [Problem(CHAPTER, 1, fragment.index(url) + 1, text("sanitize.network", what=what, url=url))]
+
+
+def test_clean_html_refuses_a_file_address_and_a_missing_file_from_the_right_start(root):
+    fragment = '<img src="file:///etc/passwd"> <img src="/img/none.png"> <img src="gone.png">'
+    checker = inspector(root, [fragment])
+    assert checker.clean_html(fragment) == '<img> <img src="img/none.png"> <img src="chapters/sub/gone.png">'
+    assert checker.errors == [
+        Problem(CHAPTER, 1, 11, text("sanitize.file_url", what="<img src>", url="file:///etc/passwd")),
+        Problem(CHAPTER, 1, fragment.index("/img/none") + 1, text("sanitize.missing", what="<img src>", path="img/none.png",
+                                     start=text("sanitize.from_root"))),
+        Problem(CHAPTER, 1, fragment.index("gone") + 1, text("sanitize.missing", what="<img src>", path="chapters/sub/gone.png",
+                                     start=text("sanitize.from_chapter"))),
+    ]
+
+
+def test_clean_html_checks_css_references_in_style_attributes_and_elements(root):
+    fragment = ('<p style="background: url(\'../../../proj-other/a.png\')">x</p>'
+                '<style>@import "https://example.se/s.css"; b { background: url(/img/a.png) }</style>')
+    checker = inspector(root, [fragment])
+    assert checker.clean_html(fragment) == "<p>x</p>"
+    assert checker.errors == [
+        Problem(CHAPTER, 1, 28, text("sanitize.outside", what=text("sanitize.what.css"))),
+        Problem(CHAPTER, 1, fragment.index("https") + 1, text("sanitize.network", what=text("sanitize.what.css_in_style"),
+                                     url="https://example.se/s.css")),
+    ]
+
+
+# -- root_relative: the attribute filter nh3 calls --------------------------------------------------
+
+def test_root_relative_rewrites_img_src_and_leaves_other_attributes(root):
+    checker = inspector(root, ["x"])
+    assert checker.root_relative("img", "src", "../../img/a.png") == "img/a.png"
+    assert checker.root_relative("img", "src", "/img/b%20c.png?x=1") == "img/b c.png"
+    assert checker.root_relative("img", "src", "../../../proj-other/a.png") is None
+    assert checker.root_relative("img", "src", "/") == "."
+    assert checker.root_relative("img", "alt", "../../../proj-other/a.png") == "../../../proj-other/a.png"
+    assert checker.root_relative("a", "src", "../x") == "../x"
+    assert checker.root_relative("span", "style", "color: red") == "color: red"
+    assert checker.errors == []
+
+
+@pytest.mark.parametrize("value", ["url(a.png)", "URL(a.png)", "@import 'x'", "@IMPORT 'x'", "width: expression(1)",
+                                   "width: EXPRESSION(1)", "color: \\72 ed"])
+def test_root_relative_drops_a_style_that_could_fetch(root, value):
+    assert inspector(root, ["x"]).root_relative("span", "style", value) is None
+    assert inspector(root, ["x"]).root_relative("p", "style", value) is None
+
+
+@pytest.mark.parametrize("value, key", [
+    ("https://example.se/a.png", "sanitize.network"), ("//example.se/a.png", "sanitize.network"),
+    ("\\\\server\\share\\a.png", "sanitize.network"), (" //example.se/a.png", "sanitize.network"),
+    ("file:///etc/passwd", "sanitize.file_url"), ("javascript:x", None), ("data:image/png;base64,A", None),
+])
+def test_root_relative_never_lets_an_address_through_an_img_src(root, value, key):
+    checker = inspector(root, [value])
+    assert checker.root_relative("img", "src", value) is None
+    expected = [] if key is None else [Problem(CHAPTER, 1, value.strip()[:1] and value.index(value.strip()) + 1, text(
+        key, what="<img src>", url=value.strip()))]
+    assert checker.errors == expected
+
+
+# -- _sanitize and _removed: pandoc's one-tag-at-a-time raw HTML ------------------------------------
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("</div>", "</div>"), ("  </span >\n", "</span >"), ("</SPAN>", "</SPAN>"), ("</img>", ""), ("</br>", ""),
+    ("</script>", ""), ("</foo>", ""), ("</td>", "</td>"),
+    ("<div>", "<div>"), ('<div class="x" onclick="y">', '<div class="x">'), ("  <span>  ", "<span>"),
+    ('<td class="x">', '<td class="x">'), ("<tr>", "<tr>"), ("<thead>", "<thead>"), ("<col span=\"2\">", '<col span="2">'),
+    ("<caption>", "<caption>"), ("<script>", ""), ("<iframe src=\"x\">", ""), ("<DIV>", "<div>"),
+    ("<b>x</b>", "<b>x</b>"), ("<p>a</p><p>b</p>", "<p>a</p><p>b</p>"), ("a <b>x", "a <b>x</b>"),
+])
+def test_sanitize_cleans_lone_tags_in_their_context(root, raw, cleaned):
+    assert _sanitize(raw, lambda tag, attribute, value: value) == cleaned
+
+
+def test_sanitize_passes_every_attribute_through_the_rewrite():
+    seen = []
+    _sanitize('<img src="a.png" alt="b">', lambda tag, attribute, value: seen.append((tag, attribute, value)) or value)
+    assert sorted(seen) == [("img", "alt", "b"), ("img", "src", "a.png")]
+    assert _sanitize('<img src="a.png" alt="b">', lambda tag, attribute, value: None) == "<img>"
+
+
+def test_removed_names_each_element_and_attribute_once():
+    assert _removed('<p onclick="x" class="c">t</p><script>1</script><script>2</script>', '<p class="c">t</p>') == [
+        text("sanitize.what.element", tag="script"),
+        text("sanitize.what.attribute_on", name="onclick", tag="p")]
+    assert _removed('<p style="color: red; x: y">t</p>', '<p style="color: red">t</p>') == [
+        text("sanitize.what.attribute_on", name="style", tag="p")]
+    assert _removed('<iframe src="x"></iframe>', "") == [text("sanitize.what.element", tag="iframe")]
+    assert _removed("<b>x</b>", "<b>x</b>") == []
+
+
+# -- active_target and attributes: links and {…} attributes in Markdown ----------------------------
+
+@pytest.mark.parametrize("url, scheme", [("javascript:alert(1)", "javascript"), ("  VBScript:x", "vbscript"),
+                                         ("data:text/html,x", "data"), ("FILE:///etc/passwd", "file")])
+def test_active_target_removes_a_link_that_runs_code(root, url, scheme):
+    checker = inspector(root, ["a", f"see [t]({url}) here"])
+    assert checker.active_target(url, "the link")
+    assert checker.warnings == [Problem(CHAPTER, 2, 9 + url.index(url.strip()), text(
+        "sanitize.active_address", what="the link", scheme=scheme), "warning")]
+
+
+@pytest.mark.parametrize("url", ["https://example.se", "mailto:a@example.se", "#x", "x.html", "javascripts.html",
+                                 "c:/x", ""])
+def test_active_target_keeps_an_ordinary_link(root, url):
+    checker = inspector(root, [url])
+    assert not checker.active_target(url, "the link")
+    assert checker.warnings == []
+
+
+def test_attributes_drop_handlers_resources_and_fetching_styles(root):
+    line = '![a](x.png){#id .c onClick="x()" data-k="1" src="/img/a.png" style="color:red" srcset="/img/a.png"}'
+    checker = inspector(root, [line, '[t](y){style="background: url(/img/a.png)" title="t"}'])
+    assert checker.attributes(["id", ["c"], [["onClick", "x()"], ["data-k", "1"], ["src", "/img/a.png"],
+                                             ["style", "color:red"], ["srcset", "/img/a.png"]]]) == [
+        "id", ["c"], [["data-k", "1"], ["style", "color:red"]]]
+    assert checker.attributes(["", [], [["style", "background: url(/img/a.png)"], ["title", "t"]]]) == [
+        "", [], [["title", "t"]]]
+    assert checker.errors == []
+    assert [(w.line, w.column, w.message) for w in checker.warnings] == [
+        (1, line.index("x()") + 1, text("sanitize.attribute_runs_code", name="onClick")),
+        (1, line.index('/img/a.png" style') + 1, text("sanitize.attribute_fetches", name="src")),
+        (1, line.index('/img/a.png"}') + 1, text("sanitize.attribute_fetches", name="srcset")),
+        (2, 15, text("sanitize.style_fetches")),
+    ]
+
+
+def test_attributes_check_what_they_would_fetch(root):
+    checker = inspector(root, ['x{src="../../../proj-other/a.png" style="background: url(https://example.se/a.png)"}'])
+    checker.attributes(["", [], [["src", "../../../proj-other/a.png"],
+                                 ["style", "background: url(https://example.se/a.png)"]]])
+    assert messages(checker.errors) == [
+        text("sanitize.outside", what=text("sanitize.what.attribute", name="src")),
+        text("sanitize.network", what=text("sanitize.what.css"), url="https://example.se/a.png")]
+
+
+# -- locate: file:line:column on multi-line, indented input ------------------------------------------
+
+def chapters(root: Path) -> _Inspector:
+    lines = [SourceLine(CHAPTER_OPENING + ' source="chapters/one.qmd"}', root / "chapters/one.qmd", 1),
+             SourceLine("intro", root / "chapters/one.qmd", 2),
+             SourceLine("    <b>x</b> and <b>x</b>", root / "chapters/one.qmd", 3),
+             SourceLine("", root / "chapters/one.qmd", 4),
+             SourceLine("\t<i>a b</i>", root / "chapters/one.qmd", 5),
+             SourceLine(CHAPTER_OPENING + ' source="chapters/two.qmd"}', root / "chapters/two.qmd", 1),
+             SourceLine("other", root / "chapters/two.qmd", 7),
+             SourceLine("  <b>x</b>", root / "chapters/two.qmd", 8)]
+    return _Inspector(lines, root)
+
+
+def test_locate_follows_the_source_from_the_last_place_found(root):
+    checker = chapters(root)
+    checker.chapter = 0
+    assert checker.locate("<b>x</b>") == ("chapters/one.qmd", 3, 5)
+    assert checker.locate("<b>x</b>") == ("chapters/one.qmd", 3, 18)
+    assert checker.locate("<b>x</b>") == ("chapters/one.qmd", 3, 5)  # round again to the chapter's start
+    assert checker.locate("intro") == ("chapters/one.qmd", 2, 1)
+    assert checker.locate("\n  \n   <i>a%20b</i>\nmore") == ("chapters/one.qmd", 5, 2)  # first line, unquoted too
+    assert checker.locate("nothing", "<b>") == ("chapters/one.qmd", 3, 5)  # the first needle found
+    assert checker.locate("nothing") == ("chapters/one.qmd", 1, None)
+    assert checker.locate("", "  ") == ("chapters/one.qmd", 1, None)
+
+
+def test_locate_searches_only_the_current_chapter(root):
+    checker = chapters(root)
+    checker.chapter = 1
+    assert checker.locate("<b>x</b>") == ("chapters/two.qmd", 8, 3)
+    assert checker.locate("intro") == ("chapters/two.qmd", 1, None)
+    checker.chapter = 0
+    assert checker.locate("other") == ("chapters/one.qmd", 1, None)
+
+
+def test_locate_before_any_chapter_searches_the_lines_before_it(root):
+    checker = chapters(root)
+    assert checker.locate("intro") == ("chapters/one.qmd", 1, None)
+    preamble = _Inspector([SourceLine("  pre", root / "book.qmd", 1), *checker.lines], root)
+    preamble.chapters = [1, 6]
+    assert preamble.locate("pre") == ("book.qmd", 1, 3)
+    assert preamble.locate("intro") == ("book.qmd", 1, None)
+    lonely = _Inspector([SourceLine("a", root / "x.qmd", 1), SourceLine("  b", root / "x.qmd", 2)], root)
+    assert lonely.locate("b") == ("x.qmd", 2, 3)
+    assert lonely.locate("zzz") == ("x.qmd", 1, None)
+
+
+# -- the whole inspection of one pandoc document ---------------------------------------------------
+
+BOOK = [
+    "---", "title: x", "---",
+    CHAPTER_OPENING + f' source="{CHAPTER}"}}',
+    "",
+    "![a](/img/a.png) and ![b](../../img/a.png) and ![c](/img/both)",
+    "",
+    "[t](javascript:alert(1)) [u](https://example.se) [v](  VBScript:x)",
+    "",
+    "  <img src=\"../../img/a.png\" onclick='x'>",
+    "",
+    "```{=typst}",
+    '#image("a.png")',
+    '#import "@preview/x:0.1.0"',
+    "```",
+    "",
+    "`#read(\"x\")`{=typst} and `#eval(\"1\")`{=typst}",
+    "",
+    "![d](https://example.se/d.png) ![e](../../../proj-other/a.png) ![f](data:image/png;base64,AAAA)",
+    "",
+    "![g](/img/broken.png) ![h](/img/none)",
+    "",
+    "```{=openxml}",
+    '<w:fldSimple w:instr="INCLUDETEXT x"/>',
+    "```",
+    "",
+    "```{=openxml}",
+    "<w:r><w:t>ok</w:t></w:r>",
+    "```",
+    "",
+    ":::",
+]
+
+
+def column(number: int, needle: str) -> int:
+    return BOOK[number - 1].index(needle) + 1
+
+
+@pytest.fixture(scope="module")
+def inspected(root):
+    lines = [SourceLine(line, root / CHAPTER, number) for number, line in enumerate(BOOK, 1)]
+    return inspect(lines, root, pandoc_path(), MARKDOWN)
+
+
+def test_inspect_refuses_loads_and_outside_images_at_their_place(inspected, root):
+    from underlag.engine.assemble import image_defect
+
+    where = [(p.line, p.column, p.message) for p in inspected.errors]
+    assert where == [
+        (13, 2, text("sanitize.typst_loads", code="image(")),
+        (14, 1, text("sanitize.typst_loads", code="#import")),
+        (14, 10, text("sanitize.typst_loads", code="@preview/")),
+        (17, 3, text("sanitize.typst_loads", code="read(")),
+        (19, 6, text("sanitize.network", what=text("sanitize.what.image", url="https://example.se/d.png"),
+                     url="https://example.se/d.png")),
+        (19, column(19, "../"), text("sanitize.outside", what=text("sanitize.what.image", url="../../../proj-other/a.png"))),
+        (19, column(19, "data:"), text("sanitize.image_data_url")),
+        (21, 6, text("sanitize.unreadable_image", what=text("sanitize.what.image", url="/img/broken.png"),
+                     reason=image_defect(root / "img" / "broken.png"))),
+        (21, column(21, "/img/none"), text("sanitize.missing", what=text("sanitize.what.image", url="/img/none"), path="img/none.svg",
+                      start=text("sanitize.from_root"))),
+    ]
+    assert {p.path for p in inspected.errors} == {CHAPTER}
+
+
+def test_inspect_warns_of_removed_active_content_at_its_place(inspected):
+    assert [(p.line, p.column, p.message, p.severity) for p in inspected.warnings] == [
+        (8, 5, text("sanitize.active_address", what=text("sanitize.what.link"), scheme="javascript"), "warning"),
+        (8, column(8, "VBScript"), text("sanitize.active_address", what=text("sanitize.what.link"), scheme="vbscript"), "warning"),
+        (10, 3, removed_attribute("onclick", "img"), "warning"),
+        (24, 1, text("sanitize.word_xml", element="fldSimple"), "warning"),
+    ]
+
+
+def test_inspect_keeps_text_drops_targets_and_rewrites_raw_img(inspected, root):
+    import json
+
+    document = json.dumps(inspected.document)
+    assert "javascript" not in document.lower() and "vbscript" not in document.lower()
+    assert "onclick" not in document and "fldSimple" not in document
+    assert '"<img src=\\"img/a.png\\">"' in document
+    assert '"https://example.se"' in document and "<w:t>ok</w:t>" in document
+    chapter = inspected.document["blocks"][0]
+    links = chapter["c"][1][1]["c"]
+    assert links[0] == {"t": "Str", "c": "t"} and links[-1] == {"t": "Str", "c": "v"}  # the text stays
+    assert inspected.images == {root / "img" / "a.png", root / "img" / "both.png", root / "img" / "both.svg",
+                                root / "img" / "broken.png"}
