@@ -284,6 +284,60 @@ def test_attributes_check_what_they_would_fetch(root):
         text("sanitize.network", what=text("sanitize.what.css"), url="https://example.se/a.png")]
 
 
+# -- raw: Typst that loads, Word XML that fetches, HTML that is emptied -------------------------------
+
+EVAL_IMPORT = '#eval("#im" + "port \\"@lo" + "cal/evil:0.1.0\\": secret\\n#secret", mode: "markup")'
+BLOCK_IMPORT = '#{import ("@lo" + "cal/evil:0.1.0"): secret; secret}'
+
+
+@pytest.mark.parametrize("code, loads", [
+    ('#import "x.typ": y', ["#import"]), ('#include "x.typ"', ["#include"]), (BLOCK_IMPORT, ["import"]),
+    (EVAL_IMPORT, ["#eval"]), ("#let run = eval", ["eval"]), ('#read("/etc/passwd")', ["read("]),
+    ('#image ("a.png")', ["image ("]), ('#json.decode(x) #csv("d.csv")', ["json.decode(", "csv("]),
+    ('#plugin("p.wasm")', ["plugin("]), ('#bibliography("b.bib")', ["bibliography("]),
+    ('#import "@preview/cetz:0.3.0"', ["#import", "@preview/"]), ('"@local/x:1.0.0"', ["@local/"]),
+    ("#text(weight: \"bold\")[Important: included, evaluated, imported]", []), ("#box[x] #v(1em)", []),
+])
+def test_raw_typst_that_loads_or_evaluates_is_refused(root, code, loads):
+    checker = inspector(root, ["  " + code])
+    element = {"t": "RawBlock", "c": ["typst", code]}
+    assert checker.raw(element) == [element]
+    assert [(p.line, p.column, p.message) for p in checker.errors] == [
+        (1, 3 + code.index(load), text("sanitize.typst_loads", code=load)) for load in loads]
+
+
+def test_the_hidden_imports_really_read_a_package_outside_typsts_root(tmp_path, monkeypatch):
+    """Why `eval` and a bare `import` are refused: Typst resolves `@local/` in the user's data folder,
+    outside the root it is given (and `@preview/` on the network)."""
+    import typst
+
+    package = tmp_path / "data" / "typst" / "packages" / "local" / "evil" / "0.1.0"
+    package.mkdir(parents=True)
+    (package / "typst.toml").write_text('[package]\nname = "evil"\nversion = "0.1.0"\nentrypoint = "lib.typ"\n')
+    (package / "lib.typ").write_text('#let secret = "OUTSIDE"\n')
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    work = tmp_path / "work"
+    work.mkdir()
+    for number, code in enumerate((EVAL_IMPORT, BLOCK_IMPORT)):
+        (work / f"{number}.typ").write_text(code + "\n", "utf-8")
+        svg = typst.compile(str(work / f"{number}.typ"), root=str(work), format="svg")
+        assert b"<path" in svg or b"OUTSIDE" in svg  # it compiled: the package was read
+
+
+@pytest.mark.parametrize("fmt, raw, kept", [
+    ("html", "<script>x</script>", []), ("HTML5", "<b>x</b>", [{"t": "RawInline", "c": ["html5", "<b>x</b>"]}]),
+    ("html4", '<p onclick="x">t</p>', [{"t": "RawInline", "c": ["html4", "<p>t</p>"]}]),
+    ("openxml", '<w:r><w:instrText>INCLUDEPICTURE "x"</w:instrText></w:r>', []),
+    ("openxml", "<w:r><w:t>ok</w:t></w:r>", [{"t": "RawInline", "c": ["openxml", "<w:r><w:t>ok</w:t></w:r>"]}]),
+    ("latex", "\\input{/etc/passwd}", [{"t": "RawInline", "c": ["latex", "\\input{/etc/passwd}"]}]),
+])
+def test_raw_keeps_only_what_is_clean(root, fmt, raw, kept):
+    checker = inspector(root, [raw])
+    assert checker.raw({"t": "RawInline", "c": [fmt, raw]}) == kept
+    if fmt == "openxml" and not kept:
+        assert messages(checker.warnings) == [text("sanitize.word_xml", element="instrText")]
+
+
 # -- locate: file:line:column on multi-line, indented input ------------------------------------------
 
 def chapters(root: Path) -> _Inspector:
@@ -386,6 +440,7 @@ def test_inspect_refuses_loads_and_outside_images_at_their_place(inspected, root
         (14, 1, text("sanitize.typst_loads", code="#import")),
         (14, 10, text("sanitize.typst_loads", code="@preview/")),
         (17, 3, text("sanitize.typst_loads", code="read(")),
+        (17, column(17, "#eval"), text("sanitize.typst_loads", code="#eval")),
         (19, 6, text("sanitize.network", what=text("sanitize.what.image", url="https://example.se/d.png"),
                      url="https://example.se/d.png")),
         (19, column(19, "../"), text("sanitize.outside", what=text("sanitize.what.image", url="../../../proj-other/a.png"))),

@@ -67,8 +67,11 @@ NAVIGATION = {"a", "area"}
 CSS_REFERENCE = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""", re.I | re.S)
 ACTIVE_SCHEMES = ("javascript", "vbscript", "data", "file")
 SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
-# Raw Typst may format, never load: files, images, data or packages
-TYPST_LOADS = re.compile(r"#(import|include)\b|\b(read|image|csv|json|yaml|toml|xml|cbor|plugin|bibliography)"
+# Raw Typst may format, never load: files, images, data or packages. `import` and `include` are
+# keywords in a code block too (`#{import …}`, no `#` before them), and `eval` runs a string built
+# to hide them (`"#im" + "port"`), so those three are refused wherever they stand as words:
+# packages (`@local/…` from the user's data folder, `@preview/…` from the network) come only that way.
+TYPST_LOADS = re.compile(r"#?\b(import|include|eval)\b|\b(read|image|csv|json|yaml|toml|xml|cbor|plugin|bibliography)"
                          r"(\.\w+)?\s*\(|@(preview|local)/")
 TYPST_PACKAGE = re.compile(r"@(preview|local)/\S*")
 # Raw Word XML may format text; fields (INCLUDETEXT, INCLUDEPICTURE …), linked or embedded objects
