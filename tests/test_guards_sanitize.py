@@ -475,3 +475,71 @@ def test_inspect_keeps_text_drops_targets_and_rewrites_raw_img(inspected, root):
     assert links[0] == {"t": "Str", "c": "t"} and links[-1] == {"t": "Str", "c": "v"}  # the text stays
     assert inspected.images == {root / "img" / "a.png", root / "img" / "both.png", root / "img" / "both.svg",
                                 root / "img" / "broken.png"}
+
+
+# -- templates, front matter and the cached inspection -----------------------------------------------
+
+def test_check_templates_refuses_fetches_and_outside_files(tmp_path):
+    from underlag.engine.sanitize import check_templates
+
+    project = tmp_path / "proj"
+    (project / "templates").mkdir(parents=True)
+    (project / "templates" / "ok.png").write_bytes(b"x")
+    (tmp_path / "proj-other").mkdir()
+    css = project / "templates" / "style.css"
+    css.write_text('body { color: red }\n  @import "https://example.se/a.css";\n'
+                   "p { background: url(ok.png) } b { background: url('../../proj-other/x.png') }\n"
+                   "i { background: url(#frag) url(data:image/png;base64,A) url(//example.se/b.png) }\n", "utf-8")
+    typ = project / "templates" / "report.typ"
+    typ.write_text('#let x = 1\n#import "@preview/cetz:0.3.0": canvas\n', "utf-8")
+    assert check_templates(project, css, typ) == [
+        Problem("templates/style.css", 2, 3, text("sanitize.template_fetches", address="https://example.se/a.css")),
+        Problem("templates/style.css", 3, 47, text("sanitize.template_outside", address="../../proj-other/x.png")),
+        Problem("templates/style.css", 4, 57, text("sanitize.template_fetches", address="//example.se/b.png")),
+        Problem("templates/report.typ", 2, 9, text("sanitize.template_package", package='@preview/cetz:0.3.0"')),
+    ]
+    outside = tmp_path / "proj-other" / "style.css"
+    outside.write_text('@import "https://example.se/a.css";\n', "utf-8")
+    assert check_templates(project, outside, project / "templates" / "none.typ") == []  # the shipped ones
+
+
+def test_check_front_matter_refuses_a_resource_on_the_network(root):
+    from underlag.engine.assemble import SourceLine as Line
+
+    chapter = root / "chapters" / "front.qmd"
+    chapter.write_text("---\ntitle: https://example.se is a title\nbibliography:\n"
+                       "  - refs.bib\n  - https://example.se/b.bib\ncsl: https://example.se/c.csl\n---\n"
+                       "css: https://example.se/after.css\n", "utf-8")
+    plain = root / "chapters" / "plain.qmd"
+    plain.write_text("css: https://example.se/x.css\n", "utf-8")
+    checker = _Inspector([Line("x", chapter, 1), Line("y", plain, 1), Line("z", root / "gone.qmd", 1)], root)
+    checker.check_front_matter()
+    assert checker.errors == [Problem("chapters/front.qmd", 5, 5, text("sanitize.front_matter_network")),
+                              Problem("chapters/front.qmd", 6, 6, text("sanitize.front_matter_network"))]
+
+
+def test_inspect_cached_stores_a_clean_inspection_and_never_a_failed_one(tmp_path):
+    from underlag.engine.cache import Cache
+
+    project = tmp_path / "proj"
+    (project / "chapters").mkdir(parents=True)
+    Image.new("RGB", (2, 2)).save(project / "a.png")
+    chapter = project / "chapters" / "c.qmd"
+    source = ["![a](../a.png) <b onclick='x'>t</b>"]
+    chapter.write_text("\n".join(source) + "\n", "utf-8")
+    lines = [SourceLine(CHAPTER_OPENING + ' source="chapters/c.qmd"}', chapter, 1),
+             SourceLine(source[0], chapter, 1), SourceLine(":::", chapter, 1)]
+    from underlag.engine.sanitize import inspect_cached
+
+    cache = Cache(project)
+    first = inspect_cached(lines, project, cache)
+    assert cache.used == {"stage:inspect": "rebuilt"}
+    again = inspect_cached(lines, project, cache)
+    assert cache.used == {"stage:inspect": "cached"}
+    assert again.document == first.document and again.images == first.images == {project.resolve() / "a.png"}
+    assert again.warnings == first.warnings == [Problem("chapters/c.qmd", 1, source[0].index("<b") + 1, removed_attribute("onclick", "b"),
+                                                        "warning")]
+    assert inspect_cached(lines, project).warnings == first.warnings  # no cache: inspected each time
+    bad = [*lines[:2], SourceLine("![b](../../outside.png)", chapter, 2), lines[2]]
+    cache = Cache(project)
+    assert messages(inspect_cached(bad, project, cache).errors) and "stage:inspect" not in cache.entries
