@@ -496,7 +496,7 @@ def test_check_templates_refuses_fetches_and_outside_files(tmp_path):
         Problem("templates/style.css", 2, 3, text("sanitize.template_fetches", address="https://example.se/a.css")),
         Problem("templates/style.css", 3, 47, text("sanitize.template_outside", address="../../proj-other/x.png")),
         Problem("templates/style.css", 4, 57, text("sanitize.template_fetches", address="//example.se/b.png")),
-        Problem("templates/report.typ", 2, 9, text("sanitize.template_package", package='@preview/cetz:0.3.0"')),
+        Problem("templates/report.typ", 2, 10, text("sanitize.template_package", package="@preview/cetz:0.3.0")),
     ]
     outside = tmp_path / "proj-other" / "style.css"
     outside.write_text('@import "https://example.se/a.css";\n', "utf-8")

@@ -73,7 +73,7 @@ SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 # packages (`@local/…` from the user's data folder, `@preview/…` from the network) come only that way.
 TYPST_LOADS = re.compile(r"#?\b(import|include|eval)\b|\b(read|image|csv|json|yaml|toml|xml|cbor|plugin|bibliography)"
                          r"(\.\w+)?\s*\(|@(preview|local)/")
-TYPST_PACKAGE = re.compile(r"@(preview|local)/\S*")
+TYPST_PACKAGE = re.compile(r"@(preview|local)/[\w.-]*(:[\w.-]+)?")  # the name, not the closing quote
 # Raw Word XML may format text; fields (INCLUDETEXT, INCLUDEPICTURE …), linked or embedded objects
 # and sub-documents make Word fetch or run something when the DOCX is opened.
 WORD_ACTIVE = re.compile(r"fldSimple|instrText|fldChar|altChunk|subDoc|r:link|TargetMode|OLEObject|w:object|"
