@@ -95,8 +95,8 @@ TARGETS = {
                                "_csv_value", "_position", "_problems_from_errors"), (PATHOLOGICAL,)),
     # not the corpus either, for the same reason: test_guards_checks.py changes the real report in memory
     "checks": Target("report/checks.py", (), ()),
-    # the HTML sanitizer and reference checks. Not test_hostile_content.py's in-process build tests (a project copy and
-    # a build each): test_guards_sanitize.py calls the same functions on fragments and one pandoc parse
+    # the HTML sanitizer and reference checks. Not test_hostile_content.py's in-process build tests (a
+    # project copy and a build each): test_guards_sanitize.py calls the same functions, one pandoc parse
     "sanitize": Target("engine/sanitize.py", (), ()),
 }
 
