@@ -377,10 +377,15 @@ def test_locate_searches_only_the_current_chapter(root):
 def test_locate_before_any_chapter_searches_the_lines_before_it(root):
     checker = chapters(root)
     assert checker.locate("intro") == ("chapters/one.qmd", 1, None)
-    preamble = _Inspector([SourceLine("  pre", root / "book.qmd", 1), *checker.lines], root)
-    preamble.chapters = [1, 6]
+    preamble = _Inspector([SourceLine("  pre pre", root / "book.qmd", 1), *checker.lines], root)
+    assert preamble.chapters == [1, 6]
     assert preamble.locate("pre") == ("book.qmd", 1, 3)
+    assert preamble.locate("pre") == ("book.qmd", 1, 7)  # on from the last place, on the first line too
     assert preamble.locate("intro") == ("book.qmd", 1, None)
+    preamble.chapter = 0  # the first chapter starts after the preamble, and ends before the second
+    assert preamble.locate("pre") == ("chapters/one.qmd", 1, None)
+    assert preamble.locate("other") == ("chapters/one.qmd", 1, None)
+    assert preamble.locate("intro") == ("chapters/one.qmd", 2, 1)
     lonely = _Inspector([SourceLine("a", root / "x.qmd", 1), SourceLine("  b", root / "x.qmd", 2)], root)
     assert lonely.locate("b") == ("x.qmd", 2, 3)
     assert lonely.locate("zzz") == ("x.qmd", 1, None)
