@@ -422,16 +422,36 @@ BOOK = [
     "<w:r><w:t>ok</w:t></w:r>",
     "```",
     "",
+    '# Rubrik {#r onclick="h1()"}',
+    "",
+    '`kod`{onclick="c1()"} [spann]{onclick="s1()"} [länk](#r){onclick="l1()"} ![i](/img/a.png){onclick="i1()"}',
+    "",
+    '```{.py onclick="cb1()"}',
+    "x = 1",
+    "```",
+    "",
+    '::: {onclick="d1()"}',
+    "inne",
+    ":::",
+    "",
+    "| a |",
+    "|---|",
+    "| 1 |",
+    "",
+    ': Tabell {#tbl-t onclick="t1()"}',
+    "",
     ":::",
 ]
+HANDLERS = ("h1()", "c1()", "s1()", "l1()", "i1()", "cb1()", "d1()", "t1()")  # in the order of the book
 
 
 def column(number: int, needle: str) -> int:
     return BOOK[number - 1].index(needle) + 1
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def inspected(root):
+    """Parsed per test (0.1 s): mutmut credits the calls a module-scoped fixture makes to the first test only."""
     lines = [SourceLine(line, root / CHAPTER, number) for number, line in enumerate(BOOK, 1)]
     return inspect(lines, root, pandoc_path(), MARKDOWN)
 
@@ -464,6 +484,8 @@ def test_inspect_warns_of_removed_active_content_at_its_place(inspected):
         (8, column(8, "VBScript"), text("sanitize.active_address", what=text("sanitize.what.link"), scheme="vbscript"), "warning"),
         (10, 3, removed_attribute("onclick", "img"), "warning"),
         (24, 1, text("sanitize.word_xml", element="fldSimple"), "warning"),
+        *((number, column(number, handler), text("sanitize.attribute_runs_code", name="onclick"), "warning")
+          for handler in HANDLERS for number in [next(n for n, line in enumerate(BOOK, 1) if handler in line)]),
     ]
 
 
@@ -472,7 +494,7 @@ def test_inspect_keeps_text_drops_targets_and_rewrites_raw_img(inspected, root):
 
     document = json.dumps(inspected.document)
     assert "javascript" not in document.lower() and "vbscript" not in document.lower()
-    assert "onclick" not in document and "fldSimple" not in document
+    assert "onclick" not in document and "fldSimple" not in document and '"c": null' not in document
     assert '"<img src=\\"img/a.png\\">"' in document
     assert '"https://example.se"' in document and "<w:t>ok</w:t>" in document
     chapter = inspected.document["blocks"][0]
@@ -548,3 +570,241 @@ def test_inspect_cached_stores_a_clean_inspection_and_never_a_failed_one(tmp_pat
     bad = [*lines[:2], SourceLine("![b](../../outside.png)", chapter, 2), lines[2]]
     cache = Cache(project)
     assert messages(inspect_cached(bad, project, cache).errors) and "stage:inspect" not in cache.entries
+
+
+# -- the edges the first mutation run found untested --------------------------------------------------
+
+def test_inspect_returns_pandocs_blocks_and_nothing_more(root):
+    lines = [SourceLine("Hej du", root / "kort.qmd", 1)]
+    assert inspect(lines, root, pandoc_path(), MARKDOWN).document["blocks"] == [
+        {"t": "Para", "c": [{"t": "Str", "c": "Hej"}, {"t": "Space"}, {"t": "Str", "c": "du"}]}]
+
+
+def test_an_image_another_stage_is_still_drawing_counts_as_present(root):
+    lines = [SourceLine("![f](figurer/ritas.png)", root / "kort.qmd", 1)]
+    drawn = root / "figurer" / "ritas.png"
+    assert inspect(lines, root, pandoc_path(), MARKDOWN, produced=[drawn]).errors == []
+    assert messages(inspect(lines, root, pandoc_path(), MARKDOWN).errors) == [text(
+        "sanitize.missing", what=text("sanitize.what.image", url="figurer/ritas.png"), path="figurer/ritas.png",
+        start=text("sanitize.from_chapter"))]
+
+
+def test_parse_reports_pandocs_own_words_when_it_cannot_read():
+    import subprocess
+
+    from underlag.engine.errors import ToolError
+    from underlag.engine.sanitize import parse
+
+    stderr = subprocess.run([pandoc_path(), "--from", "ingetformat", "--to", "json"], input="x", capture_output=True,
+                            text=True).stderr.strip()
+    with pytest.raises(ToolError) as caught:
+        parse("x", pandoc_path(), "ingetformat")
+    assert str(caught.value) == text("tool.pandoc_read_failed", message=stderr) and stderr
+
+
+def test_a_fresh_inspector_resolves_from_the_project_and_searches_from_the_first_line(root):
+    checker = _Inspector([SourceLine("a <img src='img/a.png'>", root / "x.qmd", 1),
+                          SourceLine("a", root / "x.qmd", 2)], root)
+    assert checker.clean_html("<img src='img/a.png'>") == '<img src="img/a.png">' and checker.errors == []
+    fresh = _Inspector(checker.lines, root)
+    assert fresh.locate("a") == ("x.qmd", 1, 1)
+
+
+def test_locate_moves_one_column_on_and_falls_back_to_an_empty_chapters_opening(root):
+    checker = inspector(root, ["x ////"])
+    assert [checker.locate("//")[2] for _ in range(3)] == [3, 4, 5]
+    lines = [SourceLine("a", root / "x.qmd", 1), SourceLine(CHAPTER_OPENING + "}", root / "y.qmd", 1)]
+    last = _Inspector(lines, root)
+    last.chapter = 0
+    assert last.locate("zzz") == ("y.qmd", 1, None)
+
+
+def test_locate_ends_the_first_of_three_chapters_at_the_second(root):
+    checker = chapters(root)
+    third = [SourceLine(CHAPTER_OPENING + ' source="chapters/three.qmd"}', root / "chapters/three.qmd", 1),
+             SourceLine("third", root / "chapters/three.qmd", 2)]
+    checker = _Inspector([*checker.lines, *third], root)
+    checker.chapter = 0
+    assert checker.locate("other") == ("chapters/one.qmd", 1, None)
+    checker.chapter = 2
+    assert checker.locate("third") == ("chapters/three.qmd", 2, 1)
+
+
+def test_a_warning_falls_back_to_the_attributes_name_when_pandoc_rewrote_its_value(root):
+    line = 'x{onclick="" src="" style="background: url(/img/a.png)"}'
+    checker = inspector(root, [line])
+    checker.attributes(["", [], [["onclick", ""], ["src", ""], ["style", "background:url(/img/a.png)"]]])
+    assert [(w.column, w.message) for w in checker.warnings] == [
+        (line.index("onclick") + 1, text("sanitize.attribute_runs_code", name="onclick")),
+        (line.index("src") + 1, text("sanitize.attribute_fetches", name="src")),
+        (line.index("style") + 1, text("sanitize.style_fetches"))]
+
+
+def test_word_xml_is_placed_at_its_line(root):
+    checker = inspector(root, ["a", "  <w:fldSimple/>"])
+    assert checker.raw({"t": "RawBlock", "c": ["openxml", "<w:fldSimple/>"]}) == []
+    assert checker.warnings == [Problem(CHAPTER, 2, 3, text("sanitize.word_xml", element="fldSimple"), "warning")]
+
+
+def test_a_long_data_image_is_placed_by_its_first_forty_characters(root):
+    url = "data:image/png;base64," + "A" * 18 + "%20B"
+    checker = inspector(root, ["![f](<data:image/png;base64," + "A" * 18 + " B>)"])
+    checker.image(url)
+    assert checker.errors == [Problem(CHAPTER, 1, 7, text("sanitize.image_data_url"))]
+
+
+@pytest.mark.parametrize("fragment, images", [
+    ('<!-- c --><img src="/img/a.png">', {"img/a.png"}),  # a comment first: the walk goes on
+    ('<embed src="/img/both.png"><img src="/img/a.png">', {"img/a.png"}),  # only <img src> is an image
+])
+def test_only_img_src_adds_an_image(root, fragment, images):
+    checker = inspector(root, [fragment])
+    checker.clean_html(fragment)
+    assert checker.images == {root / name for name in images}
+
+
+def test_a_comment_before_an_outside_resource_does_not_hide_it(root):
+    fragment = '<!-- c --><img src="../../../proj-other/a.png">'
+    checker = inspector(root, [fragment])
+    assert checker.clean_html(fragment) == "<img>"
+    assert messages(checker.errors) == [text("sanitize.outside", what="<img src>")]
+
+
+@pytest.mark.parametrize("fragment", ['<span style="background: url(/img/broken.png)">s</span>',
+                                      "<style>b { background: url(/img/broken.png) }</style>",
+                                      '<p style=\'@import "/img/broken.png"\'>x</p>'])
+def test_a_css_reference_is_checked_as_a_file_not_read_as_an_image(root, fragment):
+    checker = inspector(root, [fragment])
+    checker.clean_html(fragment)
+    assert checker.errors == [] and checker.images == set()
+    attributes = inspector(root, [fragment])
+    attributes.attributes(["", [], [["style", "background: url(/img/broken.png)"]]])
+    attributes.attributes(["", [], [["style", '@import "/img/broken.png"'], ["src", "/img/broken.png"]]])
+    assert attributes.errors == [] and attributes.images == set()
+
+
+def test_an_import_in_a_style_attribute_is_checked(root):
+    fragment = '<p style=\'@import "https://example.se/a.css"\'>x</p>'
+    checker = inspector(root, [fragment])
+    assert checker.clean_html(fragment) == "<p>x</p>"
+    assert messages(checker.errors) == [text("sanitize.network", what=text("sanitize.what.css"),
+                                             url="https://example.se/a.css")]
+
+
+@pytest.mark.parametrize("value, kept", [("/img/a.png#top", "img/a.png"), ("/Xray.png", "Xray.png")])
+def test_root_relative_cuts_the_fragment_and_only_the_leading_slash(root, value, kept):
+    checker = inspector(root, [value])
+    assert checker.root_relative("img", "src", value) == kept
+
+
+def test_resource_cuts_the_fragment_and_only_the_leading_slash(root):
+    checker = inspector(root, ["x"])
+    assert checker.resource("/img/a.png#top", "w", image=False) == root / "img" / "a.png"
+    checker.resource("/Xray.png", "w", image=False)
+    assert messages(checker.errors) == [text("sanitize.missing", what="w", path="Xray.png",
+                                             start=text("sanitize.from_root"))]
+
+
+@pytest.mark.parametrize("value, remote", [("mailto:a@example.se", False), ("tel:+4612345", False),
+                                           ("C:/bilder/a.png", False), ("ws://example.se/a", True),
+                                           ("ab://example.se/a", True)])
+def test_which_img_addresses_count_as_network(root, value, remote):
+    checker = inspector(root, [value])
+    assert checker.root_relative("img", "src", value) is None
+    assert messages(checker.errors) == ([text("sanitize.network", what="<img src>", url=value)] if remote else [])
+
+
+@pytest.mark.parametrize("fragment, cleaned", [
+    ("<noscript>dolt</noscript><textarea>t</textarea>ok", "ok"),  # removed with their content
+    ('<a href="ftp://example.se/f">t</a>', "<a>t</a>"),  # links: http(s), mailto, tel only
+    ('<span style="position: fixed; color: red">s</span>', '<span style="color:red">s</span>'),
+])
+def test_sanitize_uses_our_lists_not_nh3s_defaults(fragment, cleaned):
+    assert _sanitize(fragment, lambda tag, attribute, value: value) == cleaned
+
+
+def test_removed_counts_tags_in_capitals():
+    assert _removed("<SCRIPT>1</SCRIPT>ok", "ok") == [text("sanitize.what.element", tag="script")]
+
+
+def test_a_fragment_lxml_refuses_is_still_cleaned(root):
+    checker = inspector(root, ["<!DOCTYPE html>"])
+    assert checker.clean_html("<!DOCTYPE html>") == ""
+
+
+def test_a_chapter_div_without_a_source_counts_paths_from_the_project(root):
+    lines = [SourceLine("::: {.chapter}", root / "kort.qmd", 1), SourceLine("![a](img/a.png)", root / "kort.qmd", 2),
+             SourceLine(":::", root / "kort.qmd", 3)]
+    assert inspect(lines, root, pandoc_path(), MARKDOWN).errors == []
+
+
+def test_check_front_matter_reads_every_file_to_its_end_marker(tmp_path):
+    from underlag.engine.assemble import SourceLine as Line
+
+    files = {"a-gone.qmd": None, "chapters/a-plain.qmd": "intro\ncss: https://example.se/x.css\n",
+             "chapters/b-empty.qmd": "",
+             "chapters/c-dots.qmd": "---\n  https://example.se/continued\ntitle: x\n...\ncss: https://example.se/a.css\n",
+             "chapters/d-bytes.qmd": b"---\ntitle: \xff\ncsl: https://example.se/c.csl\n---\n",
+             "chapters/e-last.qmd": "---\nlogo: https://example.se/l.png\n---\n"}
+    for name, content in files.items():
+        if content is not None:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    checker = _Inspector([Line("x", tmp_path / name, 1) for name in files], tmp_path)
+    checker.check_front_matter()
+    assert checker.errors == [Problem("chapters/d-bytes.qmd", 3, 6, text("sanitize.front_matter_network")),
+                              Problem("chapters/e-last.qmd", 2, 7, text("sanitize.front_matter_network"))]
+
+
+def test_check_templates_goes_on_past_an_outside_stylesheet_and_skips_fragments(tmp_path):
+    from underlag.engine.sanitize import check_templates
+
+    project = tmp_path / "proj"
+    (project / "templates").mkdir(parents=True)
+    outside = tmp_path / "style.css"
+    outside.write_text("p { color: red }\n", "utf-8")
+    typ = project / "templates" / "report.typ"
+    typ.write_text('#import "@local/x:1.0.0"\n', "utf-8")
+    assert check_templates(project, outside, typ) == [
+        Problem("templates/report.typ", 1, 10, text("sanitize.template_package", package="@local/x:1.0.0"))]
+    css = project / "templates" / "style.css"
+    css.write_text("a { background: url(#../../../../../x) url() }\n", "utf-8")
+    assert check_templates(project, css, project / "none.typ") == []
+
+
+def test_inspect_cached_is_rebuilt_when_anything_it_read_changes(tmp_path):
+    from underlag.engine.cache import Cache
+    from underlag.engine.messages import language, set_language
+    from underlag.engine.sanitize import inspect_cached
+
+    project = tmp_path / "proj"
+    (project / "chapters").mkdir(parents=True)
+    Image.new("RGB", (2, 2)).save(project / "a.png")
+    chapter = project / "chapters" / "c.qmd"
+    chapter.write_text("![a](../a.png) ![b](../ritas.png)\n", "utf-8")
+    lines = [SourceLine(CHAPTER_OPENING + ' source="chapters/c.qmd"}', chapter, 1),
+             SourceLine("![a](../a.png) ![b](../ritas.png)", chapter, 1), SourceLine(":::", chapter, 1)]
+    produced = [project / "ritas.png"]
+    cache = Cache(project)
+
+    def state(lines=lines):
+        inspection = inspect_cached(lines, project, cache, produced)
+        return cache.used.pop("stage:inspect", None), inspection
+
+    assert state()[0] == "rebuilt"
+    used, again = state()
+    assert used == "cached" and again.errors == [] and again.warnings == []
+    assert state([*lines[:2], SourceLine("Mer.", chapter, 2), lines[2]])[0] == "rebuilt"
+    assert state()[0] == "rebuilt"
+    chapter.write_text("![a](../a.png) ![b](../ritas.png)\n\nÄndrad fil.\n", "utf-8")  # the file, not the lines
+    assert state()[0] == "rebuilt"
+    was = language()
+    set_language("en" if was == "sv" else "sv")
+    try:
+        assert state()[0] == "rebuilt"
+    finally:
+        set_language(was)
+    assert state()[0] == "rebuilt"
+    (project / "a.png").write_bytes(b"broken now")  # an image the inspection named
+    used, broken = state()
+    assert used is None and len(broken.errors) == 1  # inspected again, and a failed inspection is never stored

@@ -226,8 +226,9 @@ class _Inspector:
         kind, content = element["t"], element.get("c")
         if kind == "Div" and "chapter" in content[0][1]:
             self.chapter += 1
-            source = dict(content[0][2]).get("source", "")
-            self.chapter_dir = (self.root / source).parent
+            source = dict(content[0][2]).get("source")
+            # a {.chapter} div a writer wrote has no source: its paths count from the project, not its parent
+            self.chapter_dir = (self.root / source).parent if source else self.root
         if kind in ("RawBlock", "RawInline"):
             return self.raw(element)
         if kind == "Link" and self.active_target(content[2][0], _("sanitize.what.link")):
