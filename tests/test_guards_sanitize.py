@@ -580,6 +580,14 @@ def test_inspect_returns_pandocs_blocks_and_nothing_more(root):
         {"t": "Para", "c": [{"t": "Str", "c": "Hej"}, {"t": "Space"}, {"t": "Str", "c": "du"}]}]
 
 
+def test_inspect_keeps_the_objects_inside_a_citation(root):
+    import json
+
+    lines = [SourceLine("Se [@doe, s. 3].", root / "kort.qmd", 1)]
+    document = inspect(lines, root, pandoc_path(), MARKDOWN).document
+    assert document == json.loads(json.dumps(document)) and '"citationId": "doe"' in json.dumps(document)
+
+
 def test_an_image_another_stage_is_still_drawing_counts_as_present(root):
     lines = [SourceLine("![f](figurer/ritas.png)", root / "kort.qmd", 1)]
     drawn = root / "figurer" / "ritas.png"
@@ -743,7 +751,7 @@ def test_check_front_matter_reads_every_file_to_its_end_marker(tmp_path):
 
     files = {"a-gone.qmd": None, "chapters/a-plain.qmd": "intro\ncss: https://example.se/x.css\n",
              "chapters/b-empty.qmd": "",
-             "chapters/c-dots.qmd": "---\n  https://example.se/continued\ntitle: x\n...\ncss: https://example.se/a.css\n",
+             "chapters/c-dots.qmd": "---\n  - https://example.se/continued\ntitle: x\n...\ncss: https://example.se/a.css\n",
              "chapters/d-bytes.qmd": b"---\ntitle: \xff\ncsl: https://example.se/c.csl\n---\n",
              "chapters/e-last.qmd": "---\nlogo: https://example.se/l.png\n---\n"}
     for name, content in files.items():
@@ -808,3 +816,45 @@ def test_inspect_cached_is_rebuilt_when_anything_it_read_changes(tmp_path):
     (project / "a.png").write_bytes(b"broken now")  # an image the inspection named
     used, broken = state()
     assert used is None and len(broken.errors) == 1  # inspected again, and a failed inspection is never stored
+
+
+def test_inspect_cached_keys_on_the_code_nh3_and_pandoc_too(tmp_path, monkeypatch):
+    import os
+
+    import nh3
+
+    import underlag.engine.render.pandoc as pandoc_module
+    import underlag.engine.sanitize as sanitize_module
+    from underlag.engine.cache import Cache
+    from underlag.engine.sanitize import inspect_cached
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    chapter = project / "c.qmd"
+    chapter.write_text("Text.\n", "utf-8")
+    lines = [SourceLine("Text.", chapter, 1)]
+    cache = Cache(project)
+
+    def used() -> str | None:
+        inspect_cached(lines, project, cache)
+        return cache.used.pop("stage:inspect", None)
+
+    assert [used(), used()] == ["rebuilt", "cached"]
+    changed = tmp_path / "sanitize.py"
+    changed.write_bytes(Path(sanitize_module.__file__).read_bytes() + b"# changed\n")
+    monkeypatch.setattr(sanitize_module, "__file__", str(changed))
+    assert [used(), used()] == ["rebuilt", "cached"]
+    monkeypatch.setattr(nh3, "__version__", "0.0.0-test", raising=False)
+    assert [used(), used()] == ["rebuilt", "cached"]
+    other_pandoc = tmp_path / "pandoc"
+    os.symlink(pandoc_module.pandoc_path(), other_pandoc)
+    monkeypatch.setattr(pandoc_module, "pandoc_path", lambda: str(other_pandoc))
+    assert [used(), used()] == ["rebuilt", "cached"]
+
+
+def test_inspect_cached_without_a_cache_counts_produced_images_as_present(tmp_path):
+    from underlag.engine.sanitize import inspect_cached
+
+    chapter = tmp_path / "c.qmd"
+    lines = [SourceLine("![f](ritas.png)", chapter, 1)]
+    assert inspect_cached(lines, tmp_path, None, [tmp_path / "ritas.png"]).errors == []
