@@ -13,12 +13,17 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
 from underlag.engine.assemble import SourceLine
 from underlag.engine.errors import Problem
 from underlag.engine.messages import text
 from underlag.engine.render.pandoc import MARKDOWN, pandoc_path
-from underlag.engine.sanitize import CHAPTER_OPENING, _Inspector, _removed, _sanitize, inspect
+from underlag.engine.sanitize import (
+    CHAPTER_OPENING,
+    _Inspector,
+    _removed,
+    _sanitize,
+    inspect,
+)
 
 CHAPTER = "chapters/sub/c.qmd"
 
@@ -604,7 +609,7 @@ def test_parse_reports_pandocs_own_words_when_it_cannot_read():
     from underlag.engine.sanitize import parse
 
     stderr = subprocess.run([pandoc_path(), "--from", "ingetformat", "--to", "json"], input="x", capture_output=True,
-                            text=True).stderr.strip()
+                            text=True, check=False).stderr.strip()
     with pytest.raises(ToolError) as caught:
         parse("x", pandoc_path(), "ingetformat")
     assert str(caught.value) == text("tool.pandoc_read_failed", message=stderr) and stderr
@@ -822,7 +827,6 @@ def test_inspect_cached_keys_on_the_code_nh3_and_pandoc_too(tmp_path, monkeypatc
     import os
 
     import nh3
-
     import underlag.engine.render.pandoc as pandoc_module
     import underlag.engine.sanitize as sanitize_module
     from underlag.engine.cache import Cache
