@@ -59,15 +59,11 @@ class Target:
 # mutmut runs, for each mutant, only the selected tests that call the mutated function.
 UNIT = ("tests/test_guards_privacy.py", "tests/test_guards_cache_files.py", "tests/test_guards_status_gate.py",
         "tests/test_guards_analysis.py", "tests/test_guards_load.py", "tests/test_guards_checks.py",
-        "tests/test_privacy_undashed.py", "tests/test_guards_confine.py", "tests/test_guards_privacy_sources.py")
+        "tests/test_privacy_undashed.py", "tests/test_guards_confine.py", "tests/test_guards_privacy_sources.py",
+        "tests/test_guards_sanitize.py")
 CORPUS = "tests/test_data_corpus.py::test_bad_data_gives_its_message"
 HOSTILE = "tests/test_hostile.py::"  # only its in-process tests are chosen
 PATHOLOGICAL = "tests/test_safety.py::test_pathological_inputs_are_refused_or_bounded"
-# the sanitizer's in-process tests: `build` through cli.main, refused before any tool runs (the
-# others build in a subprocess, which no mutant reaches)
-SANITIZER = tuple(f"tests/test_hostile_content.py::{name}" for name in (
-    "test_outside_and_network_references_are_refused_before_any_tool_runs", "test_book_level_references_are_refused",
-    "test_every_network_reference_at_once_gets_no_request"))
 TARGETS = {
     # test_hostile_content.py's scans call scan_project in-process: sources, expansion, allow-list
     "privacy": Target("engine/privacy.py", (), ("tests/test_safety.py::test_luhn_keeps_ordinary_numbers_out",
@@ -99,8 +95,9 @@ TARGETS = {
                                "_csv_value", "_position", "_problems_from_errors"), (PATHOLOGICAL,)),
     # not the corpus either, for the same reason: test_guards_checks.py changes the real report in memory
     "checks": Target("report/checks.py", (), ()),
-    # the HTML sanitizer and reference checks (pandoc runs per test: slow per mutant, run it last)
-    "sanitize": Target("engine/sanitize.py", (), SANITIZER),
+    # the HTML sanitizer and reference checks. Not test_hostile_content.py's in-process build tests (a
+    # project copy and a build each): test_guards_sanitize.py calls the same functions, one pandoc parse
+    "sanitize": Target("engine/sanitize.py", (), ()),
 }
 
 

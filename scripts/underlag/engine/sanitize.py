@@ -67,10 +67,13 @@ NAVIGATION = {"a", "area"}
 CSS_REFERENCE = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""", re.I | re.S)
 ACTIVE_SCHEMES = ("javascript", "vbscript", "data", "file")
 SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
-# Raw Typst may format, never load: files, images, data or packages
-TYPST_LOADS = re.compile(r"#(import|include)\b|\b(read|image|csv|json|yaml|toml|xml|cbor|plugin|bibliography)"
+# Raw Typst may format, never load: files, images, data or packages. `import` and `include` are
+# keywords in a code block too (`#{import …}`, no `#` before them), and `eval` runs a string built
+# to hide them (`"#im" + "port"`), so those three are refused wherever they stand as words:
+# packages (`@local/…` from the user's data folder, `@preview/…` from the network) come only that way.
+TYPST_LOADS = re.compile(r"#?\b(import|include|eval)\b|\b(read|image|csv|json|yaml|toml|xml|cbor|plugin|bibliography)"
                          r"(\.\w+)?\s*\(|@(preview|local)/")
-TYPST_PACKAGE = re.compile(r"@(preview|local)/\S*")
+TYPST_PACKAGE = re.compile(r"@(preview|local)/[\w.-]*(:[\w.-]+)?")  # the name, not the closing quote
 # Raw Word XML may format text; fields (INCLUDETEXT, INCLUDEPICTURE …), linked or embedded objects
 # and sub-documents make Word fetch or run something when the DOCX is opened.
 WORD_ACTIVE = re.compile(r"fldSimple|instrText|fldChar|altChunk|subDoc|r:link|TargetMode|OLEObject|w:object|"
@@ -204,7 +207,9 @@ class _Inspector:
         return relative(line.path, self.root), line.line, None
 
     def error(self, needle: str, message: str) -> None:
-        self.errors.append(Problem(*self.locate(needle), message))
+        problem = Problem(*self.locate(needle), message)
+        if problem not in self.errors:  # an <img src> is checked twice: by the walk over lxml's parse and in nh3's filter
+            self.errors.append(problem)
 
     def warn(self, message: str, *needles: str) -> None:
         self.warnings.append(Problem(*self.locate(*needles), message, "warning"))
@@ -226,8 +231,9 @@ class _Inspector:
             return [element]
         if kind == "Div" and "chapter" in content[0][1]:
             self.chapter += 1
-            source = dict(content[0][2]).get("source", "")
-            self.chapter_dir = (self.root / source).parent
+            source = dict(content[0][2]).get("source")
+            # a {.chapter} div a writer wrote has no source: its paths count from the project, not its parent
+            self.chapter_dir = (self.root / source).parent if source else self.root
         if kind in ("RawBlock", "RawInline"):
             return self.raw(element)
         if kind == "Link" and self.active_target(content[2][0], _("sanitize.what.link")):
