@@ -224,3 +224,9 @@ def swedish_messages():
     patch.setenv("LC_MESSAGES", "sv_SE.UTF-8")
     yield
     patch.undo()
+
+
+@pytest.fixture
+def swedish_in_this_test(monkeypatch):
+    """One test's Swedish texts in a module that reads English (swedish_messages is module-wide)."""
+    monkeypatch.setenv("LC_MESSAGES", "sv_SE.UTF-8")

@@ -39,7 +39,7 @@ def test_figures_drawn_by_workers_are_the_bytes_drawn_here(tmp_path):
         assert (here / "figures" / name).read_bytes() == (workers / "figures" / name).read_bytes(), name
 
 
-def test_the_privacy_scan_is_reused_until_a_file_it_read_changes(tmp_path, swedish_messages):
+def test_the_privacy_scan_is_reused_until_a_file_it_read_changes(tmp_path, swedish_in_this_test):
     """Also a file that a chapter includes from outside chapters/ and data/: it is not in the
     scan's key, only found while scanning, so the cache entry must hold it as an input."""
     project = shutil.copytree(PLAIN_BOOK, tmp_path / "book")

@@ -316,7 +316,7 @@ def test_rows_built_in_memory_are_compared_without_a_line(real):
 # --- what `underlag check` lists for writers -----------------------------------------------------
 
 
-def test_the_review_listing_places_each_note_at_its_line(real):
+def test_the_review_listing_places_each_note_at_its_line(swedish_in_this_test, real):
     listed = checks.review_listing(changed(real, alternatives=real.alternatives[:3]))
     notes = real.notes.notes
     assert notes and all(note.origin[0] == "data/anteckningar.yaml" for note in notes)
@@ -330,13 +330,13 @@ def test_the_review_listing_places_each_note_at_its_line(real):
     (2, "data/alternativ: utkastet har två alternativ; ett beslutsunderlag jämför minst tre, så lägg till fler "
         "innan rapporten blir ett förslag"),
     (3, None), (4, None)])
-def test_the_review_listing_names_a_drafts_shortfall_of_alternatives(real, count, line):
+def test_the_review_listing_names_a_drafts_shortfall_of_alternatives(swedish_in_this_test, real, count, line):
     listed = [entry for entry in checks.review_listing(changed(real, alternatives=real.alternatives[:count]))
               if entry.startswith("data/alternativ:")]
     assert listed == ([line] if line else [])
 
 
-def test_the_review_listing_counts_what_is_not_final_by_status(real):
+def test_the_review_listing_counts_what_is_not_final_by_status(swedish_in_this_test, real):
     # one assessment made a förslag, so that all three statuses are counted
     report = changed(real, assessments=[changed(real.assessments[0], status="förslag"), *real.assessments[1:]])
     counts = {status: sum(s == status for _, _, s in checks.non_final_items(report))
