@@ -862,3 +862,37 @@ def test_inspect_cached_without_a_cache_counts_produced_images_as_present(tmp_pa
     chapter = tmp_path / "c.qmd"
     lines = [SourceLine("![f](ritas.png)", chapter, 1)]
     assert inspect_cached(lines, tmp_path, None, [tmp_path / "ritas.png"]).errors == []
+
+
+def test_check_templates_refuses_a_package_hidden_from_the_name_check(tmp_path):
+    """A project's own template could build a package's name from pieces or run a string: refused at
+    its place; a file named by a plain quoted path is allowed."""
+    from underlag.engine.sanitize import check_templates
+
+    project = tmp_path / "proj"
+    (project / "templates").mkdir(parents=True)
+    typ = project / "templates" / "report.typ"
+    typ.write_text(f'#import "farger.typ": bla\n{EVAL_IMPORT}\n  {BLOCK_IMPORT}\n#include "del.typ"\n', "utf-8")
+    assert check_templates(project, project / "templates" / "none.css", typ) == [
+        Problem("templates/report.typ", 2, 2, text("sanitize.template_hidden_load", word="eval")),
+        Problem("templates/report.typ", 3, 5, text("sanitize.template_hidden_load", word="import")),
+    ]
+
+
+def test_typst_given_an_empty_package_folder_reads_no_local_package(tmp_path, monkeypatch):
+    """render/pdf.py's second layer: the same hidden imports that read the user's package above fail
+    when Typst's package folder is an empty one in the work area."""
+    import typst
+
+    package = tmp_path / "data" / "typst" / "packages" / "local" / "evil" / "0.1.0"
+    package.mkdir(parents=True)
+    (package / "typst.toml").write_text('[package]\nname = "evil"\nversion = "0.1.0"\nentrypoint = "lib.typ"\n')
+    (package / "lib.typ").write_text('#let secret = "OUTSIDE"\n')
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    work = tmp_path / "work"
+    (work / "no-packages").mkdir(parents=True)
+    for number, code in enumerate((EVAL_IMPORT, BLOCK_IMPORT)):
+        (work / f"{number}.typ").write_text(code + "\n", "utf-8")
+        with pytest.raises(typst.TypstError, match="evil"):
+            typst.compile(str(work / f"{number}.typ"), root=str(work), format="svg",
+                          package_path=str(work / "no-packages"))

@@ -74,6 +74,10 @@ SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 TYPST_LOADS = re.compile(r"#?\b(import|include|eval)\b|\b(read|image|csv|json|yaml|toml|xml|cbor|plugin|bibliography)"
                          r"(\.\w+)?\s*\(|@(preview|local)/")
 TYPST_PACKAGE = re.compile(r"@(preview|local)/[\w.-]*(:[\w.-]+)?")  # the name, not the closing quote
+# In the project's own template: code run from a string, or a file or package named by anything but
+# a plain quoted path, could hide a package ("@pre" + "view/…") from TYPST_PACKAGE and so reach the
+# network or the user's local packages outside the project
+TYPST_HIDDEN_LOAD = re.compile(r'\beval\b|\b(?:import|include)\b(?!\s+"[^"@]*")')
 # Raw Word XML may format text; fields (INCLUDETEXT, INCLUDEPICTURE …), linked or embedded objects
 # and sub-documents make Word fetch or run something when the DOCX is opened.
 WORD_ACTIVE = re.compile(r"fldSimple|instrText|fldChar|altChunk|subDoc|r:link|TargetMode|OLEObject|w:object|"
@@ -158,8 +162,12 @@ def check_templates(root: Path, stylesheet: Path, typst_template: Path) -> list[
         shown = relative(path, root)
         for number, text in enumerate(path.read_text("utf-8").splitlines(), 1):
             if path == typst_template:
-                problems += [Problem(shown, number, m.start() + 1, _("sanitize.template_package", package=m.group(0)))
-                             for m in TYPST_PACKAGE.finditer(text)]
+                named = [Problem(shown, number, m.start() + 1, _("sanitize.template_package", package=m.group(0)))
+                         for m in TYPST_PACKAGE.finditer(text)]
+                hidden = [] if named else [Problem(shown, number, m.start() + 1, _("sanitize.template_hidden_load",
+                                                                                  word=m.group(0)))
+                                           for m in TYPST_HIDDEN_LOAD.finditer(text)]
+                problems += named + hidden
                 continue
             for match in CSS_REFERENCE.finditer(text):
                 address = (match.group(2) or match.group(4) or "").strip()

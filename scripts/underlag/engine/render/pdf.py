@@ -56,6 +56,9 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
             sys_inputs=inputs,
             pdf_standards=["ua-1"],
             timestamp=_timestamp(info),
+            # no local packages: `@local/…` would read the user's data folder, outside the project
+            # (sanitize.py refuses every way we know to name one; this holds if one is missed)
+            package_path=str(_empty_folder(work / "no-packages")),
         )
     except typst.TypstError as exc:
         if located := _typst_problem(exc, main, book):  # the chapter (and line) it came from
@@ -64,6 +67,11 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
         raise ToolError(_("tool.typst_failed", message=exc.message, hints="; " + hints if hints else "")) from None
     except OSError as exc:  # Typst's own write failed, e.g. "No space left on device (os error 28)"
         raise ToolError(_("tool.typst_write_failed", name=output.name, reason=exc)) from None
+
+
+def _empty_folder(path: Path) -> Path:
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def font_paths() -> list[str]:
