@@ -816,7 +816,7 @@ def test_inspect_cached_is_rebuilt_when_anything_it_read_changes(tmp_path):
     try:
         assert state()[0] == "rebuilt"
     finally:
-        set_language(was)
+        set_language(None)  # back to the environment's choice (set_language(was) would pin it for later tests)
     assert state()[0] == "rebuilt"
     (project / "a.png").write_bytes(b"broken now")  # an image the inspection named
     used, broken = state()
