@@ -114,7 +114,7 @@ def test_a_figure_still_being_drawn_counts_as_there_for_the_assembly(tmp_path):
     assert not any("ritas" in name for name in cache.entries["stage:inspect"]["inputs"])
 
 
-def test_a_drawing_problem_in_a_worker_keeps_its_place(tmp_path):
+def test_a_drawing_problem_in_a_worker_keeps_its_place(tmp_path, swedish_in_this_test):
     """An InputError raised in a worker (here: a figure file that is a link) reaches the build with
     its problems, file and all, not rebuilt from its message."""
     from underlag.engine.errors import InputError

@@ -333,11 +333,12 @@ def _escaped_cell(lines: list[SourceLine], block: CodeBlock) -> list[SourceLine]
     return result + [SourceLine(inner + outer, closing.path, closing.line, True)]
 
 
-def resolve_features(document: dict, lines: list[SourceLine], book: Book) -> list[Problem]:
-    """The Quarto features decided on the whole book's document (quarto_features.py)."""
+def resolve_features(document: dict, lines: list[SourceLine], book: Book, checks: bool = True) -> list[Problem]:
+    """The Quarto features decided on the whole book's document (quarto_features.py), and the
+    unpaired Swedish quotation marks; `checks=False` for a second document of the same book."""
     from underlag.engine.quarto_features import resolve
 
-    problems = resolve(document, lines, book.root, book.metadata, book.profiles)
+    problems = resolve(document, lines, book.root, book.metadata, book.profiles, checks)
     if book.lang.startswith("sv"):
         swedish_marks(document["blocks"])
     return problems

@@ -176,10 +176,10 @@ def _make_anchored_document(root: Path, lines: list[SourceLine], book) -> tuple[
     # the findings were reported when the plain book was inspected; here only the cleaned tree counts
     tree = inspect(anchored, root, pandoc_path(), MARKDOWN).document
     if book is not None:
-        from underlag.engine.quarto_features import resolve
+        from underlag.engine.assemble import resolve_features
 
         # the features' problems were reported with the plain book: only what changes the tree runs
-        resolve(tree, anchored, book.root, book.metadata, book.profiles, checks=False)
+        resolve_features(tree, anchored, book, checks=False)
     return tree, anchors
 
 
