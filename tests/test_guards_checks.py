@@ -14,6 +14,7 @@ from conftest import PROJECT
 
 from underlag.report import checks, model
 from underlag.report.load import load_report
+from underlag.report.messages import text
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,22 @@ def test_sources_must_be_known(real):
         f"data/mal.yaml:{goal.origin[1]}: source 'saknad' is not in data/kallor.yaml; add it there or fix the id",
         "data/bedomningar.csv:2: source 'fel-id' is not in data/kallor.yaml; add it there or fix the id",
     ]
+
+
+def test_a_planned_source_cannot_back_a_fact_even_after_the_source_list(real):
+    """A planned source cited is named at the citing record; records after data/kallor.yaml in the
+    report (the cost lines) are checked too."""
+    planned = next(s.id for s in real.sources if s.status == "planerad")
+    existing = next(s.id for s in real.sources if s.status == "finns")
+    assessment, cost = real.assessments[0], real.costs[0]
+    faulty = changed(real, assessments=[changed(assessment, sources=[existing, planned]), *real.assessments[1:]],
+                     costs=[changed(cost, sources=["fel-id"]), *real.costs[1:]])
+    problems = checks.check_sources(faulty)
+    assert [(p.path, p.line, p.message) for p in problems] == [
+        (*assessment.origin, text("checks.source_planned", source=planned)),
+        (*cost.origin, text("checks.source_unknown", source="fel-id")),
+    ]
+    assert planned in problems[0].message
 
 
 def test_weights_must_sum_to_one_within_a_thousandth(real):
