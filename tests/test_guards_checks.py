@@ -515,6 +515,45 @@ def test_the_fragment_templates_in_use_are_read_for_abbreviations(real, tmp_path
         "data/ordlista.yaml"]
 
 
+def test_comment_and_fence_lines_are_skipped_even_when_indented(real, tmp_path):
+    """A writer's comment ({## … ##}) and a fence line (:::, indented or not) are not prose, even
+    where the placeholder stripping would leave a capitalised word behind."""
+    root = chapters(tmp_path, **{"01.qmd": "{## se {x} KMA ##}\n::: KMB\n   ::: KMC\n  {## se {y} KMD ##}\nKME\n"})
+    assert warnings(checks.check_glossary(real, root)) == [
+        "chapters/01.qmd:5: warning: the abbreviation KME is not explained; add it to data/ordlista.yaml"]
+
+
+def test_a_chapter_with_bytes_that_are_not_utf8_is_still_read(real, tmp_path):
+    chapters(tmp_path, **{"01.qmd": ""})
+    (tmp_path / "chapters" / "01.qmd").write_bytes(b"Om \xff\xfe KMF.\n")
+    assert warnings(checks.check_glossary(real, tmp_path)) == [
+        "chapters/01.qmd:1: warning: the abbreviation KMF is not explained; add it to data/ordlista.yaml"]
+
+
+def test_the_generated_chapters_are_skipped_but_the_fragments_after_them_are_read(real, tmp_path):
+    (tmp_path / "templates" / "fragments").mkdir(parents=True)
+    (tmp_path / "templates" / "fragments" / "egen.md.j2").write_text("Text om KMG.\n")
+    chapters(tmp_path, **{"_generated/g.qmd": "KMH\n"})
+    assert warnings(checks.check_glossary(real, tmp_path)) == [
+        "templates/fragments/egen.md.j2:1: warning: the abbreviation KMG is not explained; add it to "
+        "data/ordlista.yaml"]
+
+
+def test_data_after_the_glossary_and_data_built_in_memory_are_read(real, tmp_path):
+    """The glossary's own terms are skipped, not everything after them (data/kalkyl.yaml); a record
+    built in memory has no file and is placed in data."""
+    settings = real.cost_settings
+    horizon = changed(settings.horizon, text="Horisont enligt KMJ.")
+    risk = model.Risk.model_validate({"id": "ny", "title": "Ny", "description": "Risk för KMK.", "alternatives": [],
+                                      "probability": 1, "consequence": 1, "mitigation": "-", "owner": "-",
+                                      "status": "preliminär"})
+    report = changed(real, cost_settings=changed(settings, horizon=horizon), risks=[risk, *real.risks])
+    problems = checks.check_glossary(report, chapters(tmp_path))
+    assert [(p.path, p.line, p.message) for p in problems] == [
+        (*horizon.origin, text("checks.abbreviation_unexplained", abbreviation="KMJ")),
+        ("data", None, text("checks.abbreviation_unexplained", abbreviation="KMK"))]
+
+
 def test_a_count_in_the_text_that_the_data_contradicts(real, tmp_path):
     # as many milestones as there are number words: the data's count is then shown in digits
     many = len(checks.NUMBER_WORDS)
