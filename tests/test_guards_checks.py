@@ -569,6 +569,16 @@ def test_a_count_in_the_text_that_the_data_contradicts(real, tmp_path):
         f"chapters/01.qmd:2:33: warning: the text says 99 milstolpar but the data has {many}; {fix}"]
 
 
+def test_counts_are_read_in_chapters_after_the_generated_ones_and_in_bytes_that_are_not_utf8(real, tmp_path):
+    """chapters/_generated sorts before a chapter named in lower case, which must still be read."""
+    assert len(real.criteria.perspectives) == 4
+    root = chapters(tmp_path, **{"_generated/g.qmd": "tio vägar\n", "zz.qmd": ""})
+    (root / "chapters" / "zz.qmd").write_bytes(b"Om \xff\xfe: tre perspektiv.\n")
+    problems = checks.check_prose_counts(real, root)
+    assert [(p.path, p.line, p.column, p.message) for p in problems] == [
+        ("chapters/zz.qmd", 1, 8, text("checks.count_differs", stated="tre perspektiv", actual="fyra"))]
+
+
 def test_a_writers_text_for_no_alternative_is_named(real, tmp_path):
     # a near name is suggested by spelling (alt2-nasta, alt4nastagen), a long one by the part before
     # the first hyphen of both names (alt3-… for the id alt3-b), and nothing close gets the list of ids
