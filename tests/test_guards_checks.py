@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 from conftest import PROJECT
 
+from underlag.engine.confine import SHIPPED_TEMPLATES
 from underlag.report import checks, model
 from underlag.report.load import load_report
 from underlag.report.messages import text
@@ -310,6 +311,17 @@ def test_task_times_agree_and_cover_every_alternative(real):
         "for Dokumentera mottagningsbesök (Läkare); add them so the alternatives compare"]
 
 
+def test_an_alternative_with_no_task_rows_at_all_lacks_every_task(real):
+    rows = [row for row in real.task_times if row.alternative != "alt1"]
+    tasks = list(dict.fromkeys(f"{row.task} ({row.role})" for row in rows))
+    assert len(tasks) >= 2
+    alt1 = next(a for a in real.alternatives if a.id == "alt1")
+    problems = checks.check_task_times(changed(real, task_times=rows))
+    assert [(p.path, p.line, p.message, p.severity) for p in problems] == [
+        (*alt1.origin, text("checks.task_rows_missing", id="alt1", tasks=", ".join(tasks)), "warning")]
+    assert ", ".join(tasks[:2]) in problems[0].message
+
+
 def test_a_record_built_in_memory_is_placed_in_data(real):
     risk = model.Risk.model_validate({"id": "ny", "title": "Ny", "description": "-", "alternatives": ["alt9"],
                                       "probability": 1, "consequence": 1, "mitigation": "-", "owner": "-",
@@ -552,6 +564,16 @@ def test_data_after_the_glossary_and_data_built_in_memory_are_read(real, tmp_pat
     assert [(p.path, p.line, p.message) for p in problems] == [
         (*horizon.origin, text("checks.abbreviation_unexplained", abbreviation="KMJ")),
         ("data", None, text("checks.abbreviation_unexplained", abbreviation="KMK"))]
+
+
+def test_the_shipped_fragments_are_read_unless_the_project_overrides_them(tmp_path):
+    shipped = sorted((SHIPPED_TEMPLATES / "fragments").glob("*.j2"))
+    assert len(shipped) >= 2
+    own = tmp_path / "templates" / "fragments" / shipped[0].name
+    own.parent.mkdir(parents=True)
+    own.write_text("Egen text.\n")
+    assert checks.prose_files(chapters(tmp_path, **{"01.qmd": "x\n"})) == [
+        tmp_path / "chapters" / "01.qmd", own, *shipped[1:]]
 
 
 def test_a_count_in_the_text_that_the_data_contradicts(real, tmp_path):
