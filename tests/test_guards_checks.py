@@ -73,6 +73,17 @@ def test_a_draft_may_have_fewer_alternatives_but_never_more(real, count, problem
     assert len(listed) == (1 if count < 3 else 0)
 
 
+def test_three_alternatives_are_enough_beyond_a_draft(real):
+    three = changed(real, alternatives=real.alternatives[:3])
+    for status in ("utkast", "förslag", "fastställd"):
+        assert checks.check_alternative_count(three, "data/alternativ", status) == []
+
+
+def test_the_review_listing_gives_counts_in_digits_in_english(real):
+    draft = changed(real, meta=changed(real.meta, status="utkast"), alternatives=real.alternatives[:2])
+    assert text("checks.listing.few_alternatives", count="2", low="3") in checks.review_listing(draft)
+
+
 def test_the_folder_of_alternatives_is_named_relative_to_the_project(real):
     problems = checks.check_report(changed(real, alternatives=real.alternatives * 2), PROJECT)
     assert [p.path for p in problems if "alternatives;" in p.message] == ["data/alternativ"]
