@@ -12,8 +12,10 @@ import datetime as dt
 import pytest
 from conftest import PROJECT
 
+from underlag.engine.confine import SHIPPED_TEMPLATES
 from underlag.report import checks, model
 from underlag.report.load import load_report
+from underlag.report.messages import text
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,17 @@ def test_a_draft_may_have_fewer_alternatives_but_never_more(real, count, problem
     assert len(checks.check_alternative_count(draft, "data/alternativ", "fastställd")) == 1
     listed = [line for line in checks.review_listing(draft) if line.startswith("data/alternativ:")]
     assert len(listed) == (1 if count < 3 else 0)
+
+
+def test_three_alternatives_are_enough_beyond_a_draft(real):
+    three = changed(real, alternatives=real.alternatives[:3])
+    for status in ("utkast", "förslag", "fastställd"):
+        assert checks.check_alternative_count(three, "data/alternativ", status) == []
+
+
+def test_the_review_listing_gives_counts_in_digits_in_english(real):
+    draft = changed(real, meta=changed(real.meta, status="utkast"), alternatives=real.alternatives[:2])
+    assert text("checks.listing.few_alternatives", count="2", low="3") in checks.review_listing(draft)
 
 
 def test_the_folder_of_alternatives_is_named_relative_to_the_project(real):
@@ -135,6 +148,22 @@ def test_sources_must_be_known(real):
         f"data/mal.yaml:{goal.origin[1]}: source 'saknad' is not in data/kallor.yaml; add it there or fix the id",
         "data/bedomningar.csv:2: source 'fel-id' is not in data/kallor.yaml; add it there or fix the id",
     ]
+
+
+def test_a_planned_source_cannot_back_a_fact_even_after_the_source_list(real):
+    """A planned source cited is named at the citing record; records after data/kallor.yaml in the
+    report (the cost lines) are checked too."""
+    planned = next(s.id for s in real.sources if s.status == "planerad")
+    existing = next(s.id for s in real.sources if s.status == "finns")
+    assessment, cost = real.assessments[0], real.costs[0]
+    faulty = changed(real, assessments=[changed(assessment, sources=[existing, planned]), *real.assessments[1:]],
+                     costs=[changed(cost, sources=["fel-id"]), *real.costs[1:]])
+    problems = checks.check_sources(faulty)
+    assert [(p.path, p.line, p.message) for p in problems] == [
+        (*assessment.origin, text("checks.source_planned", source=planned)),
+        (*cost.origin, text("checks.source_unknown", source="fel-id")),
+    ]
+    assert planned in problems[0].message
 
 
 def test_weights_must_sum_to_one_within_a_thousandth(real):
@@ -291,6 +320,17 @@ def test_task_times_agree_and_cover_every_alternative(real):
     assert shown(checks.check_task_times(faulty)) == [
         "data/alternativ/alt1-uppdaterad-millennium.yaml:2: warning: alternative 'alt1' has no rows in data/tidsatgang.csv "
         "for Dokumentera mottagningsbesök (Läkare); add them so the alternatives compare"]
+
+
+def test_an_alternative_with_no_task_rows_at_all_lacks_every_task(real):
+    rows = [row for row in real.task_times if row.alternative != "alt1"]
+    tasks = list(dict.fromkeys(f"{row.task} ({row.role})" for row in rows))
+    assert len(tasks) >= 2
+    alt1 = next(a for a in real.alternatives if a.id == "alt1")
+    problems = checks.check_task_times(changed(real, task_times=rows))
+    assert [(p.path, p.line, p.message, p.severity) for p in problems] == [
+        (*alt1.origin, text("checks.task_rows_missing", id="alt1", tasks=", ".join(tasks)), "warning")]
+    assert ", ".join(tasks[:2]) in problems[0].message
 
 
 def test_a_record_built_in_memory_is_placed_in_data(real):
@@ -498,6 +538,55 @@ def test_the_fragment_templates_in_use_are_read_for_abbreviations(real, tmp_path
         "data/ordlista.yaml"]
 
 
+def test_comment_and_fence_lines_are_skipped_even_when_indented(real, tmp_path):
+    """A writer's comment ({## … ##}) and a fence line (:::, indented or not) are not prose, even
+    where the placeholder stripping would leave a capitalised word behind."""
+    root = chapters(tmp_path, **{"01.qmd": "{## se {x} KMA ##}\n::: KMB\n   ::: KMC\n  {## se {y} KMD ##}\nKME\n"})
+    assert warnings(checks.check_glossary(real, root)) == [
+        "chapters/01.qmd:5: warning: the abbreviation KME is not explained; add it to data/ordlista.yaml"]
+
+
+def test_a_chapter_with_bytes_that_are_not_utf8_is_still_read(real, tmp_path):
+    chapters(tmp_path, **{"01.qmd": ""})
+    (tmp_path / "chapters" / "01.qmd").write_bytes(b"Om \xff\xfe KMF.\n")
+    assert warnings(checks.check_glossary(real, tmp_path)) == [
+        "chapters/01.qmd:1: warning: the abbreviation KMF is not explained; add it to data/ordlista.yaml"]
+
+
+def test_the_generated_chapters_are_skipped_but_the_fragments_after_them_are_read(real, tmp_path):
+    (tmp_path / "templates" / "fragments").mkdir(parents=True)
+    (tmp_path / "templates" / "fragments" / "egen.md.j2").write_text("Text om KMG.\n")
+    chapters(tmp_path, **{"_generated/g.qmd": "KMH\n"})
+    assert warnings(checks.check_glossary(real, tmp_path)) == [
+        "templates/fragments/egen.md.j2:1: warning: the abbreviation KMG is not explained; add it to "
+        "data/ordlista.yaml"]
+
+
+def test_data_after_the_glossary_and_data_built_in_memory_are_read(real, tmp_path):
+    """The glossary's own terms are skipped, not everything after them (data/kalkyl.yaml); a record
+    built in memory has no file and is placed in data."""
+    settings = real.cost_settings
+    horizon = changed(settings.horizon, text="Horisont enligt KMJ.")
+    risk = model.Risk.model_validate({"id": "ny", "title": "Ny", "description": "Risk för KMK.", "alternatives": [],
+                                      "probability": 1, "consequence": 1, "mitigation": "-", "owner": "-",
+                                      "status": "preliminär"})
+    report = changed(real, cost_settings=changed(settings, horizon=horizon), risks=[risk, *real.risks])
+    problems = checks.check_glossary(report, chapters(tmp_path))
+    assert [(p.path, p.line, p.message) for p in problems] == [
+        (*horizon.origin, text("checks.abbreviation_unexplained", abbreviation="KMJ")),
+        ("data", None, text("checks.abbreviation_unexplained", abbreviation="KMK"))]
+
+
+def test_the_shipped_fragments_are_read_unless_the_project_overrides_them(tmp_path):
+    shipped = sorted((SHIPPED_TEMPLATES / "fragments").glob("*.j2"))
+    assert len(shipped) >= 2
+    own = tmp_path / "templates" / "fragments" / shipped[0].name
+    own.parent.mkdir(parents=True)
+    own.write_text("Egen text.\n")
+    assert checks.prose_files(chapters(tmp_path, **{"01.qmd": "x\n"})) == [
+        tmp_path / "chapters" / "01.qmd", own, *shipped[1:]]
+
+
 def test_a_count_in_the_text_that_the_data_contradicts(real, tmp_path):
     # as many milestones as there are number words: the data's count is then shown in digits
     many = len(checks.NUMBER_WORDS)
@@ -511,6 +600,16 @@ def test_a_count_in_the_text_that_the_data_contradicts(real, tmp_path):
         f"chapters/01.qmd:1:26: warning: the text says 3 perspektiv but the data has fyra; {fix}",
         f"chapters/01.qmd:2:1: warning: the text says Tre Alternativ but the data has fyra; {fix}",
         f"chapters/01.qmd:2:33: warning: the text says 99 milstolpar but the data has {many}; {fix}"]
+
+
+def test_counts_are_read_in_chapters_after_the_generated_ones_and_in_bytes_that_are_not_utf8(real, tmp_path):
+    """chapters/_generated sorts before a chapter named in lower case, which must still be read."""
+    assert len(real.criteria.perspectives) == 4
+    root = chapters(tmp_path, **{"_generated/g.qmd": "tio vägar\n", "zz.qmd": ""})
+    (root / "chapters" / "zz.qmd").write_bytes(b"Om \xff\xfe: tre perspektiv.\n")
+    problems = checks.check_prose_counts(real, root)
+    assert [(p.path, p.line, p.column, p.message) for p in problems] == [
+        ("chapters/zz.qmd", 1, 8, text("checks.count_differs", stated="tre perspektiv", actual="fyra"))]
 
 
 def test_a_writers_text_for_no_alternative_is_named(real, tmp_path):
