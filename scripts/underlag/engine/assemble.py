@@ -59,6 +59,7 @@ class Assembled:
     document: dict | None = None  # pandoc's JSON of the text, checked and cleaned (sanitize.py)
     warnings: list[Problem] = field(default_factory=list)  # active content the cleaning removed
     pdf_problems: list[Problem] = field(default_factory=list)  # what PDF/UA refuses: only the PDF is not built
+    cache_key: str | None = None  # the key it was checked under: stored under it once the figures are drawn
 
     @property
     def text(self) -> str:
@@ -243,15 +244,17 @@ def assemble(book: Book, cache=None, lines_ready=None, produced: Collection[Path
     pdf_problems = pdf_ua_problems(inspection.document, lines, book.root) if not inspection.errors else []
     if problems:  # the warnings too, and what the PDF would refuse: a writer fixes everything in one round
         raise InputError(problems + warnings + [replace(p, severity="warning") for p in pdf_problems])
-    assembled = Assembled(lines, sorted(inspection.images), inspection.document, warnings, pdf_problems)
+    assembled = Assembled(lines, sorted(inspection.images), inspection.document, warnings, pdf_problems, stage_key)
     if stage_key and not produced:  # else once they are drawn (remember_assembled): the images are its inputs
         _store_assembled(assembled, book.root, cache, stage_key)
     return assembled
 
 
 def remember_assembled(assembled: Assembled, book: Book, cache) -> None:
-    """Keep the assembly for the next build once the figures drawn beside it are written."""
-    _store_assembled(assembled, book.root, cache, _assembled_key(book, assembled.lines))
+    """Keep the assembly for the next build once the figures drawn beside it are written, under the
+    key of the files as they were read (not hashed again: a file saved meanwhile must not match)."""
+    if assembled.cache_key:
+        _store_assembled(assembled, book.root, cache, assembled.cache_key)
 
 
 ASSEMBLED_FILE = "assembled.json"  # in .underlag-cache: the checked document with the book's features resolved
