@@ -230,3 +230,45 @@ def swedish_messages():
 def swedish_in_this_test(monkeypatch):
     """One test's Swedish texts in a module that reads English (swedish_messages is module-wide)."""
     monkeypatch.setenv("LC_MESSAGES", "sv_SE.UTF-8")
+
+
+@pytest.fixture
+def fresh_privacy_finds(monkeypatch):
+    """The personal-data scan's in-process memory of finds, empty for this test: a test that scans
+    text another test (or a mutation run's clean pass) already scanned would otherwise get the
+    remembered finds and check nothing of the scan itself."""
+    from underlag.engine import privacy
+
+    monkeypatch.setattr(privacy, "_LINE_HITS", {})
+    monkeypatch.setattr(privacy, "_FOLDED", {})
+
+
+PRIVACY_SCANS = ("direct", "cold cache", "stored finds", "stored result")
+
+
+@pytest.fixture(params=PRIVACY_SCANS)
+def privacy_scan(request, fresh_privacy_finds):
+    """`scan_project`, and the build's `scan_project_cached` three ways: with an empty cache, with
+    each file's finds taken from the cache a previous build saved (the result itself not stored,
+    so everything is put together again), and with the whole result stored. All four must agree."""
+    from underlag.engine import privacy
+    from underlag.engine.cache import Cache
+
+    def scan(root: Path):
+        if request.param == "direct":
+            return privacy.scan_project(root)
+        cache = Cache(root)
+        first = privacy.scan_project_cached(root, cache)
+        if request.param == "cold cache":
+            return first
+        cache.save()
+        privacy._LINE_HITS.clear()  # a new process: only what the cache saved is known
+        privacy._FOLDED.clear()
+        cache = Cache(root)
+        if request.param == "stored finds":
+            assert cache.entries.pop("stage:privacy", None) is not None
+        again = privacy.scan_project_cached(root, cache)
+        assert again == first
+        return again
+
+    return scan

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from underlag.engine.messages import text
-from underlag.engine.privacy import ALLOW_FILE, MARKER, luhn_ok, scan_project, scan_text
+from underlag.engine.privacy import ALLOW_FILE, MARKER, luhn_ok, scan_text
 
 
 
@@ -125,7 +125,7 @@ def write(path: Path, text: str | bytes) -> None:
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
-def test_scan_project_reads_data_and_chapters_only(tmp_path):
+def test_scan_project_reads_data_and_chapters_only(tmp_path, privacy_scan):
     write(tmp_path / "data/a.yaml", "x: 1\nkontakt: 19121212-1212\n")
     write(tmp_path / "data/b.csv", "id;text\n1;anna@example.se\n")
     write(tmp_path / "data/alternativ/c.yaml", "tel: 031-123 45 67\n")
@@ -135,7 +135,7 @@ def test_scan_project_reads_data_and_chapters_only(tmp_path):
     for skipped in ("chapters/_generated/g.md", "data/schemas/h.yaml", "data/i.json", "chapters/j.txt",
                     "templates/k.md"):
         write(tmp_path / skipped, "19121212-1212\n")
-    problems = scan_project(tmp_path)
+    problems = privacy_scan(tmp_path)
     assert sorted((p.path, p.line, p.column) for p in problems) == [
         ("chapters/d.qmd", 3, 1), ("chapters/del/e.md", 1, 1), ("chapters/f.qmd", 1, 3),
         ("data/a.yaml", 2, 10), ("data/alternativ/c.yaml", 1, 6), ("data/b.csv", 2, 3),
@@ -157,10 +157,10 @@ def test_scan_project_reads_data_and_chapters_only(tmp_path):
     ("allowed:\n  - [anna@example.se]\n", 2, 1),
     ("allowed:\n  - value: 1212-121212\n    reason: Testperson\n", 1, 0),  # matched however it is written
 ])
-def test_the_allow_file(tmp_path, allow_file, warnings, errors):
+def test_the_allow_file(tmp_path, allow_file, warnings, errors, privacy_scan):
     write(tmp_path / "chapters/a.qmd", "anna@example.se\n1212121212\n")
     if allow_file is not None:
         write(tmp_path / ALLOW_FILE, allow_file)
-    problems = scan_project(tmp_path)
+    problems = privacy_scan(tmp_path)
     assert len([p for p in problems if p.severity == "warning"]) == warnings
     assert [p.path for p in problems if p.severity != "warning"] == [ALLOW_FILE] * errors

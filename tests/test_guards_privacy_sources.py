@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from underlag.engine.messages import text as msg
-from underlag.engine.privacy import ALLOW_FILE, MARKER, _digits, _national, normalise, scan_project, scan_text
+from underlag.engine.privacy import ALLOW_FILE, MARKER, _digits, _national, normalise, scan_text
 
 
 
@@ -50,8 +50,11 @@ def book(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def found(root: Path) -> list[str]:
-    return [str(problem) for problem in scan_project(root)]
+@pytest.fixture
+def found(privacy_scan):
+    """The warnings for a project, as text: from `scan_project` and from the build's cached scan
+    (cold, with stored finds, with the stored result: see conftest's `privacy_scan`)."""
+    return lambda root: [str(problem) for problem in privacy_scan(root)]
 
 
 # --- profiles: a chapter only a profile's book holds is scanned with that profile's expansion ---
@@ -61,26 +64,26 @@ PUT_TOGETHER = {"_variables.yml": 'a: "19121212"\nb: "1212"\n',
 PROFILE = "book:\n  chapters:\n    - index.qmd\n    - kort.qmd\n"
 
 
-def test_a_number_only_a_profile_chapter_puts_together_is_reported_at_its_line(tmp_path):
+def test_a_number_only_a_profile_chapter_puts_together_is_reported_at_its_line(tmp_path, found):
     book(tmp_path, {**PUT_TOGETHER, "_quarto-kort.yml": PROFILE})
     assert found(tmp_path) == [advised("kort.qmd:3", expanded(identity()))]
 
 
-def test_a_broken_profile_does_not_hide_the_next_one(tmp_path):
+def test_a_broken_profile_does_not_hide_the_next_one(tmp_path, found):
     # profiles are read in name order: the broken one comes first and must not end the scan
     book(tmp_path, {**PUT_TOGETHER, "_quarto-a-trasig.yml": "book: [\n", "_quarto-kort.yml": PROFILE})
     assert found(tmp_path) == [advised("kort.qmd:3", expanded(identity()))]
 
 
 @pytest.mark.parametrize("marked_line", [2, 4])
-def test_a_marker_on_a_neighbouring_line_does_not_hide_an_expanded_number(tmp_path, marked_line):
+def test_a_marker_on_a_neighbouring_line_does_not_hide_an_expanded_number(tmp_path, marked_line, found):
     lines = ["# Kort", "", "Nummer {{< var a >}}-{{< var b >}} här.", ""]
     lines[marked_line - 1] += f"<!-- {MARKER} -->"
     book(tmp_path, {**PUT_TOGETHER, "kort.qmd": "\n".join(lines) + "\n", "_quarto-kort.yml": PROFILE})
     assert found(tmp_path) == [advised("kort.qmd:3", expanded(identity()))]
 
 
-def test_a_marker_on_the_line_hides_an_expanded_number(tmp_path):
+def test_a_marker_on_the_line_hides_an_expanded_number(tmp_path, found):
     chapter = f"# Kort\n\nNummer {{{{< var a >}}}}-{{{{< var b >}}}} här. <!-- {MARKER} -->\n"
     book(tmp_path, {**PUT_TOGETHER, "kort.qmd": chapter, "_quarto-kort.yml": PROFILE})
     assert found(tmp_path) == []
@@ -88,7 +91,7 @@ def test_a_marker_on_the_line_hides_an_expanded_number(tmp_path):
 
 # --- one report per value, at the place a writer fixes it ---
 
-def test_a_number_in_a_chapter_is_reported_once_not_again_by_the_expansion(tmp_path):
+def test_a_number_in_a_chapter_is_reported_once_not_again_by_the_expansion(tmp_path, found):
     book(tmp_path, {"index.qmd": "# Inledning\n\nPatient 19121212-1212.\n"})
     assert found(tmp_path) == [advised("index.qmd:3:9", identity())]
 
@@ -96,14 +99,14 @@ def test_a_number_in_a_chapter_is_reported_once_not_again_by_the_expansion(tmp_p
 FOLDED = 'kontakt: >-\n  Ring\n  031-123 45 67\n'
 
 
-def test_a_folded_variable_is_reported_once_at_its_value_not_again_in_the_chapter(tmp_path):
+def test_a_folded_variable_is_reported_once_at_its_value_not_again_in_the_chapter(tmp_path, found):
     # the phone number stands on its own line (the line scan finds it) and the chapter prints it
     book(tmp_path, {"_variables.yml": FOLDED, "index.qmd": "# Inledning\n\n{{< var kontakt >}}\n"})
     assert found(tmp_path) == [advised("_variables.yml:3:3", phone("031-123 45 67"))]
 
 
 @pytest.mark.parametrize("name", ["_variables.yml", "data/kontakt.yaml", "_quarto-kort.yml"])
-def test_a_value_folded_over_lines_is_reported_at_the_value(tmp_path, name):
+def test_a_value_folded_over_lines_is_reported_at_the_value(tmp_path, name, found):
     # the number is split over two lines: only the folded value holds it whole
     folded = "kontakt: >-\n  Patient 19121212-\n  1212\n" if name != "_quarto-kort.yml" else \
         "book:\n  chapters:\n    - index.qmd\nkontakt: >-\n  Patient 19121212-\n  1212\n"
@@ -112,17 +115,17 @@ def test_a_value_folded_over_lines_is_reported_at_the_value(tmp_path, name):
     assert found(tmp_path) == [advised(f"{name}:{line}:1", identity())]  # at the key
 
 
-def test_a_folded_phone_number_is_named_in_the_warning(tmp_path):
+def test_a_folded_phone_number_is_named_in_the_warning(tmp_path, found):
     book(tmp_path, {"data/kontakt.yaml": "kontakt: >-\n  Ring 031-123\n  45 67\n"})
     assert found(tmp_path) == [advised("data/kontakt.yaml:1:1", phone("031-123 45 67"))]
 
 
-def test_a_folded_value_marked_on_its_first_line_is_not_reported(tmp_path):
+def test_a_folded_value_marked_on_its_first_line_is_not_reported(tmp_path, found):
     book(tmp_path, {"data/kontakt.yaml": f"kontakt: >-  # {MARKER}\n  Patient 19121212-\n  1212\n"})
     assert found(tmp_path) == []
 
 
-def test_an_allowed_folded_value_is_not_reported(tmp_path):
+def test_an_allowed_folded_value_is_not_reported(tmp_path, found):
     book(tmp_path, {"data/kontakt.yaml": "kontakt: >-\n  Ring 031-123\n  45 67\n",
                     ALLOW_FILE: "allowed:\n  - value: 031-123 45 67\n    reason: växeln\n"})
     assert found(tmp_path) == []
@@ -130,7 +133,7 @@ def test_an_allowed_folded_value_is_not_reported(tmp_path):
 
 # --- which files are read ---
 
-def test_an_include_outside_chapters_is_scanned_and_a_generated_file_only_by_the_expansion(tmp_path):
+def test_an_include_outside_chapters_is_scanned_and_a_generated_file_only_by_the_expansion(tmp_path, found):
     book(tmp_path, {"index.qmd": "# Inledning\n\n{{< include delar/kontakt.md >}}\n\n"
                                  "{{< include _generated/tabell.md >}}\n",
                     "delar/kontakt.md": "Ring 031-123 45 67.\n",
@@ -142,31 +145,31 @@ def test_an_include_outside_chapters_is_scanned_and_a_generated_file_only_by_the
         advised("delar/kontakt.md:1:6", phone("031-123 45 67"))]
 
 
-def test_a_folder_named_like_a_data_file_is_skipped(tmp_path):
+def test_a_folder_named_like_a_data_file_is_skipped(tmp_path, found):
     book(tmp_path, {"data/a.yaml": "x: 1\n"})
     (tmp_path / "data" / "mapp.yaml").mkdir()
     assert found(tmp_path) == []
 
 
-def test_a_book_file_that_is_not_a_mapping_does_not_stop_the_scan(tmp_path):
+def test_a_book_file_that_is_not_a_mapping_does_not_stop_the_scan(tmp_path, found):
     book(tmp_path, {"_quarto.yml": "- en lista\n- inte en bok\n", "data/a.yaml": "tel: 031-123 45 67\n"})
     assert found(tmp_path) == [advised("data/a.yaml:1:6", phone("031-123 45 67"))]
 
 
 # --- the allow-list's own mistakes, located, and the entries after a mistake still read ---
 
-def test_an_allow_file_without_a_list_is_named_at_its_start(tmp_path):
+def test_an_allow_file_without_a_list_is_named_at_its_start(tmp_path, found):
     book(tmp_path, {ALLOW_FILE: "andra: [x]\n"})
     assert found(tmp_path) == [f"{ALLOW_FILE}:1:1: {msg('privacy.allow_not_list')}"]
 
 
-def test_an_entry_without_a_reason_is_named_at_its_place_and_later_entries_still_count(tmp_path):
+def test_an_entry_without_a_reason_is_named_at_its_place_and_later_entries_still_count(tmp_path, found):
     book(tmp_path, {ALLOW_FILE: "allowed:\n  - value: 010-441 00 00\n  - value: 031-123 45 67\n    reason: växeln\n",
                     "data/a.yaml": "tel: 031-123 45 67\n"})
     assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {msg('privacy.allow_incomplete')}"]
 
 
-def test_an_entry_of_the_wrong_kind_is_named_at_its_place(tmp_path):
+def test_an_entry_of_the_wrong_kind_is_named_at_its_place(tmp_path, found):
     book(tmp_path, {ALLOW_FILE: "allowed:\n  - [031-123 45 67]\n"})
     assert found(tmp_path) == [f"{ALLOW_FILE}:2:5: {msg('privacy.allow_shape')}"]
 
@@ -213,7 +216,7 @@ def test_a_lone_backslash_before_a_letter_is_kept_as_text():
     assert origin == list(range(9))
 
 
-def test_a_number_only_a_folded_variable_holds_is_reported_once_not_again_in_the_chapter(tmp_path):
+def test_a_number_only_a_folded_variable_holds_is_reported_once_not_again_in_the_chapter(tmp_path, found):
     # split over two lines, only the folded pass finds it; the chapter that prints it must not
     # give a second warning from the expansion
     book(tmp_path, {"_variables.yml": "kontakt: >-\n  Patient 19121212-\n  1212\n",

@@ -60,7 +60,7 @@ class Target:
 UNIT = ("tests/test_guards_privacy.py", "tests/test_guards_cache_files.py", "tests/test_guards_status_gate.py",
         "tests/test_guards_analysis.py", "tests/test_guards_load.py", "tests/test_guards_checks.py",
         "tests/test_privacy_undashed.py", "tests/test_guards_confine.py", "tests/test_guards_privacy_sources.py",
-        "tests/test_guards_sanitize.py")
+        "tests/test_guards_sanitize.py", "tests/test_guards_privacy_cache.py")
 # Tests whose subject runs in a child process started by the test: no mutant reaches it, and under
 # mutmut's trampoline the forked child keeps the lock's descriptor (the at-fork hook runs through
 # the trampoline), so the test fails before any mutant is tried

@@ -225,11 +225,13 @@ def scan_project_cached(root: Path, cache=None) -> list[Problem]:
     from dataclasses import asdict
 
     from underlag.engine.cache import digest, file_hash, package_digest
+    from underlag.engine.messages import language
 
     root = root.resolve()
     candidates = sorted({path for folder in ("data", "chapters") for path in (root / folder).rglob("*")}
                         | {path for pattern in BOOK_FILES for path in root.glob(pattern)})
-    key = digest("privacy", [(relative(p, root), file_hash(p)) for p in candidates if p.is_file()], package_digest())
+    key = digest("privacy", [(relative(p, root), file_hash(p)) for p in candidates if p.is_file()], package_digest(),
+                 language())  # the stored warnings are text in the language of the run that stored them
     stored = cache.lookup("stage:privacy", key)
     if stored is not None:
         return [Problem(**problem) for problem in stored]
