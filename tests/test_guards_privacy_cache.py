@@ -173,3 +173,43 @@ def test_the_memory_of_finds_stays_bounded_in_a_long_session():
     for number in range(1100):
         privacy._line_hits(f"rad {number}\n")
     assert 0 < len(privacy._LINE_HITS) <= 1001
+
+
+def test_without_a_cache_the_scan_is_the_plain_one(tmp_path):
+    root = book(tmp_path, {})
+    assert scan_project_cached(root) == scan_project(root) != []
+    assert not (root / CACHE_DIR).exists()
+
+
+def test_a_build_with_nothing_changed_takes_the_stored_result_without_scanning(tmp_path, monkeypatch):
+    root = book(tmp_path, WINDOWS)
+    first = build_scan(root)
+    new_process()
+    scans = []
+    scan = privacy._scan
+    monkeypatch.setattr(privacy, "_scan", lambda root: scans.append(root) or scan(root))
+    assert build_scan(root) == first and scans == []
+
+
+@pytest.mark.parametrize("new_file", ["data/ny.yaml", "data/del/ny.csv", "chapters/ny.qmd", "chapters/del/ny.md",
+                                      "_quarto-ny.yml"])
+def test_a_file_added_after_a_build_is_scanned(tmp_path, new_file):
+    root = book(tmp_path, {})
+    build_scan(root)
+    (root / new_file).parent.mkdir(parents=True, exist_ok=True)
+    (root / new_file).write_text("kontakt: anna@example.se\n" if new_file.endswith(("yaml", "yml"))
+                                 else "id;kontakt\n1;anna@example.se\n" if new_file.endswith("csv")
+                                 else "# Ny\n\nanna@example.se\n", "utf-8")
+    assert new_file in [problem.path for problem in build_scan(root)]
+
+
+def test_the_result_stored_by_a_build_of_other_code_is_not_used(tmp_path, monkeypatch):
+    root = book(tmp_path, {})
+    build_scan(root)
+    index_file = root / CACHE_DIR / INDEX
+    index = json.loads(index_file.read_text("utf-8"))
+    index["entries"]["stage:privacy"]["value"] = []  # what a build of code that found nothing stored ...
+    index_file.write_text(json.dumps(index), "utf-8")
+    assert build_scan(root) == []  # (the stored result is what a build with the same code takes)
+    monkeypatch.setattr("underlag.engine.cache.package_digest", lambda: "other code")  # ... under its key
+    assert places(build_scan(root)) == [("chapters/a.qmd", 3)]

@@ -12,10 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from underlag.engine.messages import text as msg
-from underlag.engine.privacy import ALLOW_FILE, MARKER, _digits, _national, normalise, scan_text
-
+from underlag.engine.privacy import (
+    ALLOW_FILE,
+    MARKER,
+    _digits,
+    _national,
+    normalise,
+    scan_text,
+)
 
 
 def advised(place: str, what: str) -> str:
@@ -222,3 +227,43 @@ def test_a_number_only_a_folded_variable_holds_is_reported_once_not_again_in_the
     book(tmp_path, {"_variables.yml": "kontakt: >-\n  Patient 19121212-\n  1212\n",
                     "index.qmd": "# Inledning\n\n{{< var kontakt >}}\n"})
     assert found(tmp_path) == [advised("_variables.yml:1:1", identity())]
+
+
+def test_a_number_only_the_expansion_puts_together_twice_is_reported_once(tmp_path, found):
+    chapter = "# Kort\n\nNummer {{< var a >}}-{{< var b >}} här.\n\nOch igen {{< var a >}}-{{< var b >}}.\n"
+    book(tmp_path, {**PUT_TOGETHER, "kort.qmd": chapter, "_quarto-kort.yml": PROFILE})
+    assert found(tmp_path) == [advised("kort.qmd:3", expanded(identity()))]
+
+
+def test_a_value_folded_over_lines_in_a_list_item_is_reported(tmp_path, found):
+    book(tmp_path, {"data/kontakter.yaml": "kontakter:\n  - namn: Anna\n    not: >-\n      Ring 031-123\n      45 67\n"})
+    assert found(tmp_path) == [advised("data/kontakter.yaml:3:5", phone("031-123 45 67"))]
+
+
+# --- how a number may be written so that it looks different but prints the same ---
+
+@pytest.mark.parametrize("written, column", [
+    ("19121212&#45;1212", 10),  # an HTML entity for the dash
+    ("&#49;9121212-1212", 10),  # an entity for a digit
+    ("19121212&ndash;1212", 10),  # a named entity: a look-alike dash
+    ("19121212\\-1212", 10),  # a Markdown escape
+    ("1912\u00ad1212-1212", 10),  # a soft hyphen inside
+    ("19121212\u200b-1212", 10),  # a zero-width space
+    ("19121212\u2011" "1212", 10),  # a non-breaking hyphen
+])
+def test_an_identity_number_written_with_entities_escapes_or_invisible_characters_is_found(written, column):
+    assert scan_text(f"Patient: {written}.") == [(1, column, identity())]
+
+
+@pytest.mark.parametrize("written, shown", [
+    ("031\u00a0123\u00a045\u00a067", "031 123 45 67"),
+    ("031-123\u202f45\u202f67", "031-123 45 67"),
+    ("031&nbsp;123 45 67", "031 123 45 67"),
+])
+def test_a_phone_number_with_no_break_spaces_is_found_and_shown_with_plain_spaces(written, shown):
+    assert scan_text(f"Ring {written}.") == [(1, 6, phone(shown))]
+
+
+def test_an_ampersand_that_is_no_entity_is_kept_as_text():
+    plain, origin = normalise("A & B \u2013 C")
+    assert plain == "A & B - C" and origin == list(range(9))
