@@ -9,12 +9,13 @@ import subprocess
 import zipfile
 
 import docx
+import numpy
 import pikepdf
 import pytest
 import yaml
 from conftest import PROJECT, copy_project, docx_text, html_tree, pdf_text
+from PIL import Image
 from pypdf import PdfReader
-
 from underlag.commands.build import Options, build
 
 DECISION = yaml.safe_load((PROJECT / "data/beslut.yaml").read_text("utf-8"))["interim_points"]
@@ -61,8 +62,20 @@ def test_pdf_uses_installed_fonts_hyphenates_and_marks_every_page(report):
     assert any("NotoSerif" in f for f in fonts) and any("NotoSans" in f for f in fonts), fonts
     text = pdf_text(report["pdf"])
     assert "\u00ad" in text  # Swedish hyphenation breaks words at line ends
+
+
+def test_the_draft_watermark_is_drawn_on_every_page_not_written(report, tmp_path):
+    """The marking in the header is text; the large one behind the page is outlines, so copying a
+    paragraph or extracting the text never picks its letters up between the words."""
     pages = PdfReader(report["pdf"]).pages
-    assert all(page.extract_text().count("UTKAST") >= 1 for page in pages)  # watermark and header
+    assert [page.extract_text().count("UTKAST") for page in pages] == [1] * len(pages)
+    subprocess.run(["pdftoppm", "-r", "20", "-png", str(report["pdf"]), str(tmp_path / "page")], check=True)
+    for image in sorted(tmp_path.glob("page-*.png")):
+        pixels = numpy.asarray(Image.open(image).convert("RGB")).astype(int)
+        height, width, _ = pixels.shape
+        middle = pixels[height // 3: 2 * height // 3, width // 4: 3 * width // 4]
+        red, green = middle[..., 0], middle[..., 1]
+        assert ((red - green > 12) & (red > 200)).sum() > 300, image.name  # the pale red word is there
 
 
 def test_html_is_a_single_responsive_accessible_page(report):

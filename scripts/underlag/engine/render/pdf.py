@@ -46,6 +46,8 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
     main.write_text(f'#import "report.typ": report, callout, horizontalrule\n#show: report\n\n{body}',
                     encoding="utf-8")
     inputs = typst_inputs(book, info)
+    if info.marking:
+        inputs["marking-image"] = _marking_image(info.marking, work).name
     try:
         typst.compile(
             str(main),
@@ -67,6 +69,27 @@ def render_pdf(book: Book, source: Path, info: DocumentInfo, work: Path, output:
         raise ToolError(_("tool.typst_failed", message=exc.message, hints="; " + hints if hints else "")) from None
     except OSError as exc:  # Typst's own write failed, e.g. "No space left on device (os error 28)"
         raise ToolError(_("tool.typst_write_failed", name=output.name, reason=exc)) from None
+
+
+# The watermark as glyph outlines, not text: as text its letters are read into the body by copy
+# and paste and by text extraction ("U T K A S T" scattered through a paragraph). Typst's own SVG
+# output draws glyphs as paths, so the word is set once by Typst in the template's heading font.
+MARKING = """#set page(width: auto, height: auto, margin: 0pt, fill: none)
+#text(font: "Noto Sans", size: 96pt, weight: "bold", fill: rgb("#b42318").transparentize(88%), sys.inputs.marking)
+"""
+
+
+def _marking_image(marking: str, work: Path) -> Path:
+    """The marking drawn as an SVG in the work folder (the template's page background)."""
+    import typst
+
+    source = work / "marking.typ"
+    source.write_text(MARKING, encoding="utf-8")
+    image = work / "marking.svg"
+    image.write_bytes(typst.compile(str(source), format="svg", root=str(work), font_paths=font_paths(),
+                                    ignore_system_fonts=True, sys_inputs={"marking": marking},
+                                    package_path=str(_empty_folder(work / "no-packages"))))
+    return image
 
 
 def _empty_folder(path: Path) -> Path:
