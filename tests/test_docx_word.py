@@ -126,6 +126,22 @@ def test_dates_ids_and_short_words_in_tables_are_not_cut(document, libreoffice_p
     assert cut == []
 
 
+def test_long_words_in_tables_break_at_a_hyphen_not_at_the_columns_edge(document, libreoffice_pdf):
+    """Word is asked to hyphenate, as the PDF does, and our table styles follow the body (Swedish,
+    hyphenated in LibreOffice too): "handlingsalte|rnativ" was cut at the column's edge."""
+    settings = document.settings.element
+    assert settings.find(qn("w:autoHyphenation")) is not None and settings.find(qn("w:doNotHyphenateCaps")) is not None
+    assert document.styles["Table Text"].base_style.name == "Normal"
+    words = {word.strip(".,;:()") for table in document.tables for row in table.rows for cell in row.cells
+             for word in cell.text.split()}
+    long_words = {word for word in words if len(word) >= 8 and word.isalpha()}
+    assert {"handlingsalternativ", "verkställighetsbeslut"} <= long_words
+    text = pdf_text(libreoffice_pdf)
+    cut = sorted(word for word in long_words for k in range(2, len(word) - 1)
+                 if re.search(rf"(?<!\w){re.escape(word[:k])}\n{re.escape(word[k:])}(?!\w)", text))
+    assert cut == []
+
+
 # --- Word's own machinery: numbering, fields, contents, styles, marking ---------------------------
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

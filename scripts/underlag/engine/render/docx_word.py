@@ -310,6 +310,22 @@ def declare_word_version(document) -> None:
                                                   qn("w:uri"): "http://schemas.microsoft.com/office/word"}))
 
 
+def hyphenate(document) -> None:
+    """Word's automatic hyphenation, as the PDF hyphenates: in a narrow table column a long Swedish
+    compound ("handlingsalternativ") is otherwise cut at the column's edge, mid-syllable and
+    without a hyphen. Capitals (names, abbreviations) are left whole."""
+    settings = document.settings.element
+    if settings.find(qn("w:autoHyphenation")) is None:
+        tab_stop = settings.find(qn("w:defaultTabStop"))
+        hyphenation = [OxmlElement("w:autoHyphenation"), OxmlElement("w:doNotHyphenateCaps")]
+        if tab_stop is not None:  # the schema's place: right after the default tab stop
+            tab_stop.addnext(hyphenation[0])
+            hyphenation[0].addnext(hyphenation[1])
+        else:
+            for element in reversed(hyphenation):
+                settings.insert(0, element)
+
+
 # what follows w:updateFields in w:settings (ECMA-376 CT_Settings): Word refuses elements out of order
 AFTER_UPDATE_FIELDS = ("w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
                        "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",

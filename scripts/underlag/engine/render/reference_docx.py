@@ -34,8 +34,11 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings:
     document = Document(str(output))
     colours = definition.get("colours", {})
     for name, spec in definition["styles"].items():
-        style = (document.styles[name] if name in [s.name for s in document.styles]
-                 else document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH))
+        if name in [s.name for s in document.styles]:
+            style = document.styles[name]
+        else:  # our own styles (table text, cover status) follow the body: its language and
+            style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)  # LibreOffice's hyphenation
+            style.base_style = document.styles["Normal"]
         _apply(style, spec, colours)
     if info.brief:  # a short edition runs on: no page per chapter, no cover-page spacing
         document.styles["Heading 1"].paragraph_format.page_break_before = False
