@@ -68,6 +68,36 @@ def test_every_section_is_a4_with_the_pdf_margins(document):
         assert round(section.left_margin.cm, 1) == round(section.right_margin.cm, 1) == 2.4
 
 
+def test_every_section_states_its_header_footer_and_gutter(document):
+    """Word's defaults written out: LibreOffice fills missing ones in differently (1.27 cm)."""
+    for section in document.sections:
+        assert (round(section.header_distance.cm, 2), round(section.footer_distance.cm, 2)) == (1.25, 1.25)
+        assert section.gutter == 0
+
+
+def test_word_opens_it_as_a_current_document_not_in_compatibility_mode(document):
+    modes = document.settings.element.findall(f"{qn('w:compat')}/{qn('w:compatSetting')}")
+    assert [(m.get(qn("w:name")), m.get(qn("w:val"))) for m in modes] == [("compatibilityMode", "15")]
+    order = [child.tag.split("}")[1] for child in document.settings.element]
+    assert order.index("compat") < order.index("rsids") < order.index("themeFontLang")  # the schema's order
+
+
+def test_headings_and_text_are_in_our_fonts_in_word_not_the_themes(report, document):
+    """A theme font wins over a named font in Word: pandoc's reference names Aptos (which Word
+    2016–2019 lacks), so a heading would not be Arial in Word though LibreOffice shows Arial."""
+    themed = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "TOC Heading", "Normal"):
+        fonts = document.styles[name].element.rPr.rFonts
+        assert not [a for a in themed if fonts.get(qn(f"w:{a}"))], name
+        assert {fonts.get(qn(f"w:{a}")) for a in ("ascii", "hAnsi", "cs")} == {"Georgia" if name == "Normal" else "Arial"}
+    with zipfile.ZipFile(report["docx"]) as archive:
+        theme = etree.fromstring(archive.read("word/theme/theme1.xml"))
+    drawing = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    assert [(font.tag.split("}")[1], font.find(f"{drawing}latin").get("typeface"))
+            for font in theme.iter(f"{drawing}majorFont", f"{drawing}minorFont")] == [
+        ("majorFont", "Arial"), ("minorFont", "Georgia")]
+
+
 def test_libreoffice_opens_it_as_a4(libreoffice_pdf):
     box = PdfReader(libreoffice_pdf).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
@@ -93,6 +123,22 @@ def test_dates_ids_and_short_words_in_tables_are_not_cut(document, libreoffice_p
     text = "\n".join(line for line in pdf_text(libreoffice_pdf).splitlines() if "....." not in line)
     cut = sorted(token for token in tokens for k in range(1, len(token))
                  if re.search(rf"(?<!\w){re.escape(token[:k])}\n{re.escape(token[k:])}(?!\w)", text))
+    assert cut == []
+
+
+def test_long_words_in_tables_break_at_a_hyphen_not_at_the_columns_edge(document, libreoffice_pdf):
+    """Word is asked to hyphenate, as the PDF does, and our table styles follow the body (Swedish,
+    hyphenated in LibreOffice too): "handlingsalte|rnativ" was cut at the column's edge."""
+    settings = document.settings.element
+    assert settings.find(qn("w:autoHyphenation")) is not None and settings.find(qn("w:doNotHyphenateCaps")) is not None
+    assert document.styles["Table Text"].base_style.name == "Normal"
+    words = {word.strip(".,;:()") for table in document.tables for row in table.rows for cell in row.cells
+             for word in cell.text.split()}
+    long_words = {word for word in words if len(word) >= 8 and word.isalpha()}
+    assert {"handlingsalternativ", "verkställighetsbeslut"} <= long_words
+    text = pdf_text(libreoffice_pdf)
+    cut = sorted(word for word in long_words for k in range(2, len(word) - 1)
+                 if re.search(rf"(?<!\w){re.escape(word[:k])}\n{re.escape(word[k:])}(?!\w)", text))
     assert cut == []
 
 

@@ -75,6 +75,8 @@ def make_it_word(path: Path, info: DocumentInfo, settings: Settings, waiting: st
     keep_table_rows_whole(document)
     docx_word.style_table_text(document)
     docx_word.set_number_format(document, info.lang)
+    docx_word.declare_word_version(document)
+    docx_word.hyphenate(document)
     if info.marking and info.notice:
         docx_word.mark_cover(document, f"{info.marking}: {info.notice[:1].lower()}{info.notice[1:]}")
     has_contents = docx_word.fill_contents(document, headings, settings.label("docx-contents-update"),

@@ -295,6 +295,37 @@ def _update_fields_on_opening(document) -> None:
         settings.insert_element_before(OxmlElement("w:updateFields", {qn("w:val"): "true"}), *AFTER_UPDATE_FIELDS)
 
 
+def declare_word_version(document) -> None:
+    """Word 2013 and later's layout (compatibility mode 15): without it Word opens the file in
+    compatibility mode, offers to convert it and keeps classic comments."""
+    settings = document.settings.element
+    compat = settings.find(qn("w:compat"))
+    if compat is None:
+        compat = OxmlElement("w:compat")
+        settings.insert_element_before(compat, *AFTER_UPDATE_FIELDS[AFTER_UPDATE_FIELDS.index("w:compat") + 1:])
+    for setting in compat.findall(qn("w:compatSetting")):
+        if setting.get(qn("w:name")) == "compatibilityMode":
+            compat.remove(setting)
+    compat.append(OxmlElement("w:compatSetting", {qn("w:name"): "compatibilityMode", qn("w:val"): "15",
+                                                  qn("w:uri"): "http://schemas.microsoft.com/office/word"}))
+
+
+def hyphenate(document) -> None:
+    """Word's automatic hyphenation, as the PDF hyphenates: in a narrow table column a long Swedish
+    compound ("handlingsalternativ") is otherwise cut at the column's edge, mid-syllable and
+    without a hyphen. Capitals (names, abbreviations) are left whole."""
+    settings = document.settings.element
+    if settings.find(qn("w:autoHyphenation")) is None:
+        tab_stop = settings.find(qn("w:defaultTabStop"))
+        hyphenation = [OxmlElement("w:autoHyphenation"), OxmlElement("w:doNotHyphenateCaps")]
+        if tab_stop is not None:  # the schema's place: right after the default tab stop
+            tab_stop.addnext(hyphenation[0])
+            hyphenation[0].addnext(hyphenation[1])
+        else:
+            for element in reversed(hyphenation):
+                settings.insert(0, element)
+
+
 # what follows w:updateFields in w:settings (ECMA-376 CT_Settings): Word refuses elements out of order
 AFTER_UPDATE_FIELDS = ("w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
                        "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",

@@ -34,8 +34,11 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings:
     document = Document(str(output))
     colours = definition.get("colours", {})
     for name, spec in definition["styles"].items():
-        style = (document.styles[name] if name in [s.name for s in document.styles]
-                 else document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH))
+        if name in [s.name for s in document.styles]:
+            style = document.styles[name]
+        else:  # our own styles (table text, cover status) follow the body: its language and
+            style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)  # LibreOffice's hyphenation
+            style.base_style = document.styles["Normal"]
         _apply(style, spec, colours)
     if info.brief:  # a short edition runs on: no page per chapter, no cover-page spacing
         document.styles["Heading 1"].paragraph_format.page_break_before = False
@@ -53,13 +56,19 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings:
         # A4 always: without a page size LibreOffice and Word open the file as US Letter
         section.page_width, section.page_height = (Cm(c) for c in page_size(definition))
         section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = margin
+        # Word's own defaults, written out: a section without them is filled in differently by
+        # Word and LibreOffice (LibreOffice puts the header 1.27 cm from the edge)
+        section.header_distance = section.footer_distance = Cm(1.25)
+        section.gutter = Cm(0)
         section.different_first_page_header_footer = True  # the cover has none
         _fill(section.header.paragraphs[0], definition["header"], info, page_words)
         if info.marking and "{marking}" not in definition["header"]:
             _add_marking(section.header.paragraphs[0], info.marking, colours.get("warning", "B42318"))
         _fill(section.footer.paragraphs[0], definition["footer"], info, page_words)
     document.save(str(output))
-    _fix_zip_times(output, info.epoch)
+    fonts = {"major": definition["styles"].get("Heading 1", {}).get("font"),
+             "minor": definition["styles"].get("Normal", {}).get("font")}
+    _rewrite_zip(output, info.epoch, {"word/theme/theme1.xml": lambda xml: _theme_fonts(xml, fonts)})
 
 
 def _style_definition(root: Path) -> dict:
@@ -87,9 +96,10 @@ def _style_definition(root: Path) -> dict:
     return definition
 
 
-def _fix_zip_times(path: Path, epoch: int | None) -> None:
-    """python-docx stamps every entry with the clock and pandoc keeps those stamps in its output:
-    rewrite them from SOURCE_DATE_EPOCH (or 1980) so the DOCX is byte-identical between builds."""
+def _rewrite_zip(path: Path, epoch: int | None, edits: dict) -> None:
+    """The parts python-docx cannot reach edited (`edits`: part name -> function of its bytes),
+    and every entry's time set: python-docx stamps entries with the clock and pandoc keeps those
+    stamps in its output, so they come from SOURCE_DATE_EPOCH (or 1980) for a byte-identical DOCX."""
     import datetime as dt
     import zipfile
 
@@ -98,7 +108,22 @@ def _fix_zip_times(path: Path, epoch: int | None) -> None:
         entries = [(info.filename, source.read(info)) for info in source.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in entries:
+            data = edits[name](data) if name in edits else data
             target.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _theme_fonts(xml: bytes, fonts: dict) -> bytes:
+    """The theme's heading (major) and body (minor) fonts set to ours. Pandoc's reference names
+    Aptos, which Word uses for every style that follows the theme (the document defaults, the
+    heading's character styles) and which Word 2016–2019 does not have."""
+    from lxml import etree
+
+    theme = etree.fromstring(xml)
+    drawing = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    for kind, font in fonts.items():
+        for latin in theme.iter(f"{drawing}{kind}Font") if font else ():
+            latin.find(f"{drawing}latin").set("typeface", font)
+    return etree.tostring(theme, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _apply(style, spec: dict, colours: dict) -> None:
@@ -107,8 +132,11 @@ def _apply(style, spec: dict, colours: dict) -> None:
     font, paragraph = style.font, style.paragraph_format
     if "font" in spec:
         font.name = spec["font"]
-        style.element.rPr.rFonts.set(_qn("w:eastAsia"), spec["font"])
-        style.element.rPr.rFonts.set(_qn("w:hAnsi"), spec["font"])
+        fonts = style.element.rPr.rFonts
+        for script in ("w:eastAsia", "w:hAnsi", "w:cs"):
+            fonts.set(_qn(script), spec["font"])
+        for script in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(_qn(script), None)  # a theme font wins over the named one in Word
     if "size" in spec:
         font.size = Pt(spec["size"])
     for attribute in ("bold", "italic"):
