@@ -140,3 +140,16 @@ def test_a_long_paragraph_is_shown_around_the_column():
     assert len(shown) <= 102 and shown.startswith("…") and shown.endswith("…")
     assert shown[caret:].startswith("skall")
     assert excerpt("kort rad", 3) == ("kort rad", 2) and excerpt("kort rad", None) == ("kort rad", None)
+
+
+def test_a_bold_line_standing_as_a_heading_is_named(tmp_path, capsys):
+    project = _lint_project(tmp_path)
+    (project / "chapters/index.qmd").write_text(
+        "# Rubrik\n\n**Fas 1 – januari**\n\nText om fasen.\n\n**Fet inledning** och text.\n\n"
+        "**Fet rad i ett stycke**\nsom fortsätter här.\n\n- **Fet punkt**\n\n__Också fet:__\n\n**a** och **b**\n",
+        "utf-8")
+    main(["lint", "--project", str(project)])
+    warning = text("problem.warning")
+    found = [line for line in capsys.readouterr().out.splitlines() if text("lint.bold_heading") in line]
+    assert found == [f"chapters/index.qmd:3:1: {warning}{text('lint.bold_heading')}",
+                     f"chapters/index.qmd:14:1: {warning}{text('lint.bold_heading')}"]

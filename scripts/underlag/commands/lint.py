@@ -236,8 +236,18 @@ def _known(word: str, words: set[str]) -> bool:
             or dictionary().lookup(word))
 
 
+# a paragraph of one line that is bold and nothing else: a heading a reader sees but the contents,
+# the PDF's tags, Word's navigation pane and a screen reader do not (WCAG 1.3.1); nor is it kept
+# with the text after it, so it can end a page alone
+BOLD_PARAGRAPH = re.compile(r"^(\*\*|__)(?=\S)(?:(?!\1).)+(?<=\S)\1:?$")
+
+
 def check_headings(shown: str, lines) -> list[Problem]:
     problems, previous = [], 0
+    for before, line, after in zip([None, *lines], lines, [*lines[1:], None]):
+        alone = all(other is None or not other.text.strip() for other in (before, after))
+        if alone and not line.code and BOLD_PARAGRAPH.match(line.text.strip()):
+            problems.append(Problem(shown, line.line, 1, _("lint.bold_heading"), "warning"))
     for line in prose_lines(lines):
         match = re.match(r"^(#{1,6})\s", line.text)
         if not match:

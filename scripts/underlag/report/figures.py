@@ -312,9 +312,10 @@ def _milestones(report: model.Report, out_dir: Path) -> FigureSpec:
             ax.plot(milestone.actual, y, marker="*", markersize=11, color=INK, markeredgecolor="white",
                     markeredgewidth=0.8, zorder=4)
         status = milestone.colour or "ej satt"
-        when = milestone.forecast or milestone.planned
-        ax.annotate(f"  {status}" + (" (prel.)" if milestone.colour_status else ""),
-                    (when or max(dated), y), va="center", fontsize=8, color=MUTED)
+        # after the row's last mark, clear of the markers (a fixed gap in points, not in days)
+        when = max((d for d in (milestone.planned, milestone.forecast, milestone.actual) if d), default=max(dated))
+        ax.annotate(status + (" (prel.)" if milestone.colour_status else ""), (when, y), xytext=(8, 0),
+                    textcoords="offset points", va="center", fontsize=8, color=MUTED)
     ax.set_yticks(range(len(milestones), 0, -1),
                   [f"{m.id} {m.name}" for m in milestones], fontsize=8)
     ax.set_xlim(min(dated) - dt.timedelta(days=10), max(dated) + dt.timedelta(days=25))
