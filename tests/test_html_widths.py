@@ -86,7 +86,8 @@ def edge_brightness(image, x: int) -> float:
     return statistics.median(grey.getpixel((x, y)) for y in range(grey.height))
 
 
-@pytest.mark.parametrize("region_of", [".table-scroll:has(#tbl-bedomning)", "#fig-analys-summor .figure-scroll"])
+@pytest.mark.parametrize("region_of", [".table-scroll:has(#tbl-bedomning)", ".table-scroll:has(#tbl-milstolpar)",
+                                       "#fig-analys-summor .figure-scroll"])
 def test_a_wide_table_or_chart_shows_a_shadow_on_the_side_where_there_is_more(open_page, region_of):
     from PIL import Image
 
@@ -99,7 +100,10 @@ def test_a_wide_table_or_chart_shows_a_shadow_on_the_side_where_there_is_more(op
     at_end = Image.open(io.BytesIO(region.screenshot()))
     right = at_start.width - 2
     assert edge_brightness(at_start, right) < 240 < edge_brightness(at_start, 1), "more to the right: shadow there"
-    assert edge_brightness(at_end, 1) < 240 < edge_brightness(at_end, right), "more to the left: shadow there"
+    # a table's first column stays in view (a frozen pane): the cue for what lies left is its edge
+    frozen = region.evaluate("e => e.querySelector('tbody td') && getComputedStyle(e.querySelector('tbody td')).position")
+    left = round(region.locator("tbody td").first.bounding_box()["width"]) - 2 if frozen == "sticky" else 1
+    assert edge_brightness(at_end, left) < 240 < edge_brightness(at_end, right), "more to the left: shadow there"
 
 
 def test_a_contents_link_lands_below_the_sticky_banner(open_page):
@@ -114,3 +118,40 @@ def test_a_contents_link_lands_below_the_sticky_banner(open_page):
     banner_bottom = page.evaluate("document.querySelector('.status-banner').getBoundingClientRect().bottom")
     heading_top = page.evaluate(f"document.getElementById('{heading_id}').getBoundingClientRect().top")
     assert heading_top >= banner_bottom
+
+
+def test_the_first_tab_stop_skips_the_contents_to_the_text(open_page):
+    page = open_page(1280)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.className, document.activeElement.getAttribute('href')]")
+    assert focused[0] == "skip-link"
+    assert page.locator("a.skip-link").bounding_box()["x"] >= 0, "shown when focused"
+    page.keyboard.press("Enter")
+    assert page.evaluate(f"location.hash") == focused[1]
+    assert page.evaluate(f"document.querySelector('{focused[1]}').tagName") == "MAIN"
+
+
+def test_charts_fit_a_tablets_column(open_page):
+    page = open_page(768)
+    cut = page.evaluate("""[...document.querySelectorAll('main figure img')]
+        .filter(i => i.getBoundingClientRect().width > i.closest('figure').clientWidth + 1).map(i => i.closest('figure').id)""")
+    assert cut == []
+
+
+def test_on_a_phone_a_scrolled_table_keeps_its_first_column_and_whole_dates(open_page):
+    page = open_page(PHONE)
+    region = page.locator(".table-scroll:has(#tbl-milstolpar)")
+    region.scroll_into_view_if_needed()
+    first_cell = region.locator("tbody tr td").first
+    left = first_cell.bounding_box()["x"]
+    region.evaluate("e => e.scrollLeft = e.scrollWidth")
+    assert abs(first_cell.bounding_box()["x"] - left) < 1, "the row's name stays in view"
+    heights = region.evaluate("""e => [...e.querySelectorAll('td .date')].map(d => d.getClientRects().length)""")
+    assert len(heights) >= 10 and set(heights) == {1}, "every date on one line"
+
+
+def test_the_contact_address_is_a_mail_link(report):
+    from conftest import html_tree
+
+    links = [a.get("href") for a in html_tree(report["html"]).iter("a")]
+    assert "mailto:handlingsalternativ.vis@vgregion.se" in links

@@ -42,6 +42,16 @@ def _finalize(value: object) -> str:
     return value if isinstance(value, Markup) else markdown(value)
 
 
+EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def email_link(address: object) -> Markup | str:
+    """An e-mail address as a link (mailto: in the web page, the PDF and the DOCX), so a reader
+    can write to it with one tap; anything that is not an address stays text."""
+    text = str(address or "").strip()
+    return Markup(f"<{text}>") if EMAIL_ADDRESS.fullmatch(text) else markdown(text)
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiling the templates is most of the fragments' time (0,1 s of 0,16 s): Jinja keeps the
     compiled code, by template source, in its per-user temporary folder (created 0700, and refused
@@ -77,7 +87,8 @@ def environment(root: Path) -> jinja2.Environment:
         bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(iso=iso_date, datum=swedish_date, month=month_name, number=number, raw=Markup,
-                       percent=percent, mnkr=mnkr, kronor=kronor_text, word=number_word)
+                       percent=percent, mnkr=mnkr, kronor=kronor_text, word=number_word,
+                       email=email_link)
     return env
 
 

@@ -12,8 +12,45 @@ local function region(blocks, caption, class, fallback)
   return pandoc.Div(blocks, pandoc.Attr("", { class }, attributes))
 end
 
+-- An ISO date in a table cell never breaks at its hyphens ("2024-11-" over "28" in a narrow column).
+local ISO_DATE = "^%d%d%d%d%-%d%d%-%d%d[%.,;:%)]?$"
+
+local function whole_dates(tbl)
+  return tbl:walk({
+    Str = function(str)
+      if str.text:match(ISO_DATE) then
+        return pandoc.Span({ str }, pandoc.Attr("", { "date" }))
+      end
+    end,
+  })
+end
+
+-- A first column of short names (ids, numbers, dates: "MS1", "R4", "Alt 2") stays in view while
+-- the table scrolls on a phone (style.css); a column of long names would cover the screen.
+local SHORT_NAME = 14
+
+local function short_first_column(tbl)
+  local rows = {}
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      rows[#rows + 1] = row
+    end
+  end
+  for _, row in ipairs(rows) do
+    local first = row.cells[1]
+    if first == nil or utf8.len(pandoc.utils.stringify(first.contents)) > SHORT_NAME then
+      return false
+    end
+  end
+  return #rows > 0
+end
+
 local function scroll_table(tbl)
-  return region({ tbl }, tbl.caption.long, "table-scroll", "Tabell")
+  local div = region({ whole_dates(tbl) }, tbl.caption.long, "table-scroll", "Tabell")
+  if short_first_column(tbl) then
+    div.classes:insert("first-column-stays")
+  end
+  return div
 end
 
 local function only_images(blocks)

@@ -43,14 +43,18 @@ def render_html(book: Book, source: Path, info: DocumentInfo, work: Path, output
     page = output.read_text(encoding="utf-8")
     if source_map:
         page = source_map_html(page, source, book.root)
-    output.write_text(_landmarks(page), encoding="utf-8")
+    output.write_text(_landmarks(page, settings.label("html-skip-to-text")), encoding="utf-8")
 
 
-def _landmarks(page: str) -> str:
-    """What pandoc's page lacks for a screen reader and a phone: a main landmark around the text
-    (after the contents or the title block, before the footer), and contents that fold away on a
-    small screen. Pandoc escapes all text, so these tags only occur as its own markup; tables and
-    charts are made focusable scroll regions by html-scroll.lua."""
+MAIN_ID = "underlag-text"  # not a heading's id: pandoc's ids come from the words of a heading
+
+
+def _landmarks(page: str, skip_label: str) -> str:
+    """What pandoc's page lacks for a screen reader, a keyboard and a phone: a main landmark around
+    the text (after the contents or the title block, before the footer), a link to it before
+    everything else (the contents' 60 links come first in the tab order otherwise), and contents
+    that fold away on a small screen. Pandoc escapes all text, so these tags only occur as its own
+    markup; tables and charts are made focusable scroll regions by html-scroll.lua."""
     page = _collapsible_contents(page)
     end = page.rfind('<footer class="document-footer">')
     if end < 0:
@@ -60,7 +64,9 @@ def _landmarks(page: str) -> str:
         start = page.find(tag)
         if 0 <= start < end:
             start += len(tag)
-            return page[:start] + "\n<main>" + page[start:end] + "</main>\n" + page[end:]
+            page = page[:start] + f'\n<main id="{MAIN_ID}">' + page[start:end] + "</main>\n" + page[end:]
+            body = page.find("<body>") + len("<body>")
+            return page[:body] + f'\n<a class="skip-link" href="#{MAIN_ID}">{escape(skip_label)}</a>' + page[body:]
     return page
 
 
