@@ -98,6 +98,27 @@ def test_headings_and_text_are_in_our_fonts_in_word_not_the_themes(report, docum
         ("majorFont", "Arial"), ("minorFont", "Georgia")]
 
 
+def test_every_style_the_document_names_is_defined(report):
+    """A paragraph whose style is missing falls back to Normal in Word: the running header and
+    footer were body text in Georgia 11 pt, not the PDF's small grey sans."""
+    with zipfile.ZipFile(report["docx"]) as archive:
+        defined = set(re.findall(r'w:styleId="([^"]+)"', archive.read("word/styles.xml").decode()))
+        parts = [name for name in archive.namelist() if re.fullmatch(r"word/(document|header\d+|footer\d+|footnotes)\.xml", name)]
+        named = {(name, style) for name in parts
+                 for style in re.findall(r'<w:(?:pStyle|rStyle|tblStyle) w:val="([^"]+)"', archive.read(name).decode())}
+    assert {"Header", "Footer"} <= defined
+    assert sorted(pair for pair in named if pair[1] not in defined) == []
+
+
+def test_the_file_claims_no_statistics_it_does_not_have(report):
+    """pandoc's reference document said 1 page and 83 words, written by Word 12 (File > Info)."""
+    with zipfile.ZipFile(report["docx"]) as archive:
+        properties = etree.fromstring(archive.read("docProps/app.xml"))
+    names = {element.tag.split("}")[1]: element.text for element in properties}
+    assert not {"Pages", "Words", "Characters", "AppVersion"} & set(names)
+    assert names["Application"] == "underlag"
+
+
 def test_libreoffice_opens_it_as_a4(libreoffice_pdf):
     box = PdfReader(libreoffice_pdf).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)

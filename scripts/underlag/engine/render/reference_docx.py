@@ -18,6 +18,8 @@ from underlag.engine.render.pandoc import DocumentInfo, pandoc_path, template
 from underlag.engine.settings import Settings
 
 STYLE_DEFINITION = "docx/styles.yaml"
+# Word's built-in styles pandoc's reference document lacks, by the id the parts refer to them with
+WORD_BUILT_IN = ("Header", "Footer")
 
 
 def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings: Settings | None = None) -> None:
@@ -39,6 +41,9 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings:
         else:  # our own styles (table text, cover status) follow the body: its language and
             style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)  # LibreOffice's hyphenation
             style.base_style = document.styles["Normal"]
+            if name in WORD_BUILT_IN:  # python-docx gives Word's own "header" a lower-case id
+                style.style_id = name  # and marks it custom; the header part names "Header"
+                style.element.attrib.pop(_qn("w:customStyle"), None)
         _apply(style, spec, colours)
     if info.brief:  # a short edition runs on: no page per chapter, no cover-page spacing
         document.styles["Heading 1"].paragraph_format.page_break_before = False
@@ -68,7 +73,8 @@ def build_reference_docx(root: Path, info: DocumentInfo, output: Path, settings:
     document.save(str(output))
     fonts = {"major": definition["styles"].get("Heading 1", {}).get("font"),
              "minor": definition["styles"].get("Normal", {}).get("font")}
-    _rewrite_zip(output, info.epoch, {"word/theme/theme1.xml": lambda xml: _theme_fonts(xml, fonts)})
+    _rewrite_zip(output, info.epoch, {"word/theme/theme1.xml": lambda xml: _theme_fonts(xml, fonts),
+                                      "docProps/app.xml": _application_properties})
 
 
 def _style_definition(root: Path) -> dict:
@@ -110,6 +116,26 @@ def _rewrite_zip(path: Path, epoch: int | None, edits: dict) -> None:
         for name, data in entries:
             data = edits[name](data) if name in edits else data
             target.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+# pandoc's reference document's statistics (1 page, 83 words), which Word shows under File > Info
+# until the file is saved: better none than wrong ones; Word counts afresh when it saves
+STALE_STATISTICS = ("Pages", "Words", "Characters", "CharactersWithSpaces", "Lines", "Paragraphs", "TotalTime",
+                    "AppVersion", "Template")
+
+
+def _application_properties(xml: bytes) -> bytes:
+    """docProps/app.xml without the stale statistics, naming the tool that wrote the file."""
+    from lxml import etree
+
+    properties = etree.fromstring(xml)
+    namespace = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}"
+    for name in STALE_STATISTICS:
+        for element in properties.findall(namespace + name):
+            properties.remove(element)
+    for application in properties.findall(namespace + "Application"):
+        application.text = "underlag"
+    return etree.tostring(properties, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _theme_fonts(xml: bytes, fonts: dict) -> bytes:
