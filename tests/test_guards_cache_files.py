@@ -294,3 +294,93 @@ def test_a_forked_child_does_not_keep_the_lock_after_its_parent_dies(tmp_path):
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=60)
     with project_lock(tmp_path):  # no wait: the lock must be free at once
         pass
+
+
+# --- waiting for the lock (build waits while the preview rebuilds) --------------------------------
+
+def held_by(root: Path, purpose: str, seconds: float):
+    """Another command holding the project's lock for `seconds` (a thread: flock locks one open
+    file against another even within a process)."""
+    import threading
+
+    taken, done = threading.Event(), threading.Event()
+
+    def hold():
+        with project_lock(root, purpose=purpose):
+            taken.set()
+            done.wait(seconds)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(5)
+    return thread, done
+
+
+def test_a_waiting_command_is_told_once_who_holds_the_lock_and_gets_it_when_it_is_free(tmp_path):
+    thread, _ = held_by(tmp_path, "preview", 0.45)  # several polls of 0.1 s
+    told = []
+    with project_lock(tmp_path, wait=10, waiting=told.append):
+        assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()} build\n"
+    thread.join()
+    assert told == [text("lock.waiting", holder=text("lock.holder.preview"))]
+
+
+@pytest.mark.parametrize("waiting", [None, list])
+def test_a_wait_that_runs_out_names_the_holder_and_the_time(tmp_path, waiting):
+    thread, done = held_by(tmp_path, "publish", 30)
+    told = waiting() if waiting else None
+    held = text("lock.held", holder=text("lock.holder.publish"), lock=LOCK_FILE,
+                limit=text("lock.after", seconds="0.3"))
+    try:
+        with pytest.raises(UnderlagError, match=re.escape(held)):
+            with project_lock(tmp_path, wait=0.3, waiting=told.append if told is not None else None):
+                pass
+    finally:
+        done.set()
+        thread.join()
+    assert told in (None, [text("lock.waiting", holder=text("lock.holder.publish"))])
+
+
+@pytest.mark.parametrize("content, holder", [
+    ("4711 preview\n", "lock.holder.preview"), ("4711 publish\n", "lock.holder.publish"),
+    ("4711\n", "lock.holder.build"),  # written by a version before the purpose was recorded
+    ("4711 framtida-kommando\n", "lock.holder.build"),  # a purpose a newer version wrote
+    (b"\xff\xfe", "lock.holder.build"),
+])
+def test_the_holder_is_named_from_what_it_wrote_into_the_lock_file(tmp_path, content, holder):
+    from underlag.engine.files import _holder
+
+    path = tmp_path / LOCK_FILE
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    assert _holder(path) == text(holder)
+
+
+def test_taking_the_lock_leaves_no_report_folder_behind(tmp_path):
+    with project_lock(tmp_path):
+        pass
+    assert not (tmp_path / "report").exists()
+
+
+def test_a_dangling_report_link_is_refused_when_the_lock_is_taken(tmp_path):
+    (tmp_path / "report").symlink_to(tmp_path / "elsewhere")  # points nowhere yet
+    with pytest.raises(InputError, match="report"):
+        with project_lock(tmp_path):
+            pass
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_forked_child_points_the_inherited_lock_descriptors_at_dev_null(tmp_path):
+    """What the at-fork hook does in a forked figure worker, called directly (the fork itself is
+    held by the subprocess test above)."""
+    from underlag.engine import files
+
+    held = os.open(tmp_path / "lock", os.O_WRONLY | os.O_CREAT)
+    files._HELD.add(held)
+    try:
+        files._drop_inherited_locks()
+        assert os.readlink(f"/proc/self/fd/{held}") == os.devnull
+        assert files._HELD == set()
+        files._drop_inherited_locks()  # nothing held: nothing to do
+    finally:
+        files._HELD.discard(held)
+        os.close(held)

@@ -99,8 +99,8 @@ def _holder(path: Path) -> str:
     try:
         purpose = path.read_text("utf-8").split()[1]
     except (OSError, IndexError, UnicodeDecodeError):  # written by an older version, or just being written
-        purpose = "build"
-    return _(HOLDERS.get(purpose, HOLDERS["build"]))
+        return _(HOLDERS["build"])
+    return _(HOLDERS.get(purpose, HOLDERS["build"]))  # a purpose a newer version wrote: a build
 
 
 def write_if_changed(path: Path, content: bytes, root: Path | None = None) -> bool:
