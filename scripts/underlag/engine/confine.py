@@ -55,7 +55,7 @@ def check_read(root: Path, path: Path, where: tuple[str, int | None, int | None]
     """`path` if it resolves inside the project (or is one of the tool's own files), else InputError
     located at `where` (the file and line that named it) or at the path itself."""
     root = Path(root).resolve()
-    if inside(path, root) or inside(path, PACKAGE) or inside(path, SHIPPED_TEMPLATES):
+    if inside(path, root) or inside(path, PACKAGE):  # the package's files: its templates, language tables, filters
         return path
     place = where or (_shown(path, root), None, None)
     raise InputError([Problem(*place, _("confine.outside", path=_shown(path, root)))])
