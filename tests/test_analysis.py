@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 from conftest import copy_project
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from underlag.report.analysis import rank_acceptability, ranks, switching_values, weighted_totals
@@ -56,6 +56,8 @@ score_matrix = st.integers(2, 5).flatmap(lambda n: st.tuples(
 
 @settings(max_examples=100, deadline=None)
 @given(data=score_matrix, factor=st.floats(0.1, 10))
+# found by Hypothesis: totals 3 and 3.000000001 were two ranks, and one when the weights were halved
+@example(data=([[1.0, 1.0, 1.0], [1.0, 1.0, 1.000000001]], [1.0, 1.0, 1.0]), factor=0.5)
 def test_scaling_all_weights_leaves_ranks_unchanged(data, factor):
     rows, raw_weights = data
     scores = pd.DataFrame(rows, columns=["x", "y", "z"])

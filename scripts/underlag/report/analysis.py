@@ -19,6 +19,7 @@ libraries (pymcdm, scikit-criteria) add large dependencies and have no switching
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,9 +80,21 @@ def weighted_totals(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
     return scores[weights.index] @ weights
 
 
+TIE = 1e-9  # totals this close, relative to their size, are equal: floating-point noise, not a lead
+
+
 def ranks(totals: pd.Series) -> pd.Series:
-    """1 for the highest total; ties share the better rank (totals equal up to rounding noise tie)."""
-    return totals.round(9).rank(ascending=False, method="min").astype(int)
+    """1 for the highest total; ties share the better rank. Two totals tie when they differ by
+    rounding noise relative to their size: a fixed number of decimals (the old `round(9)`) split a
+    pair at a rounding boundary and joined it again when every weight was halved."""
+    ordered = totals.sort_values(ascending=False, kind="stable")
+    rank, previous, result = 0, None, {}
+    for position, (name, total) in enumerate(ordered.items(), 1):
+        if previous is None or not math.isclose(total, previous, rel_tol=TIE):
+            rank = position
+        result[name] = rank
+        previous = total
+    return pd.Series(result, dtype=int)[totals.index]
 
 
 def switching_values(scores: pd.DataFrame, weights: pd.Series) -> list[Switch]:
