@@ -286,3 +286,17 @@ def test_build_gives_up_after_its_limit(preview):
     holder = text("lock.holder.preview")
     assert text("lock.waiting", holder=holder) in result.stderr
     assert text("lock.held", holder=holder, lock=".underlag.lock", limit=text("lock.after", seconds="1")) in result.stderr
+
+
+@pytest.mark.parametrize("lang, title", [("sv", "Förhandsvisning"), ("en", "Preview")])
+def test_the_page_before_a_first_good_build_is_in_the_messages_language(lang, title):
+    from underlag.commands.preview_page import served_page
+    from underlag.engine.messages import set_language
+
+    set_language(lang)
+    try:
+        served = served_page("", "<div id='underlag-problems'></div>", 1, 0).decode("utf-8")
+    finally:
+        set_language(None)
+    assert f'<html lang="{lang}">' in served and f"<title>{title}</title>" in served
+    assert served.index("underlag-problems") > served.index("<body>")

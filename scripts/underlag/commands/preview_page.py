@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from underlag.engine.errors import Problem, UsageError
+from underlag.engine.messages import language
 from underlag.engine.messages import text as _
 from underlag.engine.render.html import CONTENT_SECURITY_POLICY
 from underlag.report.fragments import OUTPUT_DIR as GENERATED_DIR
@@ -32,7 +33,8 @@ PANEL_PATH = "/__underlag/panel"
 POLL_MS = 100  # a request for a few bytes: a tenth of a second is cheap, and the reload comes sooner
 PLACE_ID = "underlag-kalla-{}"
 MOSTLY = 2  # a paragraph is traced to a data value that makes up at least half of its text
-EMPTY_PAGE = ('<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Förhandsvisning</title></head>'
+# the page before the first good build: the panel alone, in the language of the messages
+EMPTY_PAGE = ('<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>'
               "<body></body></html>")
 # Kept small and in one place: the preview's own look, never part of a published page.
 STYLE = """
@@ -240,7 +242,7 @@ def _where(problem: Problem) -> str:
 
 def served_page(page: str, panel: str, version: int, page_version: int) -> bytes:
     """The page with the panel and the reload script; the script is allowed by its hash alone."""
-    page = page or EMPTY_PAGE  # no good build yet: the panel alone
+    page = page or EMPTY_PAGE.format(lang=language(), title=html.escape(_("preview.empty_title")))
     page = page.replace("<body>", "<body>" + panel, 1)
     script = RELOAD % (version, page_version, PANEL_PATH, VERSION_PATH, POLL_MS)
     page = _allow_script(page, script)
