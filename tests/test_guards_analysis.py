@@ -85,11 +85,12 @@ def test_at_each_switching_value_the_winner_ties_and_nobody_overtakes_before(see
                 assert totals.max() <= totals[leader] + 1e-9, (switch, t)
 
 
-@pytest.mark.parametrize("noise", [0.0, 1e-16, -1e-16])
-def test_a_tie_today_is_a_switching_value_at_todays_weight_on_the_side_that_breaks_it(noise):
+@pytest.mark.parametrize("high, noise", [(4.0, 0.0), (4.0, 1e-16), (4.0, -1e-16), (2.2, 0.0)])
+def test_a_tie_today_is_a_switching_value_at_todays_weight_on_the_side_that_breaks_it(high, noise):
     """a = 4t + 2(1 - t) and b = 2t + 4(1 - t) tie at t = 0.5: moving w1 down makes b lead, moving
-    it up keeps a ahead. Rounding noise in the crossing (a few 1e-16) used to pick the side."""
-    scores = pd.DataFrame({"c1": [4.0, 2.0], "c2": [2.0, 4.0 + noise]}, index=["a", "b"])
+    it up keeps a ahead. Rounding noise in the crossing (a few 1e-16) used to pick the side. With
+    2.2 the lead changes slowly (slope 0.4): only its sign counts."""
+    scores = pd.DataFrame({"c1": [high, 2.0], "c2": [2.0, high + noise]}, index=["a", "b"])
     c1, c2 = switching_values(scores, WEIGHTS)
     assert (c1.lower, c1.lower_winner, c1.upper, c1.upper_winner) == (0.5, "b", None, None)
     assert (c2.lower, c2.lower_winner, c2.upper, c2.upper_winner) == (None, None, 0.5, "b")
