@@ -85,6 +85,23 @@ def test_at_each_switching_value_the_winner_ties_and_nobody_overtakes_before(see
                 assert totals.max() <= totals[leader] + 1e-9, (switch, t)
 
 
+@pytest.mark.parametrize("high, noise", [(4.0, 0.0), (4.0, 1e-16), (4.0, -1e-16), (2.2, 0.0)])
+def test_a_tie_today_is_a_switching_value_at_todays_weight_on_the_side_that_breaks_it(high, noise):
+    """a = 4t + 2(1 - t) and b = 2t + 4(1 - t) tie at t = 0.5: moving w1 down makes b lead, moving
+    it up keeps a ahead. Rounding noise in the crossing (a few 1e-16) used to pick the side. With
+    2.2 the lead changes slowly (slope 0.4): only its sign counts."""
+    scores = pd.DataFrame({"c1": [high, 2.0], "c2": [2.0, high + noise]}, index=["a", "b"])
+    c1, c2 = switching_values(scores, WEIGHTS)
+    assert (c1.lower, c1.lower_winner, c1.upper, c1.upper_winner) == (0.5, "b", None, None)
+    assert (c2.lower, c2.lower_winner, c2.upper, c2.upper_winner) == (None, None, 0.5, "b")
+
+
+def test_ranks_of_equal_totals_do_not_depend_on_the_order_they_come_in():
+    totals = pd.Series({"c": 2.0, "a": 3.0, "b": 3.0, "d": 3.0 + 1e-12, "e": 0.5})
+    assert ranks(totals).to_dict() == {"c": 4, "a": 1, "b": 1, "d": 1, "e": 5}
+    assert ranks(totals.iloc[::-1]).to_dict() == ranks(totals).to_dict()
+
+
 def test_weighted_totals_use_each_criterions_own_weight():
     scores = pd.DataFrame({"y": [2.0], "x": [4.0]}, index=["a"])  # columns in another order than the weights
     assert weighted_totals(scores, pd.Series({"x": 0.25, "y": 0.75}))["a"] == pytest.approx(0.25 * 4 + 0.75 * 2)

@@ -408,3 +408,31 @@ def test_a_character_yaml_refuses_in_a_chapters_front_matter_is_placed_on_the_fi
         parse_yaml('title: T\nc: "x\uffffy"\n', "chapters/01.qmd", first_line=2)
     (problem,) = caught.value.problems
     assert (problem.path, problem.line) == ("chapters/01.qmd", 3)
+
+
+# --- expect: the shape check every reader of a YAML file uses (styles.yaml, _quarto.yml, data) ---
+
+def test_expect_accepts_its_kind_and_an_empty_value():
+    from underlag.engine.guarded_yaml import expect
+
+    assert expect({"a": 1}, dict, "f.yaml", {}) == [] and expect(None, list, "f.yaml", {}) == []
+
+
+@pytest.mark.parametrize("value, kind, loc, what, place, label, found", [
+    ([1], dict, ("styles", "Normal"), "", (4, 3), "styles.Normal", ("yaml.kind.list", {})),
+    ("x", list, (), "", (1, 1), None, ("yaml.kind.text", {})),  # the whole file: named as such
+    ({"a": 1}, str, ("header",), "", (7, 9), "header", ("yaml.kind.mapping", {})),
+    (12, dict, ("page", 0), "", (2, 5), "page.0", ("yaml.kind.value", {"value": "12"})),
+    ([], dict, ("styles",), "stilarna", (3, 1), "stilarna", ("yaml.kind.list", {})),  # the caller's name
+    (True, dict, ("saknas",), "", None, "saknas", ("yaml.kind.value", {"value": "True"})),  # no position: line 1
+])
+def test_expect_names_the_value_its_place_and_both_kinds(value, kind, loc, what, place, label, found):
+    from underlag.engine.errors import Problem
+    from underlag.engine.guarded_yaml import KINDS, expect
+
+    positions = {loc: place} if place else {("annat",): (9, 9)}
+    line, column = place or (1, 1)
+    message = text("yaml.wrong_kind", label=label or text("yaml.the_file"), kind=text(KINDS[kind]),
+                   found=text(found[0], **found[1]))
+    assert expect(value, kind, "templates/docx/styles.yaml", positions, loc, what) == [
+        Problem("templates/docx/styles.yaml", line, column, message)]

@@ -87,14 +87,13 @@ def ranks(totals: pd.Series) -> pd.Series:
     """1 for the highest total; ties share the better rank. Two totals tie when they differ by
     rounding noise relative to their size: a fixed number of decimals (the old `round(9)`) split a
     pair at a rounding boundary and joined it again when every weight was halved."""
-    ordered = totals.sort_values(ascending=False, kind="stable")
-    rank, previous, result = 0, None, {}
-    for position, (name, total) in enumerate(ordered.items(), 1):
+    previous, result = None, {}
+    for position, (name, total) in enumerate(totals.sort_values(ascending=False).items(), 1):
         if previous is None or not math.isclose(total, previous, rel_tol=TIE):
-            rank = position
+            rank = position  # the first of a group of equal totals: the group's rank
         result[name] = rank
         previous = total
-    return pd.Series(result, dtype=int)[totals.index]
+    return pd.Series(result)[totals.index]
 
 
 def switching_values(scores: pd.DataFrame, weights: pd.Series) -> list[Switch]:
@@ -118,9 +117,16 @@ def switching_values(scores: pd.DataFrame, weights: pd.Series) -> list[Switch]:
             t = float(dr / (dr - ds))
             if not 0 < t < 1:  # at 0 or 1 the totals only tie: nobody overtakes
                 continue
-            if t < weight and (lower is None or t > lower):
+            if math.isclose(t, weight, rel_tol=TIE):
+                # tied today: the other leads as soon as the weight moves the way the leader's
+                # lead (its slope in t is ds - dr) falls, so today's weight is the switching
+                # value on that side only (rounding noise in t used to pick the side)
+                t, below, above = float(weight), ds - dr > 0, ds - dr < 0
+            else:
+                below, above = t < weight, t > weight
+            if below and (lower is None or t > lower):
                 lower, lower_winner = t, other
-            if t > weight and (upper is None or t < upper):
+            if above and (upper is None or t < upper):
                 upper, upper_winner = t, other
         switches.append(Switch(criterion, float(weight), lower, lower_winner, upper, upper_winner))
     return switches
