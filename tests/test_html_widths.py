@@ -146,6 +146,8 @@ def test_on_a_phone_a_scrolled_table_keeps_its_first_column_and_whole_dates(open
     left = first_cell.bounding_box()["x"]
     region.evaluate("e => e.scrollLeft = e.scrollWidth")
     assert abs(first_cell.bounding_box()["x"] - left) < 1, "the row's name stays in view"
+    two_columns = page.locator(".table-scroll:has(#tbl-arende) tbody td").first
+    assert two_columns.evaluate("c => getComputedStyle(c).position") == "static", "a table that fits has no frozen pane"
     heights = region.evaluate("""e => [...e.querySelectorAll('td .date')].map(d => d.getClientRects().length)""")
     assert len(heights) >= 10 and set(heights) == {1}, "every date on one line"
 
