@@ -292,7 +292,7 @@ def note_missing_pages(document, note: str) -> None:
 def _update_fields_on_opening(document) -> None:
     settings = document.settings.element
     if settings.find(qn("w:updateFields")) is None:
-        settings.insert_element_before(OxmlElement("w:updateFields", {qn("w:val"): "true"}), *AFTER_UPDATE_FIELDS)
+        _add_setting(settings, "w:updateFields", {qn("w:val"): "true"})
 
 
 def declare_word_version(document) -> None:
@@ -301,8 +301,7 @@ def declare_word_version(document) -> None:
     settings = document.settings.element
     compat = settings.find(qn("w:compat"))
     if compat is None:
-        compat = OxmlElement("w:compat")
-        settings.insert_element_before(compat, *AFTER_UPDATE_FIELDS[AFTER_UPDATE_FIELDS.index("w:compat") + 1:])
+        compat = _add_setting(settings, "w:compat")
     for setting in compat.findall(qn("w:compatSetting")):
         if setting.get(qn("w:name")) == "compatibilityMode":
             compat.remove(setting)
@@ -315,23 +314,38 @@ def hyphenate(document) -> None:
     compound ("handlingsalternativ") is otherwise cut at the column's edge, mid-syllable and
     without a hyphen. Capitals (names, abbreviations) are left whole."""
     settings = document.settings.element
-    if settings.find(qn("w:autoHyphenation")) is None:
-        tab_stop = settings.find(qn("w:defaultTabStop"))
-        hyphenation = [OxmlElement("w:autoHyphenation"), OxmlElement("w:doNotHyphenateCaps")]
-        if tab_stop is not None:  # the schema's place: right after the default tab stop
-            tab_stop.addnext(hyphenation[0])
-            hyphenation[0].addnext(hyphenation[1])
-        else:
-            for element in reversed(hyphenation):
-                settings.insert(0, element)
+    for name in ("w:autoHyphenation", "w:doNotHyphenateCaps"):
+        if settings.find(qn(name)) is None:
+            _add_setting(settings, name)
 
 
-# what follows w:updateFields in w:settings (ECMA-376 CT_Settings): Word refuses elements out of order
-AFTER_UPDATE_FIELDS = ("w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
-                       "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
-                       "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
-                       "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
-                       "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")
+# The order of w:settings' children from the automatic hyphenation on (ECMA-376 CT_Settings, as
+# python-docx lists it): Word refuses a file whose settings are out of order
+SETTINGS_ORDER = ("w:autoHyphenation", "w:consecutiveHyphenLimit", "w:hyphenationZone",
+                  "w:doNotHyphenateCaps", "w:showEnvelope", "w:summaryLength", "w:clickAndTypeStyle",
+                  "w:defaultTableStyle", "w:evenAndOddHeaders", "w:bookFoldRevPrinting",
+                  "w:bookFoldPrinting", "w:bookFoldPrintingSheets", "w:drawingGridHorizontalSpacing",
+                  "w:drawingGridVerticalSpacing", "w:displayHorizontalDrawingGridEvery",
+                  "w:displayVerticalDrawingGridEvery", "w:doNotUseMarginsForDrawingGridOrigin",
+                  "w:drawingGridHorizontalOrigin", "w:drawingGridVerticalOrigin", "w:doNotShadeFormData",
+                  "w:noPunctuationKerning", "w:characterSpacingControl", "w:printTwoOnOne",
+                  "w:strictFirstAndLastChars", "w:noLineBreaksAfter", "w:noLineBreaksBefore",
+                  "w:savePreviewPicture", "w:doNotValidateAgainstSchema", "w:saveInvalidXml",
+                  "w:ignoreMixedContent", "w:alwaysShowPlaceholderText", "w:doNotDemarcateInvalidXml",
+                  "w:saveXmlDataOnly", "w:useXSLTWhenSaving", "w:saveThroughXslt", "w:showXMLTags",
+                  "w:alwaysMergeEmptyNamespace", "w:updateFields", "w:hdrShapeDefaults", "w:footnotePr",
+                  "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema",
+                  "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
+                  "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions", "w:readModeInkLockDown",
+                  "w:smartTagType", "sl:schemaLibrary", "w:shapeDefaults", "w:doNotEmbedSmartTags",
+                  "w:decimalSymbol", "w:listSeparator")
+
+
+def _add_setting(settings, name: str, attributes: dict | None = None):
+    """A new child of w:settings at its place in the schema's order."""
+    element = OxmlElement(name, attributes)
+    settings.insert_element_before(element, *SETTINGS_ORDER[SETTINGS_ORDER.index(name) + 1:])
+    return element
 
 
 def _instruction(run) -> str:
