@@ -20,6 +20,7 @@ from underlag.engine.escape import Markup, markdown
 from underlag.report.figures import FigureSpec
 from underlag.engine.confine import SHIPPED_TEMPLATES, output_path, prepare_area
 from underlag.engine.files import write_if_changed
+from underlag.engine.privacy import EMAIL
 from underlag.report.load import iter_records
 from underlag.report.analysis import CONCENTRATION, DRAWS, SEED, risk_order
 from underlag.report.checks import PLACEHOLDER, analysis_inputs_are_examples
@@ -42,14 +43,11 @@ def _finalize(value: object) -> str:
     return value if isinstance(value, Markup) else markdown(value)
 
 
-EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-
-
 def email_link(address: object) -> Markup | str:
     """An e-mail address as a link (mailto: in the web page, the PDF and the DOCX), so a reader
     can write to it with one tap; anything that is not an address stays text."""
     text = str(address or "").strip()
-    return Markup(f"<{text}>") if EMAIL_ADDRESS.fullmatch(text) else markdown(text)
+    return Markup(f"<{text}>") if EMAIL.fullmatch(text) else markdown(text)  # as the privacy guard knows one
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
